@@ -1,0 +1,243 @@
+//! The window. Panels read the model and return what the user asked for; this module turns
+//! that into commands for the connection manager. No panel does I/O itself.
+
+mod connection_ui;
+mod format;
+mod message_ui;
+mod session;
+mod status_bar_ui;
+mod topic_tree_ui;
+
+pub use connection_ui::{ConnectAction, ConnectForm};
+pub use message_ui::MessageView;
+pub use session::{Notice, Session};
+pub use topic_tree_ui::TopicTreeView;
+
+use crate::model::{Incoming, NodeId};
+use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The app id: the Wayland app id / X11 WM_CLASS, matching packaging/linux's .desktop file.
+pub const APP_ID: &str = "canopy";
+
+/// Longest time per frame spent applying incoming batches, so the UI stays responsive.
+const EVENT_BUDGET: Duration = Duration::from_millis(8);
+
+/// Canopy's window state.
+pub struct CanopyApp {
+    manager: Result<ConnectionManager, String>,
+    form: ConnectForm,
+    session: Option<Session>,
+    tree_view: TopicTreeView,
+    message_view: MessageView,
+}
+
+impl CanopyApp {
+    /// An app driving `manager`, connecting at once to `connect_to` if given.
+    pub fn new(manager: Result<ConnectionManager, String>, connect_to: Option<ConnectOptions>) -> Self {
+        let shown = connect_to.clone().unwrap_or_else(|| ConnectOptions::new("localhost", 1883));
+        let mut app = Self {
+            manager,
+            form: ConnectForm::from_options(&shown),
+            session: None,
+            tree_view: TopicTreeView::default(),
+            message_view: MessageView::default(),
+        };
+        if let Some(options) = connect_to {
+            app.connect(options);
+        }
+        app
+    }
+
+    /// An app whose network thread repaints `ctx` whenever data arrives.
+    pub fn with_context(ctx: &egui::Context, connect_to: Option<ConnectOptions>) -> Self {
+        let ctx = ctx.clone();
+        let manager = ConnectionManager::start(Arc::new(move || ctx.request_repaint()))
+            .map_err(|e| format!("Could not start the network thread: {e}"));
+        Self::new(manager, connect_to)
+    }
+
+    /// The current connection's session, if any.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The connect bar's contents.
+    pub fn form_mut(&mut self) -> &mut ConnectForm {
+        &mut self.form
+    }
+
+    /// The full topic of the selected node.
+    pub fn selected_topic(&self) -> Option<String> {
+        let session = self.session.as_ref()?;
+        Some(session.model.tree.topic_name(self.tree_view.selected?))
+    }
+
+    /// Select a topic by name and reveal it in the tree.
+    pub fn select_topic(&mut self, topic: &str) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
+        let Some(id) = session.model.tree.find(topic) else {
+            return false;
+        };
+        self.tree_view.reveal(&session.model.tree, id);
+        true
+    }
+
+    /// Apply a batch as if it had arrived on the current connection (a detached session is made
+    /// when there is none): for tests and demos.
+    pub fn inject(&mut self, batch: Vec<Incoming>) {
+        let form = &self.form;
+        let session = self.session.get_or_insert_with(|| {
+            Session::detached(form.to_options().unwrap_or_else(|_| ConnectOptions::new("localhost", 1883)))
+        });
+        session.apply(batch);
+    }
+
+    /// Open a connection, replacing the current one.
+    pub fn connect(&mut self, options: ConnectOptions) {
+        self.disconnect();
+        let Ok(manager) = &mut self.manager else {
+            return;
+        };
+        self.form = ConnectForm::from_options(&options);
+        let (id, stats) = manager.connect(options.clone());
+        self.session = Some(Session::new(id, options, stats));
+        self.tree_view.reset();
+        self.message_view.reset();
+    }
+
+    /// Close the current connection; its tree stays on screen.
+    pub fn disconnect(&mut self) {
+        if let (Ok(manager), Some(session)) = (&self.manager, &self.session)
+            && let Some(id) = session.id
+            && !session.state.is_closed()
+        {
+            manager.send(Command::Disconnect { id });
+        }
+    }
+
+    /// Apply what the network reported, for at most a few milliseconds.
+    pub fn pump_events(&mut self, ctx: &egui::Context) {
+        let Ok(manager) = &self.manager else {
+            return;
+        };
+        let deadline = Instant::now() + EVENT_BUDGET;
+        while Instant::now() < deadline {
+            let Some(event) = manager.events().try_recv() else {
+                return;
+            };
+            let Some(session) = self.session.as_mut().filter(|s| s.id == Some(event.connection)) else {
+                continue; // from a connection already replaced
+            };
+            match event.kind {
+                EventKind::State(state) => session.set_state(state),
+                EventKind::Batch(batch) => session.apply(batch),
+                EventKind::Error(message) => session.notice(message),
+            }
+        }
+        // Out of time with events left: come back next frame.
+        ctx.request_repaint();
+    }
+
+    /// Draw the whole window.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let now = SystemTime::now();
+        let action = egui::Panel::top("connect_bar")
+            .show(ui, |ui| connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref()))
+            .inner;
+
+        let manager_error = self.manager.as_ref().err().map(String::as_str);
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            status_bar_ui::status_bar_ui(ui, self.session.as_mut(), manager_error);
+        });
+
+        egui::Panel::left("topic_tree")
+            .resizable(true)
+            .default_size(520.0)
+            .min_size(200.0)
+            .show(ui, |ui| match &self.session {
+                Some(session) => topic_tree_ui::topic_tree_ui(ui, &mut self.tree_view, &session.model.tree, now),
+                None => {
+                    ui.weak("Connect to a broker to see its topics.");
+                }
+            });
+
+        egui::CentralPanel::default().show(ui, |ui| match &self.session {
+            Some(session) => {
+                message_ui::message_ui(ui, &mut self.message_view, &session.model.tree, self.tree_view.selected, now);
+            }
+            None => {
+                ui.weak("Messages of the selected topic appear here.");
+            }
+        });
+
+        match action {
+            Some(ConnectAction::Connect(options)) => self.connect(options),
+            Some(ConnectAction::Disconnect) => self.disconnect(),
+            None => {}
+        }
+        self.schedule_repaint(ui.ctx(), now);
+    }
+
+    /// Repaint only while something on screen changes by itself; never while idle.
+    fn schedule_repaint(&mut self, ctx: &egui::Context, now: SystemTime) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        if matches!(session.state, crate::net::ConnectionState::Reconnecting { .. }) {
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
+        let recently_changed = session
+            .model
+            .tree
+            .root()
+            .subtree_last_received
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age < topic_tree_ui::HIGHLIGHT + Duration::from_millis(100));
+        if recently_changed {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        } else if !session.model.message_rate.is_idle(Instant::now()) {
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+    }
+
+    /// The node selected in the tree.
+    pub fn selected_node(&self) -> Option<NodeId> {
+        self.tree_view.selected
+    }
+}
+
+impl eframe::App for CanopyApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.pump_events(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+/// Open the window and run until it is closed.
+pub fn run(connect_to: Option<ConnectOptions>) -> eframe::Result {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Canopy")
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([640.0, 400.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(error) => tracing::warn!("window icon not loaded: {error}"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Canopy",
+        options,
+        Box::new(move |cc| Ok(Box::new(CanopyApp::with_context(&cc.egui_ctx, connect_to)))),
+    )
+}

@@ -1,0 +1,87 @@
+//! One connection as the window sees it: its model, state, counters and notices.
+
+use crate::model::{Incoming, Model};
+use crate::net::{ConnectOptions, ConnectionId, ConnectionState, ConnectionStats};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// Most notices kept per connection.
+const NOTICES_KEPT: usize = 50;
+
+/// A message for the user about this connection (a refused subscription, a failed publish).
+#[derive(Clone, Debug)]
+pub struct Notice {
+    /// When it happened.
+    pub at: SystemTime,
+    /// What happened, in plain words.
+    pub text: String,
+}
+
+/// One connection's data and status. The GUI thread alone owns it.
+pub struct Session {
+    /// The manager's id for the connection; `None` for data injected without a connection.
+    pub id: Option<ConnectionId>,
+    /// What it was opened with.
+    pub options: ConnectOptions,
+    /// Everything received.
+    pub model: Model,
+    /// Latest state the manager reported.
+    pub state: ConnectionState,
+    /// When `state` last changed, for the reconnect countdown.
+    pub state_since: Instant,
+    /// Counters the manager updates (received, dropped).
+    pub stats: Arc<ConnectionStats>,
+    /// Recent notices, newest last.
+    pub notices: VecDeque<Notice>,
+}
+
+impl Session {
+    /// A session for a connection the manager is opening.
+    pub fn new(id: ConnectionId, options: ConnectOptions, stats: Arc<ConnectionStats>) -> Self {
+        Self {
+            id: Some(id),
+            options,
+            model: Model::default(),
+            state: ConnectionState::Connecting,
+            state_since: Instant::now(),
+            stats,
+            notices: VecDeque::new(),
+        }
+    }
+
+    /// A session with no connection behind it, for data injected directly.
+    pub fn detached(options: ConnectOptions) -> Self {
+        Self {
+            id: None,
+            options,
+            model: Model::default(),
+            state: ConnectionState::Disconnected { reason: None },
+            state_since: Instant::now(),
+            stats: Arc::new(ConnectionStats::default()),
+            notices: VecDeque::new(),
+        }
+    }
+
+    /// Record a state change.
+    pub fn set_state(&mut self, state: ConnectionState) {
+        self.state = state;
+        self.state_since = Instant::now();
+    }
+
+    /// Apply a batch of messages.
+    pub fn apply(&mut self, batch: Vec<Incoming>) {
+        self.model.apply(batch, Instant::now());
+    }
+
+    /// Add a notice, dropping the oldest past the limit.
+    pub fn notice(&mut self, text: String) {
+        if self.notices.len() >= NOTICES_KEPT {
+            self.notices.pop_front();
+        }
+        self.notices.push_back(Notice {
+            at: SystemTime::now(),
+            text,
+        });
+    }
+}

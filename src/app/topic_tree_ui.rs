@@ -1,0 +1,293 @@
+//! The topic tree: lazily expanded, drawn one visible row at a time.
+
+use super::format;
+use crate::model::{NodeId, TopicTree};
+use crate::payload;
+use egui::{Color32, RichText};
+use rustc_hash::FxHashSet;
+use std::time::{Duration, SystemTime};
+
+/// How long a node stays highlighted after a message arrived in its subtree.
+pub const HIGHLIGHT: Duration = Duration::from_secs(1);
+
+/// Characters of the last value shown in a row.
+const PREVIEW_CHARS: usize = 80;
+
+/// Expansion, selection and the cached list of visible rows.
+#[derive(Default)]
+pub struct TopicTreeView {
+    /// The node whose messages the message panel shows.
+    pub selected: Option<NodeId>,
+    expanded: FxHashSet<NodeId>,
+    /// Visible rows in display order; rebuilt only when the tree's shape or expansion changes.
+    rows: Vec<NodeId>,
+    rows_key: Option<(u64, u64)>,
+    expansion_version: u64,
+    scroll_to_selected: bool,
+    scroll_offset: f32,
+}
+
+impl TopicTreeView {
+    /// Forget expansion and selection (a new connection starts a new tree).
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Whether `id` shows its children.
+    pub fn is_expanded(&self, id: NodeId) -> bool {
+        self.expanded.contains(&id)
+    }
+
+    /// Show or hide the children of `id`.
+    pub fn set_expanded(&mut self, id: NodeId, expanded: bool) {
+        let changed = if expanded {
+            self.expanded.insert(id)
+        } else {
+            self.expanded.remove(&id)
+        };
+        if changed {
+            self.expansion_version += 1;
+        }
+    }
+
+    /// Select `id`, expanding its ancestors so it is visible, and scroll to it.
+    pub fn reveal(&mut self, tree: &TopicTree, id: NodeId) {
+        for ancestor in tree.path_to(id) {
+            if ancestor != id {
+                self.set_expanded(ancestor, true);
+            }
+        }
+        self.selected = Some(id);
+        self.scroll_to_selected = true;
+    }
+
+    /// The rows currently visible when scrolled through, in order.
+    pub fn visible_rows(&mut self, tree: &TopicTree) -> &[NodeId] {
+        self.refresh_rows(tree);
+        &self.rows
+    }
+
+    fn refresh_rows(&mut self, tree: &TopicTree) {
+        let key = (tree.structure_version(), self.expansion_version);
+        if self.rows_key == Some(key) {
+            return;
+        }
+        self.rows.clear();
+        let mut stack: Vec<NodeId> = tree.root().children().iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            self.rows.push(id);
+            if self.expanded.contains(&id)
+                && let Some(node) = tree.node(id)
+            {
+                stack.extend(node.children().iter().rev().copied());
+            }
+        }
+        self.rows_key = Some(key);
+    }
+
+    fn handle_keys(&mut self, ui: &egui::Ui, tree: &TopicTree) {
+        let typing = ui.ctx().memory(|m| m.focused().is_some());
+        if typing || self.rows.is_empty() {
+            return;
+        }
+        let (down, up, right, left) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowDown),
+                i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::ArrowRight),
+                i.key_pressed(egui::Key::ArrowLeft),
+            )
+        });
+        if !(down || up || right || left) {
+            return;
+        }
+        let position = self.selected.and_then(|s| self.rows.iter().position(|&r| r == s));
+        let Some(position) = position else {
+            self.selected = self.rows.first().copied();
+            self.scroll_to_selected = true;
+            return;
+        };
+        let current = self.rows[position];
+        let has_children = tree.node(current).is_some_and(|n| !n.children().is_empty());
+        if down && position + 1 < self.rows.len() {
+            self.selected = Some(self.rows[position + 1]);
+        } else if up && position > 0 {
+            self.selected = Some(self.rows[position - 1]);
+        } else if right && has_children {
+            self.set_expanded(current, true);
+        } else if left {
+            if self.is_expanded(current) {
+                self.set_expanded(current, false);
+            } else if let Some(parent) = tree.node(current).and_then(|n| n.parent())
+                && parent != NodeId::ROOT
+            {
+                self.selected = Some(parent);
+            }
+        }
+        self.scroll_to_selected = true;
+    }
+}
+
+/// Draw the tree. Only the rows inside the viewport are laid out.
+pub fn topic_tree_ui(ui: &mut egui::Ui, view: &mut TopicTreeView, tree: &TopicTree, now: SystemTime) {
+    view.refresh_rows(tree);
+    view.handle_keys(ui, tree);
+    view.refresh_rows(tree);
+
+    if view.rows.is_empty() {
+        ui.weak("No messages yet. Topics appear here as they arrive.");
+        return;
+    }
+
+    let row_height = ui.spacing().interact_size.y;
+    let spacing = ui.spacing().item_spacing.y;
+    let mut scroll = egui::ScrollArea::vertical().auto_shrink(false).id_salt("topic_tree_scroll");
+    if std::mem::take(&mut view.scroll_to_selected)
+        && let Some(position) = view.selected.and_then(|s| view.rows.iter().position(|&r| r == s))
+    {
+        let target = position as f32 * (row_height + spacing);
+        let viewport = ui.available_height();
+        let current = view.scroll_offset;
+        if target < current || target + row_height > current + viewport {
+            scroll = scroll.vertical_scroll_offset((target - viewport / 2.0).max(0.0));
+        }
+    }
+
+    let mut clicked: Option<NodeId> = None;
+    let mut toggled: Option<NodeId> = None;
+    let output = scroll.show_rows(ui, row_height, view.rows.len(), |ui, range| {
+        for &id in &view.rows[range] {
+            let expanded = view.expanded.contains(&id);
+            let selected = view.selected == Some(id);
+            match row_ui(ui, tree, id, expanded, selected, row_height, now) {
+                RowAction::None => {}
+                RowAction::Select => clicked = Some(id),
+                RowAction::Toggle => toggled = Some(id),
+            }
+        }
+    });
+    view.scroll_offset = output.state.clamped_offset().y;
+
+    if let Some(id) = toggled {
+        let expanded = view.is_expanded(id);
+        view.set_expanded(id, !expanded);
+    }
+    if let Some(id) = clicked {
+        // First click selects (and opens); a click on the selected node opens or closes it.
+        let has_children = tree.node(id).is_some_and(|n| !n.children().is_empty());
+        if view.selected == Some(id) {
+            if has_children {
+                let expanded = view.is_expanded(id);
+                view.set_expanded(id, !expanded);
+            }
+        } else {
+            view.selected = Some(id);
+            if has_children {
+                view.set_expanded(id, true);
+            }
+        }
+    }
+}
+
+enum RowAction {
+    None,
+    Select,
+    Toggle,
+}
+
+fn row_ui(
+    ui: &mut egui::Ui,
+    tree: &TopicTree,
+    id: NodeId,
+    expanded: bool,
+    selected: bool,
+    row_height: f32,
+    now: SystemTime,
+) -> RowAction {
+    let Some(node) = tree.node(id) else {
+        return RowAction::None;
+    };
+    let mut action = RowAction::None;
+
+    // Fade the highlight of recently changed subtrees out over HIGHLIGHT.
+    if let Some(age) = node.subtree_last_received.and_then(|t| now.duration_since(t).ok())
+        && age < HIGHLIGHT
+    {
+        let strength = 1.0 - age.as_secs_f32() / HIGHLIGHT.as_secs_f32();
+        let rect = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), row_height));
+        let color = ui.visuals().selection.bg_fill.gamma_multiply(0.45 * strength);
+        ui.painter().rect_filled(rect, 2.0, color);
+    }
+
+    ui.horizontal(|ui| {
+        ui.set_height(row_height);
+        ui.add_space(f32::from(node.depth().saturating_sub(1)) * 16.0);
+        let name = tree.segment(id);
+        if node.children().is_empty() {
+            ui.add_space(16.0);
+        } else {
+            let arrow = ui.add(egui::Button::new(if expanded { "⏷" } else { "⏵" }).frame(false).small());
+            let verb = if expanded { "collapse" } else { "expand" };
+            arrow.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{verb} {name}"))
+            });
+            if arrow.clicked() {
+                action = RowAction::Toggle;
+            }
+        }
+
+        let label = if name.is_empty() {
+            RichText::new("(empty)").italics()
+        } else {
+            RichText::new(name)
+        };
+        let response = ui.add(egui::Button::selectable(selected, label));
+        if response.clicked() {
+            action = RowAction::Select;
+        }
+        if response.double_clicked() {
+            action = RowAction::Toggle;
+        }
+
+        if node.retained {
+            ui.label(RichText::new("R").small().strong().color(Color32::from_rgb(200, 160, 60)))
+                .on_hover_text("A retained message is stored on the broker for this topic");
+        }
+        if !node.children().is_empty() {
+            ui.weak(format!(
+                "({} topics, {} msgs)",
+                format::thousands(u64::from(node.subtree_topic_count)),
+                format::thousands(node.subtree_message_count)
+            ));
+        }
+        if let Some(last) = node.last_message() {
+            let preview = payload::preview(&last.payload, PREVIEW_CHARS);
+            ui.add(egui::Label::new(RichText::new(format!("= {preview}")).monospace()).truncate());
+        }
+    });
+    action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_follow_expansion() {
+        let tree = TopicTree::example();
+        let mut view = TopicTreeView::default();
+        let names = |view: &mut TopicTreeView| -> Vec<String> {
+            view.visible_rows(&tree).iter().map(|&id| tree.topic_name(id)).collect()
+        };
+        assert_eq!(names(&mut view), vec!["factory", "home", "$SYS"]);
+        let home = tree.find("home").expect("home");
+        view.set_expanded(home, true);
+        assert_eq!(names(&mut view), vec!["factory", "home", "home/kitchen", "home/livingroom", "$SYS"]);
+        let temp = tree.find("home/kitchen/temp").expect("temp");
+        view.reveal(&tree, temp);
+        assert!(names(&mut view).contains(&"home/kitchen/temp".to_owned()));
+        assert_eq!(view.selected, Some(temp));
+        view.set_expanded(home, false);
+        assert_eq!(names(&mut view), vec!["factory", "home", "$SYS"]);
+    }
+}

@@ -1,0 +1,10 @@
+//! Canopy: a fast native desktop MQTT explorer and broker monitor.
+//!
+//! `model`, `payload` and `net` know nothing of the window, so `canopy sub`, the tests and the
+//! benchmarks run the same pipeline the GUI does.
+
+pub mod app;
+pub mod cli;
+pub mod model;
+pub mod net;
+pub mod payload;

@@ -1,0 +1,117 @@
+//! The `canopy` command: the window, or a headless subcommand. Parsing and dispatch only.
+
+use anyhow::Context as _;
+use canopy::model::Qos;
+use canopy::net::{BrokerUrl, ProtocolVersion};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "canopy", version, about = "A fast native MQTT explorer and broker monitor")]
+struct Cli {
+    /// Open the window already connected to this broker, e.g. mqtt://localhost:1883
+    #[arg(long, value_name = "URL")]
+    connect: Option<String>,
+    /// MQTT version for --connect
+    #[arg(long, value_enum, default_value_t = Version::V5)]
+    mqtt_version: Version,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Subscribe with no window: a summary each second, a closing line with totals
+    Sub {
+        /// Broker URL, e.g. mqtt://localhost:1883
+        url: String,
+        /// Topic filter to subscribe to (repeatable; default '#')
+        #[arg(short = 't', long = "topic", value_name = "FILTER")]
+        topics: Vec<String>,
+        /// Exit 0 once this many messages have arrived
+        #[arg(short = 'n', long)]
+        count: Option<u64>,
+        /// Give up (exit 1) after this many seconds
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+        /// QoS to subscribe with
+        #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+        qos: u8,
+        /// MQTT version
+        #[arg(long, value_enum, default_value_t = Version::V5)]
+        mqtt_version: Version,
+        /// Client id (random by default)
+        #[arg(short = 'i', long)]
+        client_id: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Version {
+    /// MQTT 5.0
+    #[value(name = "5")]
+    V5,
+    /// MQTT 3.1.1
+    #[value(name = "3.1.1")]
+    V311,
+}
+
+impl From<Version> for ProtocolVersion {
+    fn from(version: Version) -> Self {
+        match version {
+            Version::V5 => ProtocolVersion::V5,
+            Version::V311 => ProtocolVersion::V311,
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => {
+            let connect_to = match &cli.connect {
+                Some(url) => {
+                    let mut options = BrokerUrl::parse(url)?.connect_options();
+                    options.protocol = cli.mqtt_version.into();
+                    Some(options)
+                }
+                None => None,
+            };
+            canopy::app::run(connect_to).map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+        }
+        Some(Command::Sub {
+            url,
+            topics,
+            count,
+            timeout,
+            qos,
+            mqtt_version,
+            client_id,
+        }) => {
+            let options = canopy::cli::sub::SubOptions {
+                url,
+                filters: topics,
+                qos: Qos::from_level(qos).unwrap_or_default(),
+                protocol: mqtt_version.into(),
+                count,
+                timeout: timeout.map(Duration::from_secs_f64),
+                client_id,
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let on_signal = Arc::clone(&stop);
+            ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed))
+                .context("could not install the Ctrl-C handler")?;
+            let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
+            println!("{}", report.final_line());
+            Ok(())
+        }
+    }
+}

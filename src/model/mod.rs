@@ -1,0 +1,49 @@
+//! The pure data model: topic tree, per-topic history and rates.
+//!
+//! Nothing here knows about egui, tokio or rumqttc: the network layer hands us [`Incoming`]
+//! batches and the UI reads the tree by reference.
+
+mod incoming;
+mod interner;
+mod natural_order;
+mod rate;
+mod topic_tree;
+
+pub use incoming::{Incoming, Message, MessageProperties, Qos};
+pub use interner::{Interner, SegmentId};
+pub use natural_order::natural_cmp;
+pub use rate::RateMeter;
+pub use topic_tree::{DEFAULT_HISTORY_LIMIT, Node, NodeId, TopicTree};
+
+use std::time::Instant;
+
+/// Everything Canopy knows about one connection's traffic.
+#[derive(Debug)]
+pub struct Model {
+    /// The topic hierarchy with per-topic history.
+    pub tree: TopicTree,
+    /// Messages per second over the last second, for the status bar.
+    pub message_rate: RateMeter,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new(DEFAULT_HISTORY_LIMIT)
+    }
+}
+
+impl Model {
+    /// An empty model keeping at most `history_limit` messages per topic.
+    pub fn new(history_limit: usize) -> Self {
+        Self {
+            tree: TopicTree::new(history_limit),
+            message_rate: RateMeter::per_second(),
+        }
+    }
+
+    /// Apply one batch from the network, in arrival order.
+    pub fn apply(&mut self, batch: Vec<Incoming>, now: Instant) {
+        self.message_rate.record(now, batch.len() as u64);
+        self.tree.apply(batch);
+    }
+}

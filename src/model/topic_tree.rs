@@ -1,0 +1,514 @@
+//! The topic hierarchy: an arena of nodes with counters kept up to date on insert.
+
+use super::incoming::{Incoming, Message};
+use super::interner::{Interner, SegmentId};
+use super::natural_order::natural_cmp;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
+use std::time::SystemTime;
+
+/// How many messages each topic keeps unless told otherwise.
+pub const DEFAULT_HISTORY_LIMIT: usize = 100;
+
+/// Index of a node in the tree. Stable for the life of the tree: nodes are never removed,
+/// so a selection made by id cannot jump to another topic while messages arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    /// The invisible root above every first-level topic.
+    pub const ROOT: NodeId = NodeId(0);
+
+    /// The position of the node in the arena.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One level of the topic hierarchy. A node is a topic once a message was published to it;
+/// before that it only groups its children.
+#[derive(Debug)]
+pub struct Node {
+    segment: SegmentId,
+    parent: Option<NodeId>,
+    children: Vec<NodeId>,
+    depth: u16,
+    /// Messages received on exactly this topic.
+    pub message_count: u64,
+    /// Payload bytes received on exactly this topic.
+    pub payload_bytes: u64,
+    /// Messages received on this topic and every topic below it.
+    pub subtree_message_count: u64,
+    /// Payload bytes received on this topic and every topic below it.
+    pub subtree_payload_bytes: u64,
+    /// Topics (nodes with at least one message) in this subtree, this node included.
+    pub subtree_topic_count: u32,
+    /// Arrival time of the newest message anywhere in this subtree.
+    pub subtree_last_received: Option<SystemTime>,
+    /// Whether the broker holds a retained message for this topic, as far as we have seen.
+    pub retained: bool,
+    history: VecDeque<Message>,
+}
+
+impl Node {
+    fn new(segment: SegmentId, parent: Option<NodeId>, depth: u16) -> Self {
+        Self {
+            segment,
+            parent,
+            children: Vec::new(),
+            depth,
+            message_count: 0,
+            payload_bytes: 0,
+            subtree_message_count: 0,
+            subtree_payload_bytes: 0,
+            subtree_topic_count: 0,
+            subtree_last_received: None,
+            retained: false,
+            history: VecDeque::new(),
+        }
+    }
+
+    /// The parent node; `None` only for the root.
+    pub fn parent(&self) -> Option<NodeId> {
+        self.parent
+    }
+
+    /// Child nodes in natural order of their level names (`$` levels last).
+    pub fn children(&self) -> &[NodeId] {
+        &self.children
+    }
+
+    /// Depth below the root: first-level topics are at depth 1.
+    pub fn depth(&self) -> u16 {
+        self.depth
+    }
+
+    /// True when at least one message was published to exactly this topic.
+    pub fn is_topic(&self) -> bool {
+        self.message_count > 0
+    }
+
+    /// The newest message on this topic.
+    pub fn last_message(&self) -> Option<&Message> {
+        self.history.back()
+    }
+
+    /// The messages kept for this topic, oldest first.
+    pub fn history(&self) -> &VecDeque<Message> {
+        &self.history
+    }
+
+    /// The kept message with sequence number `seq`, if it is still in the history.
+    pub fn message_by_seq(&self, seq: u64) -> Option<&Message> {
+        // History is in arrival order, so sequence numbers ascend.
+        let (front, back) = self.history.as_slices();
+        [front, back].into_iter().find_map(|part| {
+            part.binary_search_by_key(&seq, |m| m.seq).ok().map(|i| &part[i])
+        })
+    }
+}
+
+/// The topic hierarchy of one connection.
+#[derive(Debug)]
+pub struct TopicTree {
+    nodes: Vec<Node>,
+    segments: Interner,
+    /// Full topic name → node, so a known topic costs one hash lookup.
+    by_topic: FxHashMap<Box<str>, NodeId>,
+    /// (parent, level) → child, to walk the tree when a new topic arrives.
+    by_parent_segment: FxHashMap<(NodeId, SegmentId), NodeId>,
+    history_limit: usize,
+    topic_count: usize,
+    total_messages: u64,
+    total_payload_bytes: u64,
+    /// Bumped whenever a node is added, so views can cache their layout.
+    structure_version: u64,
+}
+
+impl Default for TopicTree {
+    fn default() -> Self {
+        Self::new(DEFAULT_HISTORY_LIMIT)
+    }
+}
+
+impl TopicTree {
+    /// An empty tree that keeps up to `history_limit` messages per topic (at least one).
+    pub fn new(history_limit: usize) -> Self {
+        let mut segments = Interner::default();
+        let root_segment = segments.intern("");
+        Self {
+            nodes: vec![Node::new(root_segment, None, 0)],
+            segments,
+            by_topic: FxHashMap::default(),
+            by_parent_segment: FxHashMap::default(),
+            history_limit: history_limit.max(1),
+            topic_count: 0,
+            total_messages: 0,
+            total_payload_bytes: 0,
+            structure_version: 0,
+        }
+    }
+
+    /// A small home-and-factory tree for tests and previews.
+    pub fn example() -> Self {
+        let mut tree = Self::default();
+        tree.apply(vec![
+            Incoming::new("home/kitchen/temp", "21.5"),
+            Incoming::new("home/kitchen/humidity", "40"),
+            Incoming::new("home/kitchen/temp", "21.7"),
+            Incoming::new("home/livingroom/lamp", r#"{"on":true,"brightness":80}"#).retained(),
+            Incoming::new("factory/line1/speed", "120"),
+            Incoming::new("$SYS/broker/uptime", "42 seconds"),
+        ]);
+        tree
+    }
+
+    /// Insert every message of a batch, in order.
+    pub fn apply(&mut self, batch: Vec<Incoming>) {
+        let mut parents_with_new_children = FxHashSet::default();
+        for incoming in batch {
+            self.insert_inner(incoming, &mut parents_with_new_children);
+        }
+        self.sort_children(parents_with_new_children);
+    }
+
+    /// Insert one message. Prefer [`TopicTree::apply`] for batches: it sorts new children once.
+    pub fn insert(&mut self, incoming: Incoming) -> NodeId {
+        let mut parents_with_new_children = FxHashSet::default();
+        let id = self.insert_inner(incoming, &mut parents_with_new_children);
+        self.sort_children(parents_with_new_children);
+        id
+    }
+
+    fn insert_inner(
+        &mut self,
+        incoming: Incoming,
+        parents_with_new_children: &mut FxHashSet<NodeId>,
+    ) -> NodeId {
+        let id = match self.by_topic.get(incoming.topic.as_str()) {
+            Some(&id) => id,
+            None => self.create_path(&incoming.topic, parents_with_new_children),
+        };
+        let size = incoming.payload.len() as u64;
+        let received_at = incoming.received_at;
+        let history_limit = self.history_limit;
+
+        let node = &mut self.nodes[id.index()];
+        let first_message = node.message_count == 0;
+        node.message_count += 1;
+        node.payload_bytes += size;
+        if incoming.retain {
+            // An empty retained publish is how a retained message is deleted.
+            node.retained = !incoming.payload.is_empty();
+        }
+        if node.history.len() >= history_limit {
+            node.history.pop_front();
+        }
+        node.history.push_back(Message::from_incoming(incoming, self.total_messages));
+
+        if first_message {
+            self.topic_count += 1;
+        }
+        self.total_messages += 1;
+        self.total_payload_bytes += size;
+
+        let mut cursor = Some(id);
+        while let Some(current) = cursor {
+            let node = &mut self.nodes[current.index()];
+            node.subtree_message_count += 1;
+            node.subtree_payload_bytes += size;
+            if first_message {
+                node.subtree_topic_count += 1;
+            }
+            if node.subtree_last_received.is_none_or(|t| t < received_at) {
+                node.subtree_last_received = Some(received_at);
+            }
+            cursor = node.parent;
+        }
+        id
+    }
+
+    /// Create the nodes for `topic` that do not exist yet and return the leaf.
+    fn create_path(
+        &mut self,
+        topic: &str,
+        parents_with_new_children: &mut FxHashSet<NodeId>,
+    ) -> NodeId {
+        let mut current = NodeId::ROOT;
+        for level in topic.split('/') {
+            let segment = self.segments.intern(level);
+            current = match self.by_parent_segment.get(&(current, segment)) {
+                Some(&child) => child,
+                None => {
+                    let child = NodeId(self.nodes.len() as u32);
+                    let depth = self.nodes[current.index()].depth.saturating_add(1);
+                    self.nodes.push(Node::new(segment, Some(current), depth));
+                    self.nodes[current.index()].children.push(child);
+                    self.by_parent_segment.insert((current, segment), child);
+                    parents_with_new_children.insert(current);
+                    self.structure_version += 1;
+                    child
+                }
+            };
+        }
+        self.by_topic.insert(topic.into(), current);
+        current
+    }
+
+    fn sort_children(&mut self, parents: FxHashSet<NodeId>) {
+        for parent in parents {
+            let mut children = std::mem::take(&mut self.nodes[parent.index()].children);
+            // Mostly sorted already (new children are appended), which the sort exploits.
+            children.sort_by(|&a, &b| {
+                natural_cmp(
+                    self.segments.resolve(self.nodes[a.index()].segment),
+                    self.segments.resolve(self.nodes[b.index()].segment),
+                )
+            });
+            self.nodes[parent.index()].children = children;
+        }
+    }
+
+    /// The node for a full topic name, if any message was seen on it or below it.
+    pub fn find(&self, topic: &str) -> Option<NodeId> {
+        if let Some(&id) = self.by_topic.get(topic) {
+            return Some(id);
+        }
+        // Intermediate levels are not in the full-topic map; walk to them.
+        let mut current = NodeId::ROOT;
+        for level in topic.split('/') {
+            let segment = self.segments.get(level)?;
+            current = *self.by_parent_segment.get(&(current, segment))?;
+        }
+        Some(current)
+    }
+
+    /// The node behind an id.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.index())
+    }
+
+    /// The root node (it has no topic of its own).
+    pub fn root(&self) -> &Node {
+        &self.nodes[0]
+    }
+
+    /// The level name of a node, e.g. `temp` for `home/kitchen/temp`.
+    pub fn segment(&self, id: NodeId) -> &str {
+        self.nodes
+            .get(id.index())
+            .map_or("", |node| self.segments.resolve(node.segment))
+    }
+
+    /// The full topic name of a node, rebuilt from its levels.
+    pub fn topic_name(&self, id: NodeId) -> String {
+        let mut levels = Vec::new();
+        let mut cursor = Some(id);
+        while let Some(current) = cursor {
+            let Some(node) = self.nodes.get(current.index()) else {
+                break;
+            };
+            if node.parent.is_some() {
+                levels.push(self.segments.resolve(node.segment));
+            }
+            cursor = node.parent;
+        }
+        levels.reverse();
+        levels.join("/")
+    }
+
+    /// Ids from the first-level ancestor down to `id`, for expanding the path to a node.
+    pub fn path_to(&self, id: NodeId) -> Vec<NodeId> {
+        let mut path = Vec::new();
+        let mut cursor = Some(id);
+        while let Some(current) = cursor {
+            let Some(node) = self.nodes.get(current.index()) else {
+                break;
+            };
+            if node.parent.is_some() {
+                path.push(current);
+            }
+            cursor = node.parent;
+        }
+        path.reverse();
+        path
+    }
+
+    /// Distinct topics that received at least one message.
+    pub fn topic_count(&self) -> usize {
+        self.topic_count
+    }
+
+    /// Nodes in the tree, the root and pure grouping levels included.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Messages inserted so far.
+    pub fn total_messages(&self) -> u64 {
+        self.total_messages
+    }
+
+    /// Payload bytes inserted so far.
+    pub fn total_payload_bytes(&self) -> u64 {
+        self.total_payload_bytes
+    }
+
+    /// How many messages each topic keeps.
+    pub fn history_limit(&self) -> usize {
+        self.history_limit
+    }
+
+    /// Changes whenever a node is added; equal values mean the same shape.
+    pub fn structure_version(&self) -> u64 {
+        self.structure_version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tree: &TopicTree, ids: &[NodeId]) -> Vec<String> {
+        ids.iter().map(|&id| tree.segment(id).to_owned()).collect()
+    }
+
+    #[test]
+    fn insert_and_lookup() {
+        let tree = TopicTree::example();
+        let temp = tree.find("home/kitchen/temp").expect("temp is known");
+        assert_eq!(tree.topic_name(temp), "home/kitchen/temp");
+        assert_eq!(tree.segment(temp), "temp");
+        let node = tree.node(temp).expect("node exists");
+        assert_eq!(node.message_count, 2);
+        assert_eq!(node.last_message().map(|m| &m.payload[..]), Some(&b"21.7"[..]));
+        assert!(tree.find("home/garage").is_none());
+        let kitchen = tree.find("home/kitchen").expect("intermediate level is findable");
+        assert!(!tree.node(kitchen).expect("node").is_topic());
+    }
+
+    #[test]
+    fn counters_roll_up_the_tree() {
+        let tree = TopicTree::example();
+        let home = tree.find("home").expect("home");
+        let home = tree.node(home).expect("node");
+        assert_eq!(home.subtree_topic_count, 3);
+        assert_eq!(home.subtree_message_count, 4);
+        let expected_bytes = (4 + 2 + 4 + r#"{"on":true,"brightness":80}"#.len()) as u64;
+        assert_eq!(home.subtree_payload_bytes, expected_bytes);
+        assert_eq!(tree.root().subtree_message_count, 6);
+        assert_eq!(tree.topic_count(), 5);
+        assert_eq!(tree.total_messages(), 6);
+    }
+
+    #[test]
+    fn first_level_children_sorted_with_sys_last() {
+        let tree = TopicTree::example();
+        assert_eq!(names(&tree, tree.root().children()), vec!["factory", "home", "$SYS"]);
+    }
+
+    #[test]
+    fn children_sorted_naturally_across_batches() {
+        let mut tree = TopicTree::default();
+        tree.apply(vec![Incoming::new("s/sensor10", "1"), Incoming::new("s/sensor2", "1")]);
+        tree.insert(Incoming::new("s/sensor1", "1"));
+        let s = tree.find("s").expect("s");
+        let children = tree.node(s).expect("node").children().to_vec();
+        assert_eq!(names(&tree, &children), vec!["sensor1", "sensor2", "sensor10"]);
+    }
+
+    #[test]
+    fn history_is_bounded_and_keeps_the_newest() {
+        let mut tree = TopicTree::new(3);
+        let batch = (0..10).map(|i| Incoming::new("a/b", i.to_string())).collect();
+        tree.apply(batch);
+        let node = tree.node(tree.find("a/b").expect("a/b")).expect("node");
+        let kept: Vec<_> = node.history().iter().map(|m| m.payload.clone()).collect();
+        assert_eq!(kept, vec!["7", "8", "9"]);
+        assert_eq!(node.message_count, 10);
+        assert_eq!(node.message_by_seq(8).map(|m| m.payload.clone()), Some("8".into()));
+        assert!(node.message_by_seq(2).is_none(), "evicted");
+    }
+
+    #[test]
+    fn dollar_topics_are_their_own_branch() {
+        let mut tree = TopicTree::default();
+        tree.insert(Incoming::new("$SYS/broker/clients/connected", "3"));
+        tree.insert(Incoming::new("sensors/x", "1"));
+        let sys = tree.find("$SYS").expect("$SYS");
+        assert_eq!(tree.node(sys).expect("node").parent(), Some(NodeId::ROOT));
+        assert_eq!(tree.topic_name(tree.find("$SYS/broker/clients/connected").expect("t")),
+            "$SYS/broker/clients/connected");
+        assert_eq!(names(&tree, tree.root().children()), vec!["sensors", "$SYS"]);
+    }
+
+    #[test]
+    fn empty_levels_are_kept_distinct() {
+        let mut tree = TopicTree::default();
+        let double = tree.insert(Incoming::new("a//b", "1"));
+        let single = tree.insert(Incoming::new("a/b", "2"));
+        let leading = tree.insert(Incoming::new("/a", "3"));
+        let trailing = tree.insert(Incoming::new("a/", "4"));
+        assert_ne!(double, single);
+        assert_eq!(tree.topic_name(double), "a//b");
+        assert_eq!(tree.topic_name(leading), "/a");
+        assert_eq!(tree.topic_name(trailing), "a/");
+        assert_eq!(tree.path_to(double).len(), 3);
+        let empty_root = tree.find("").expect("the empty first level exists");
+        assert_eq!(tree.segment(empty_root), "");
+        assert_eq!(tree.node(empty_root).expect("node").depth(), 1);
+        assert_eq!(tree.topic_count(), 4);
+        // "/a" and "a" are different topics.
+        assert!(tree.find("a").is_some());
+        assert_ne!(tree.find("a"), tree.find("/a"));
+    }
+
+    #[test]
+    fn retained_flag_follows_retained_messages() {
+        let mut tree = TopicTree::default();
+        let id = tree.insert(Incoming::new("dev/status", "online").retained());
+        assert!(tree.node(id).expect("node").retained);
+        // A live (non-retained) message does not change what the broker retains.
+        tree.insert(Incoming::new("dev/status", "still online"));
+        assert!(tree.node(id).expect("node").retained);
+        // An empty retained publish deletes the retained message.
+        tree.insert(Incoming::new("dev/status", "").retained());
+        assert!(!tree.node(id).expect("node").retained);
+    }
+
+    #[test]
+    fn structure_version_moves_only_for_new_nodes() {
+        let mut tree = TopicTree::default();
+        tree.insert(Incoming::new("a/b", "1"));
+        let version = tree.structure_version();
+        tree.insert(Incoming::new("a/b", "2"));
+        assert_eq!(tree.structure_version(), version);
+        tree.insert(Incoming::new("a/c", "3"));
+        assert!(tree.structure_version() > version);
+    }
+
+    #[test]
+    fn path_to_lists_ancestors_in_order() {
+        let tree = TopicTree::example();
+        let temp = tree.find("home/kitchen/temp").expect("temp");
+        let path = tree.path_to(temp);
+        assert_eq!(names(&tree, &path), vec!["home", "kitchen", "temp"]);
+    }
+
+    #[test]
+    fn many_topics_stay_consistent() {
+        let mut tree = TopicTree::new(2);
+        let batch: Vec<_> = (0..10_000)
+            .map(|i| Incoming::new(format!("fleet/{}/dev{}", i % 10, i), "x"))
+            .collect();
+        tree.apply(batch);
+        assert_eq!(tree.topic_count(), 10_000);
+        assert_eq!(tree.node_count(), 1 + 1 + 10 + 10_000);
+        let fleet = tree.node(tree.find("fleet").expect("fleet")).expect("node");
+        assert_eq!(fleet.subtree_topic_count, 10_000);
+        for i in [0, 4_321, 9_999] {
+            let id = tree.find(&format!("fleet/{}/dev{}", i % 10, i)).expect("topic");
+            assert_eq!(tree.topic_name(id), format!("fleet/{}/dev{}", i % 10, i));
+        }
+    }
+}

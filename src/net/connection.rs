@@ -1,0 +1,463 @@
+//! One MQTT connection: the rumqttc client and event loop for either protocol version, and the
+//! task that polls the event loop, batches messages, reconnects and re-subscribes.
+
+use super::MAX_PACKET_SIZE_BYTES;
+use super::batcher::Batcher;
+use super::describe::{self, Failure};
+use super::events::{ConnectionState, EventSender};
+use super::options::{ConnectOptions, ProtocolVersion, Subscription};
+use super::ConnectionId;
+use crate::model::{Incoming, MessageProperties, Qos};
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+/// Requests rumqttc may hold before `try_*` calls fail; large enough for a burst of clicks
+/// and a full re-subscribe.
+const REQUEST_CHANNEL_CAPACITY: usize = 1024;
+
+/// Longest wait between reconnect attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(15);
+
+/// rumqttc's client handle for either protocol version.
+#[derive(Clone)]
+pub(super) enum Client {
+    V311(rumqttc::AsyncClient),
+    V5(rumqttc::v5::AsyncClient),
+}
+
+/// rumqttc's event loop for either protocol version.
+pub(super) enum EventLoop {
+    V311(rumqttc::EventLoop),
+    V5(Box<rumqttc::v5::EventLoop>),
+}
+
+/// What one poll of the event loop meant to us.
+enum Polled {
+    ConnAck { session_present: bool },
+    Publish(Incoming),
+    SentSubscribe(u16),
+    SubAck { pkid: u16, refusals: Vec<Option<String>> },
+    BrokerDisconnect(String),
+    Other,
+}
+
+fn rumqttc_qos(qos: Qos) -> rumqttc::QoS {
+    match qos {
+        Qos::AtMostOnce => rumqttc::QoS::AtMostOnce,
+        Qos::AtLeastOnce => rumqttc::QoS::AtLeastOnce,
+        Qos::ExactlyOnce => rumqttc::QoS::ExactlyOnce,
+    }
+}
+
+fn model_qos(qos: rumqttc::QoS) -> Qos {
+    match qos {
+        rumqttc::QoS::AtMostOnce => Qos::AtMostOnce,
+        rumqttc::QoS::AtLeastOnce => Qos::AtLeastOnce,
+        rumqttc::QoS::ExactlyOnce => Qos::ExactlyOnce,
+    }
+}
+
+fn v5_qos(qos: Qos) -> rumqttc::v5::mqttbytes::QoS {
+    use rumqttc::v5::mqttbytes::QoS;
+    match qos {
+        Qos::AtMostOnce => QoS::AtMostOnce,
+        Qos::AtLeastOnce => QoS::AtLeastOnce,
+        Qos::ExactlyOnce => QoS::ExactlyOnce,
+    }
+}
+
+fn model_qos_v5(qos: rumqttc::v5::mqttbytes::QoS) -> Qos {
+    use rumqttc::v5::mqttbytes::QoS;
+    match qos {
+        QoS::AtMostOnce => Qos::AtMostOnce,
+        QoS::AtLeastOnce => Qos::AtLeastOnce,
+        QoS::ExactlyOnce => Qos::ExactlyOnce,
+    }
+}
+
+/// Build the rumqttc client and event loop for `options`.
+pub(super) fn build(options: &ConnectOptions) -> (Client, EventLoop) {
+    // rumqttc asserts on these, so clamp instead of letting user input panic it.
+    let keep_alive = Duration::from_secs(u64::from(options.keep_alive_secs.max(5)));
+    let clean_start = options.clean_start || options.client_id.is_empty();
+    match options.protocol {
+        ProtocolVersion::V311 => {
+            let mut mqtt = rumqttc::MqttOptions::new(&options.client_id, &options.host, options.port);
+            mqtt.set_keep_alive(keep_alive)
+                .set_clean_session(clean_start)
+                .set_max_packet_size(MAX_PACKET_SIZE_BYTES, MAX_PACKET_SIZE_BYTES);
+            if let Some((user, password)) = &options.credentials {
+                mqtt.set_credentials(user, password);
+            }
+            let (client, mut event_loop) = rumqttc::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
+            let mut network = rumqttc::NetworkOptions::new();
+            network.set_connection_timeout(options.connect_timeout_secs);
+            event_loop.set_network_options(network);
+            (Client::V311(client), EventLoop::V311(event_loop))
+        }
+        ProtocolVersion::V5 => {
+            let mut mqtt = rumqttc::v5::MqttOptions::new(&options.client_id, &options.host, options.port);
+            mqtt.set_keep_alive(keep_alive)
+                .set_clean_start(clean_start)
+                .set_connection_timeout(options.connect_timeout_secs)
+                .set_max_packet_size(Some(MAX_PACKET_SIZE_BYTES as u32))
+                .set_request_channel_capacity(REQUEST_CHANNEL_CAPACITY);
+            if let Some((user, password)) = &options.credentials {
+                mqtt.set_credentials(user, password);
+            }
+            let (client, event_loop) = rumqttc::v5::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
+            (Client::V5(client), EventLoop::V5(Box::new(event_loop)))
+        }
+    }
+}
+
+impl Client {
+    /// Send one SUBSCRIBE for all `subscriptions`.
+    fn try_subscribe(&self, subscriptions: &[Subscription]) -> Result<(), String> {
+        if subscriptions.is_empty() {
+            return Ok(());
+        }
+        let result = match self {
+            Client::V311(client) => client
+                .try_subscribe_many(
+                    subscriptions
+                        .iter()
+                        .map(|s| rumqttc::SubscribeFilter::new(s.filter.clone(), rumqttc_qos(s.qos))),
+                )
+                .map_err(|e| e.to_string()),
+            Client::V5(client) => client
+                .try_subscribe_many(subscriptions.iter().map(|s| {
+                    let mut filter = rumqttc::v5::mqttbytes::v5::Filter::new(s.filter.clone(), v5_qos(s.qos));
+                    // Show the retain flag as the publisher set it, not as the broker rewrote it.
+                    filter.preserve_retain = true;
+                    filter
+                }))
+                .map_err(|e| e.to_string()),
+        };
+        result.map_err(|e| {
+            let filters: Vec<_> = subscriptions.iter().map(|s| s.filter.as_str()).collect();
+            format!("could not subscribe to {}: {e}", filters.join(", "))
+        })
+    }
+
+    fn try_unsubscribe(&self, filter: &str) -> Result<(), String> {
+        match self {
+            Client::V311(client) => client.try_unsubscribe(filter).map_err(|e| e.to_string()),
+            Client::V5(client) => client.try_unsubscribe(filter).map_err(|e| e.to_string()),
+        }
+        .map_err(|e| format!("could not unsubscribe from {filter}: {e}"))
+    }
+
+    /// Queue a PUBLISH.
+    pub(super) fn try_publish(&self, topic: &str, payload: Bytes, qos: Qos, retain: bool) -> Result<(), String> {
+        match self {
+            Client::V311(client) => client
+                .try_publish(topic, rumqttc_qos(qos), retain, payload.to_vec())
+                .map_err(|e| e.to_string()),
+            Client::V5(client) => client
+                .try_publish(topic, v5_qos(qos), retain, payload)
+                .map_err(|e| e.to_string()),
+        }
+        .map_err(|e| format!("could not publish to {topic}: {e}"))
+    }
+
+    /// Queue a DISCONNECT.
+    pub(super) fn try_disconnect(&self) {
+        // If the request channel is gone the event loop is gone too: nothing to disconnect.
+        match self {
+            Client::V311(client) => {
+                let _ = client.try_disconnect();
+            }
+            Client::V5(client) => {
+                let _ = client.try_disconnect();
+            }
+        }
+    }
+}
+
+impl EventLoop {
+    async fn poll(&mut self, options: &ConnectOptions, address: &str) -> Result<Polled, Failure> {
+        match self {
+            EventLoop::V311(event_loop) => match event_loop.poll().await {
+                Ok(event) => Ok(polled_v311(event)),
+                Err(e) => Err(describe::v311_failure(&e, &options.host, address, options.connect_timeout_secs)),
+            },
+            EventLoop::V5(event_loop) => match event_loop.poll().await {
+                Ok(event) => Ok(polled_v5(event)),
+                Err(e) => Err(describe::v5_failure(&e, &options.host, address, options.connect_timeout_secs)),
+            },
+        }
+    }
+}
+
+fn polled_v311(event: rumqttc::Event) -> Polled {
+    use rumqttc::{Event, Outgoing, Packet, SubscribeReasonCode};
+    match event {
+        Event::Incoming(Packet::Publish(publish)) => Polled::Publish(Incoming {
+            topic: publish.topic,
+            payload: publish.payload,
+            qos: model_qos(publish.qos),
+            retain: publish.retain,
+            received_at: SystemTime::now(),
+            properties: None,
+        }),
+        Event::Incoming(Packet::ConnAck(ack)) => Polled::ConnAck {
+            session_present: ack.session_present,
+        },
+        Event::Incoming(Packet::SubAck(ack)) => Polled::SubAck {
+            pkid: ack.pkid,
+            refusals: ack
+                .return_codes
+                .iter()
+                .map(|code| match code {
+                    SubscribeReasonCode::Success(_) => None,
+                    SubscribeReasonCode::Failure => Some("refused by the broker (0x80)".to_owned()),
+                })
+                .collect(),
+        },
+        Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SentSubscribe(pkid),
+        _ => Polled::Other,
+    }
+}
+
+fn polled_v5(event: rumqttc::v5::Event) -> Polled {
+    use rumqttc::Outgoing;
+    use rumqttc::v5::Event;
+    use rumqttc::v5::mqttbytes::v5::{Packet, SubscribeReasonCode};
+    match event {
+        Event::Incoming(Packet::Publish(publish)) => Polled::Publish(Incoming {
+            topic: match String::from_utf8(publish.topic.to_vec()) {
+                Ok(topic) => topic,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            },
+            payload: publish.payload,
+            qos: model_qos_v5(publish.qos),
+            retain: publish.retain,
+            received_at: SystemTime::now(),
+            properties: publish.properties.and_then(|p| {
+                let properties = MessageProperties {
+                    payload_format_indicator: p.payload_format_indicator,
+                    message_expiry_interval_secs: p.message_expiry_interval,
+                    content_type: p.content_type,
+                    response_topic: p.response_topic,
+                    correlation_data: p.correlation_data,
+                    user_properties: p.user_properties,
+                    subscription_identifiers: p.subscription_identifiers,
+                };
+                (!properties.is_empty()).then(|| Arc::new(properties))
+            }),
+        }),
+        Event::Incoming(Packet::ConnAck(ack)) => Polled::ConnAck {
+            session_present: ack.session_present,
+        },
+        Event::Incoming(Packet::SubAck(ack)) => Polled::SubAck {
+            pkid: ack.pkid,
+            refusals: ack
+                .return_codes
+                .iter()
+                .map(|code| match code {
+                    SubscribeReasonCode::Success(_) => None,
+                    refused => Some(format!("refused by the broker ({refused:?})")),
+                })
+                .collect(),
+        },
+        Event::Incoming(Packet::Disconnect(disconnect)) => {
+            let reason = disconnect
+                .properties
+                .and_then(|p| p.reason_string)
+                .map_or_else(|| format!("{:?}", disconnect.reason_code), |text| {
+                    format!("{:?}: {text}", disconnect.reason_code)
+                });
+            Polled::BrokerDisconnect(reason)
+        }
+        Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SentSubscribe(pkid),
+        _ => Polled::Other,
+    }
+}
+
+/// The subscriptions of one connection, and which SUBSCRIBE packet carried which filters so a
+/// refusal in a SUBACK can name its filter.
+#[derive(Default)]
+pub(super) struct SubscriptionBook {
+    subscriptions: Vec<Subscription>,
+    connected: bool,
+    /// Filters of each SUBSCRIBE queued but not yet given a packet id, in send order.
+    queued: VecDeque<Vec<String>>,
+    by_pkid: FxHashMap<u16, Vec<String>>,
+}
+
+impl SubscriptionBook {
+    pub(super) fn new(subscriptions: Vec<Subscription>) -> Self {
+        Self {
+            subscriptions,
+            ..Self::default()
+        }
+    }
+
+    fn send(&mut self, client: &Client, subscriptions: Vec<Subscription>) -> Result<(), String> {
+        client.try_subscribe(&subscriptions)?;
+        self.queued
+            .push_back(subscriptions.into_iter().map(|s| s.filter).collect());
+        Ok(())
+    }
+
+    /// Remember a subscription and send it now if connected (else on the next CONNACK).
+    pub(super) fn subscribe(&mut self, client: &Client, subscription: Subscription) -> Result<(), String> {
+        self.subscriptions.retain(|s| s.filter != subscription.filter);
+        self.subscriptions.push(subscription.clone());
+        if self.connected {
+            self.send(client, vec![subscription])
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Forget a subscription and unsubscribe now if connected.
+    pub(super) fn unsubscribe(&mut self, client: &Client, filter: &str) -> Result<(), String> {
+        self.subscriptions.retain(|s| s.filter != filter);
+        if self.connected {
+            client.try_unsubscribe(filter)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn connected(&mut self, client: &Client) -> Result<(), String> {
+        self.connected = true;
+        self.queued.clear();
+        self.by_pkid.clear();
+        let all = self.subscriptions.clone();
+        self.send(client, all)
+    }
+
+    fn sent(&mut self, pkid: u16) {
+        if let Some(filters) = self.queued.pop_front() {
+            self.by_pkid.insert(pkid, filters);
+        }
+    }
+
+    fn acked(&mut self, pkid: u16, refusals: Vec<Option<String>>) -> Vec<String> {
+        let filters = self.by_pkid.remove(&pkid).unwrap_or_default();
+        refusals
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, refusal)| {
+                let reason = refusal?;
+                let filter = filters.get(i).map_or("a topic filter", String::as_str);
+                Some(format!("subscription to '{filter}' {reason}"))
+            })
+            .collect()
+    }
+}
+
+/// Wait before reconnect attempt `attempt` (1-based): 0.5 s, 1 s, 2 s… up to [`MAX_BACKOFF`].
+pub(super) fn backoff(attempt: u32) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(16);
+    (Duration::from_millis(500) * 2u32.pow(exponent)).min(MAX_BACKOFF)
+}
+
+/// Everything the polling task needs.
+pub(super) struct Connection {
+    pub(super) id: ConnectionId,
+    pub(super) options: ConnectOptions,
+    pub(super) client: Client,
+    pub(super) book: Arc<Mutex<SubscriptionBook>>,
+    pub(super) batcher: Arc<Batcher>,
+    pub(super) events: EventSender,
+    /// Set by the manager when the user disconnects: errors after that are expected.
+    pub(super) closing: Arc<AtomicBool>,
+}
+
+impl Connection {
+    /// Poll the event loop until the connection is closed for good. Runs in its own task
+    /// because `EventLoop::poll` is not cancel-safe.
+    pub(super) async fn run(self, mut event_loop: EventLoop) {
+        let address = self.options.address();
+        let mut attempt = 0u32;
+        let mut ever_connected = false;
+        let mut broker_said: Option<String> = None;
+        self.events.state(self.id, ConnectionState::Connecting);
+        loop {
+            match event_loop.poll(&self.options, &address).await {
+                Ok(Polled::Publish(incoming)) => self.batcher.push(incoming),
+                Ok(Polled::ConnAck { session_present }) => {
+                    attempt = 0;
+                    ever_connected = true;
+                    broker_said = None;
+                    self.events.state(self.id, ConnectionState::Connected { session_present });
+                    // rumqttc does not re-subscribe after a reconnect; we do, every time.
+                    let result = self.book().connected(&self.client);
+                    if let Err(message) = result {
+                        self.events.error(self.id, message);
+                    }
+                }
+                Ok(Polled::SentSubscribe(pkid)) => self.book().sent(pkid),
+                Ok(Polled::SubAck { pkid, refusals }) => {
+                    let refused = self.book().acked(pkid, refusals);
+                    for message in refused {
+                        self.events.error(self.id, message);
+                    }
+                }
+                Ok(Polled::BrokerDisconnect(reason)) => broker_said = Some(reason),
+                Ok(Polled::Other) => {}
+                Err(failure) => {
+                    self.batcher.flush();
+                    self.book().connected = false;
+                    if self.closing.load(Ordering::Acquire) {
+                        return;
+                    }
+                    let reason = match broker_said.take() {
+                        Some(said) => format!("the broker closed the connection: {said}"),
+                        None => failure.message,
+                    };
+                    if failure.permanent || (!ever_connected && !self.options.retry_first_connect) {
+                        self.events.state(self.id, ConnectionState::Disconnected { reason: Some(reason) });
+                        return;
+                    }
+                    attempt += 1;
+                    let retry_in = backoff(attempt);
+                    self.events.state(
+                        self.id,
+                        ConnectionState::Reconnecting {
+                            attempt,
+                            retry_in,
+                            reason,
+                        },
+                    );
+                    tokio::time::sleep(retry_in).await;
+                }
+            }
+        }
+    }
+
+    fn book(&self) -> std::sync::MutexGuard<'_, SubscriptionBook> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_secs(1));
+        assert_eq!(backoff(4), Duration::from_secs(4));
+        assert_eq!(backoff(10), MAX_BACKOFF);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn suback_refusals_name_their_filter() {
+        let mut book = SubscriptionBook::new(vec![]);
+        book.queued.push_back(vec!["a/#".into(), "secret/#".into()]);
+        book.sent(7);
+        let refused = book.acked(7, vec![None, Some("refused by the broker (0x80)".into())]);
+        assert_eq!(refused, vec!["subscription to 'secret/#' refused by the broker (0x80)"]);
+    }
+}

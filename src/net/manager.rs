@@ -1,0 +1,257 @@
+//! The manager thread: owns a tokio runtime, executes commands, never blocks an event loop.
+
+use super::batcher::Batcher;
+use super::connection::{self, Client, Connection, SubscriptionBook};
+use super::events::{ConnectionState, ConnectionStats, EventReceiver, EventSender, event_channel};
+use super::options::{ConnectOptions, Subscription};
+use super::ConnectionId;
+use crate::model::Qos;
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle as TaskHandle;
+
+/// Called after each event is queued, from the manager thread (the GUI asks for a repaint).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Most received messages allowed to wait for the consumer before batches are dropped (and
+/// counted): about one second of a heavy flood.
+const QUEUED_MESSAGES_LIMIT: usize = 256 * 1024;
+
+/// How long a DISCONNECT may take before the connection's tasks are simply stopped.
+const DISCONNECT_GRACE: Duration = Duration::from_millis(500);
+
+/// What the UI or CLI asks the manager to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Open a connection (replacing one with the same id).
+    Connect {
+        /// Id chosen by [`ConnectionManager::connect`].
+        id: ConnectionId,
+        /// Where and how to connect.
+        options: ConnectOptions,
+        /// Counters the caller reads.
+        stats: Arc<ConnectionStats>,
+    },
+    /// Close a connection for good.
+    Disconnect {
+        /// Which one.
+        id: ConnectionId,
+    },
+    /// Add a subscription, kept across reconnects.
+    Subscribe {
+        /// Which connection.
+        id: ConnectionId,
+        /// Filter and QoS.
+        subscription: Subscription,
+    },
+    /// Remove a subscription.
+    Unsubscribe {
+        /// Which connection.
+        id: ConnectionId,
+        /// The filter as subscribed.
+        filter: String,
+    },
+    /// Publish a message.
+    Publish {
+        /// Which connection.
+        id: ConnectionId,
+        /// Topic name (no wildcards).
+        topic: String,
+        /// Payload bytes.
+        payload: Bytes,
+        /// QoS.
+        qos: Qos,
+        /// Retain flag.
+        retain: bool,
+    },
+}
+
+enum Request {
+    Command(Command),
+    Shutdown,
+}
+
+/// The handle the UI or CLI holds: send commands, drain events.
+pub struct ConnectionManager {
+    requests: mpsc::UnboundedSender<Request>,
+    events: EventReceiver,
+    next_id: u64,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ConnectionManager {
+    /// Start the manager thread. `waker` runs after every queued event.
+    pub fn start(waker: Waker) -> std::io::Result<Self> {
+        let (events_tx, events) = event_channel(QUEUED_MESSAGES_LIMIT, waker);
+        let (requests, requests_rx) = mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let thread = std::thread::Builder::new()
+            .name("canopy-net".into())
+            .spawn(move || runtime.block_on(serve(requests_rx, events_tx)))?;
+        Ok(Self {
+            requests,
+            events,
+            next_id: 1,
+            thread: Some(thread),
+        })
+    }
+
+    /// Open a new connection; returns its id and the counters it will keep.
+    pub fn connect(&mut self, options: ConnectOptions) -> (ConnectionId, Arc<ConnectionStats>) {
+        let id = ConnectionId(self.next_id);
+        self.next_id += 1;
+        let stats = Arc::new(ConnectionStats::default());
+        self.send(Command::Connect {
+            id,
+            options,
+            stats: Arc::clone(&stats),
+        });
+        (id, stats)
+    }
+
+    /// Queue a command; it runs on the manager thread.
+    pub fn send(&self, command: Command) {
+        // Only fails once the manager thread has ended, which happens only in `drop`.
+        let _ = self.requests.send(Request::Command(command));
+    }
+
+    /// The events the manager reports.
+    pub fn events(&self) -> &EventReceiver {
+        &self.events
+    }
+}
+
+impl Drop for ConnectionManager {
+    fn drop(&mut self) {
+        let _ = self.requests.send(Request::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            // A panic on the manager thread has already been reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A connection the manager is running.
+struct Live {
+    client: Client,
+    book: Arc<Mutex<SubscriptionBook>>,
+    closing: Arc<AtomicBool>,
+    batcher: Arc<Batcher>,
+    poll_task: TaskHandle<()>,
+    timer_task: TaskHandle<()>,
+}
+
+async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSender) {
+    let mut live: FxHashMap<ConnectionId, Live> = FxHashMap::default();
+    while let Some(request) = requests.recv().await {
+        let command = match request {
+            Request::Command(command) => command,
+            Request::Shutdown => break,
+        };
+        match command {
+            Command::Connect { id, options, stats } => {
+                if let Some(old) = live.remove(&id) {
+                    close(id, old, &events);
+                }
+                live.insert(id, open(id, options, stats, &events));
+            }
+            Command::Disconnect { id } => {
+                if let Some(connection) = live.remove(&id) {
+                    close(id, connection, &events);
+                }
+            }
+            Command::Subscribe { id, subscription } => {
+                if let Some(connection) = live.get(&id) {
+                    let result = lock(&connection.book).subscribe(&connection.client, subscription);
+                    report(&events, id, result);
+                }
+            }
+            Command::Unsubscribe { id, filter } => {
+                if let Some(connection) = live.get(&id) {
+                    let result = lock(&connection.book).unsubscribe(&connection.client, &filter);
+                    report(&events, id, result);
+                }
+            }
+            Command::Publish {
+                id,
+                topic,
+                payload,
+                qos,
+                retain,
+            } => match live.get(&id) {
+                Some(connection) => {
+                    report(&events, id, connection.client.try_publish(&topic, payload, qos, retain));
+                }
+                None => events.error(id, format!("not connected: nothing was published to {topic}")),
+            },
+        }
+    }
+    for (id, connection) in live.drain() {
+        connection.client.try_disconnect();
+        connection.poll_task.abort();
+        connection.timer_task.abort();
+        events.state(id, ConnectionState::Disconnected { reason: None });
+    }
+}
+
+fn open(id: ConnectionId, options: ConnectOptions, stats: Arc<ConnectionStats>, events: &EventSender) -> Live {
+    let (client, event_loop) = connection::build(&options);
+    let book = Arc::new(Mutex::new(SubscriptionBook::new(options.subscriptions.clone())));
+    let closing = Arc::new(AtomicBool::new(false));
+    let batcher = Batcher::new(id, events.clone(), stats);
+    let timer_task = tokio::spawn(Arc::clone(&batcher).run_timer());
+    let connection = Connection {
+        id,
+        options,
+        client: client.clone(),
+        book: Arc::clone(&book),
+        batcher: Arc::clone(&batcher),
+        events: events.clone(),
+        closing: Arc::clone(&closing),
+    };
+    let poll_task = tokio::spawn(connection.run(event_loop));
+    Live {
+        client,
+        book,
+        closing,
+        batcher,
+        poll_task,
+        timer_task,
+    }
+}
+
+/// Send DISCONNECT, give it a moment to go out, then stop the tasks and report.
+fn close(id: ConnectionId, connection: Live, events: &EventSender) {
+    connection.closing.store(true, Ordering::Release);
+    connection.client.try_disconnect();
+    let events = events.clone();
+    tokio::spawn(async move {
+        let Live {
+            mut poll_task,
+            timer_task,
+            batcher,
+            ..
+        } = connection;
+        if tokio::time::timeout(DISCONNECT_GRACE, &mut poll_task).await.is_err() {
+            poll_task.abort();
+        }
+        timer_task.abort();
+        batcher.flush();
+        events.state(id, ConnectionState::Disconnected { reason: None });
+    });
+}
+
+fn report(events: &EventSender, id: ConnectionId, result: Result<(), String>) {
+    if let Err(message) = result {
+        events.error(id, message);
+    }
+}
+
+fn lock(book: &Mutex<SubscriptionBook>) -> std::sync::MutexGuard<'_, SubscriptionBook> {
+    book.lock().unwrap_or_else(PoisonError::into_inner)
+}

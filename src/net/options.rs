@@ -1,0 +1,239 @@
+//! What a connection needs to know: broker address, protocol, identity, subscriptions.
+
+use crate::model::Qos;
+use std::fmt;
+
+/// MQTT protocol version spoken on a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProtocolVersion {
+    /// MQTT 5.0.
+    #[default]
+    V5,
+    /// MQTT 3.1.1.
+    V311,
+}
+
+impl fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProtocolVersion::V5 => "MQTT 5.0",
+            ProtocolVersion::V311 => "MQTT 3.1.1",
+        })
+    }
+}
+
+/// A topic filter to subscribe to, with the QoS asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    /// Topic filter, wildcards allowed.
+    pub filter: String,
+    /// Maximum QoS requested.
+    pub qos: Qos,
+}
+
+impl Subscription {
+    /// A subscription to `filter` at QoS 0.
+    pub fn new(filter: impl Into<String>) -> Self {
+        Self {
+            filter: filter.into(),
+            qos: Qos::AtMostOnce,
+        }
+    }
+
+    /// What an explorer subscribes to by default: every topic and the broker's `$SYS` tree
+    /// (`#` does not match topics that start with `$`).
+    pub fn explorer_defaults() -> Vec<Subscription> {
+        vec![Subscription::new("#"), Subscription::new("$SYS/#")]
+    }
+}
+
+/// Everything needed to open one connection.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// Broker host name or IP address.
+    pub host: String,
+    /// Broker TCP port.
+    pub port: u16,
+    /// Protocol version.
+    pub protocol: ProtocolVersion,
+    /// Client identifier sent in CONNECT.
+    pub client_id: String,
+    /// Keep-alive interval in seconds.
+    pub keep_alive_secs: u16,
+    /// Start with a clean session.
+    pub clean_start: bool,
+    /// Optional user name and password.
+    pub credentials: Option<(String, String)>,
+    /// Subscriptions made on every (re)connect.
+    pub subscriptions: Vec<Subscription>,
+    /// Keep retrying when the very first attempt fails (the GUI does; scripts want an error).
+    pub retry_first_connect: bool,
+    /// Seconds to wait for TCP connect and CONNACK.
+    pub connect_timeout_secs: u64,
+}
+
+impl ConnectOptions {
+    /// Options for `host:port` with explorer defaults: MQTT 5, `#` and `$SYS/#`, a random client id.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            protocol: ProtocolVersion::V5,
+            client_id: random_client_id(),
+            keep_alive_secs: 30,
+            clean_start: true,
+            credentials: None,
+            subscriptions: Subscription::explorer_defaults(),
+            retry_first_connect: true,
+            connect_timeout_secs: 5,
+        }
+    }
+
+    /// `host:port` as shown to users.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// A client id unlikely to collide with another Canopy instance on the same broker.
+pub fn random_client_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    format!("canopy-{:08x}", hasher.finish() as u32)
+}
+
+/// A broker address given as a URL, such as `mqtt://localhost:1883`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// Host name or IP address.
+    pub host: String,
+    /// Port (1883 when the URL has none).
+    pub port: u16,
+    /// User name from the URL, if any.
+    pub username: Option<String>,
+    /// Password from the URL, if any.
+    pub password: Option<String>,
+}
+
+/// Why a broker URL was not accepted.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UrlError {
+    /// The text is not a URL at all.
+    #[error("'{url}' is not a broker URL ({reason}); expected something like mqtt://localhost:1883")]
+    Malformed {
+        /// The text given.
+        url: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+    /// A scheme this build cannot connect with yet.
+    #[error("'{scheme}://' is not supported yet; use mqtt://HOST:PORT")]
+    UnsupportedScheme {
+        /// The scheme given.
+        scheme: String,
+    },
+    /// No host in the URL.
+    #[error("'{url}' names no host; expected something like mqtt://localhost:1883")]
+    MissingHost {
+        /// The text given.
+        url: String,
+    },
+}
+
+impl BrokerUrl {
+    /// Parse `mqtt://[user[:password]@]host[:port]`, also accepting a bare `host[:port]`.
+    pub fn parse(text: &str) -> Result<Self, UrlError> {
+        let text = text.trim();
+        let with_scheme = if text.contains("://") {
+            text.to_owned()
+        } else {
+            format!("mqtt://{text}")
+        };
+        let url = url::Url::parse(&with_scheme).map_err(|e| UrlError::Malformed {
+            url: text.to_owned(),
+            reason: e.to_string(),
+        })?;
+        match url.scheme() {
+            "mqtt" | "tcp" => {}
+            other => {
+                return Err(UrlError::UnsupportedScheme {
+                    scheme: other.to_owned(),
+                });
+            }
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| UrlError::MissingHost {
+                url: text.to_owned(),
+            })?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let username = Some(url.username().to_owned()).filter(|u| !u.is_empty());
+        Ok(Self {
+            host,
+            port: url.port().unwrap_or(1883),
+            username,
+            password: url.password().map(str::to_owned),
+        })
+    }
+
+    /// Connection options for this URL with explorer defaults.
+    pub fn connect_options(&self) -> ConnectOptions {
+        let mut options = ConnectOptions::new(self.host.clone(), self.port);
+        if let Some(user) = &self.username {
+            options.credentials = Some((user.clone(), self.password.clone().unwrap_or_default()));
+        }
+        options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_broker_urls() {
+        let url = BrokerUrl::parse("mqtt://broker.local:1884").expect("valid");
+        assert_eq!((url.host.as_str(), url.port), ("broker.local", 1884));
+        let url = BrokerUrl::parse("127.0.0.1").expect("bare host");
+        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 1883));
+        let url = BrokerUrl::parse("mqtt://alice:secret@h:1").expect("credentials");
+        assert_eq!(url.username.as_deref(), Some("alice"));
+        assert_eq!(url.password.as_deref(), Some("secret"));
+        let url = BrokerUrl::parse("mqtt://[::1]:1883").expect("ipv6");
+        assert_eq!(url.host, "::1");
+        assert_eq!(url.connect_options().address(), "[::1]:1883");
+    }
+
+    #[test]
+    fn rejects_bad_urls_with_a_reason() {
+        assert!(matches!(
+            BrokerUrl::parse("mqtt://host:99999"),
+            Err(UrlError::Malformed { .. })
+        ));
+        assert!(matches!(
+            BrokerUrl::parse("http://host"),
+            Err(UrlError::UnsupportedScheme { .. })
+        ));
+        let message = BrokerUrl::parse("mqtt://host:port").expect_err("bad port").to_string();
+        assert!(message.contains("mqtt://host:port"), "{message}");
+    }
+
+    #[test]
+    fn client_ids_differ() {
+        assert_ne!(random_client_id(), random_client_id());
+        assert!(random_client_id().starts_with("canopy-"));
+    }
+}
