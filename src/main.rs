@@ -9,7 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "canopy", version, about = "A fast native MQTT explorer and broker monitor")]
+#[command(
+    name = "canopy",
+    version,
+    about = "A fast native MQTT explorer and broker monitor"
+)]
 struct Cli {
     /// Open the window already connected to this broker, e.g. mqtt://localhost:1883
     #[arg(long, value_name = "URL")]
@@ -85,7 +89,8 @@ fn main() -> anyhow::Result<()> {
                 }
                 None => None,
             };
-            canopy::app::run(connect_to).map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+            canopy::app::run(connect_to)
+                .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
         }
         Some(Command::Sub {
             url,

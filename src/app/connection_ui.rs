@@ -40,7 +40,9 @@ impl ConnectForm {
             return Err("Host: enter the broker's host name or IP address".to_owned());
         }
         let mut options = if host.contains("://") {
-            BrokerUrl::parse(host).map_err(|e| format!("Host: {e}"))?.connect_options()
+            BrokerUrl::parse(host)
+                .map_err(|e| format!("Host: {e}"))?
+                .connect_options()
         } else {
             let port = self.port.trim();
             let port = match port.parse::<u16>() {
@@ -64,6 +66,17 @@ pub enum ConnectAction {
     Disconnect,
 }
 
+/// A few words for the status bar: the state without its reason.
+pub fn short_state_text(session: &Session) -> &'static str {
+    match &session.state {
+        ConnectionState::Connecting => "Connecting…",
+        ConnectionState::Connected { .. } => "Connected",
+        ConnectionState::Reconnecting { .. } => "Reconnecting…",
+        ConnectionState::Disconnected { reason: None } => "Disconnected",
+        ConnectionState::Disconnected { reason: Some(_) } => "Connection failed",
+    }
+}
+
 /// A one-line description of a session's state and the colour to show it in.
 pub fn state_text(session: &Session, now: Instant) -> (String, Color32) {
     let address = session.options.address();
@@ -78,7 +91,8 @@ pub fn state_text(session: &Session, now: Instant) -> (String, Color32) {
             retry_in,
             reason,
         } => {
-            let remaining = retry_in.saturating_sub(now.saturating_duration_since(session.state_since));
+            let remaining =
+                retry_in.saturating_sub(now.saturating_duration_since(session.state_since));
             let when = if remaining.is_zero() {
                 "now".to_owned()
             } else {
@@ -89,26 +103,36 @@ pub fn state_text(session: &Session, now: Instant) -> (String, Color32) {
                 Color32::from_rgb(230, 160, 60),
             )
         }
-        ConnectionState::Disconnected { reason: None } => ("Disconnected".to_owned(), Color32::GRAY),
-        ConnectionState::Disconnected { reason: Some(reason) } => {
-            (format!("Disconnected: {reason}"), Color32::from_rgb(230, 90, 80))
+        ConnectionState::Disconnected { reason: None } => {
+            ("Disconnected".to_owned(), Color32::GRAY)
         }
+        ConnectionState::Disconnected {
+            reason: Some(reason),
+        } => (
+            format!("Disconnected: {reason}"),
+            Color32::from_rgb(230, 90, 80),
+        ),
     }
 }
 
 /// Draw the connect bar.
-pub fn connect_bar_ui(ui: &mut egui::Ui, form: &mut ConnectForm, session: Option<&Session>) -> Option<ConnectAction> {
+pub fn connect_bar_ui(
+    ui: &mut egui::Ui,
+    form: &mut ConnectForm,
+    session: Option<&Session>,
+) -> Option<ConnectAction> {
     let mut action = None;
     let active = session.is_some_and(|s| s.id.is_some() && !s.state.is_closed());
     ui.horizontal(|ui| {
         let mut submitted = false;
         let label = ui.label("Host");
-        let host = ui.add(
-            egui::TextEdit::singleline(&mut form.host)
-                .desired_width(180.0)
-                .hint_text("localhost or mqtt://host:port"),
-        )
-        .labelled_by(label.id);
+        let host = ui
+            .add(
+                egui::TextEdit::singleline(&mut form.host)
+                    .desired_width(180.0)
+                    .hint_text("localhost or mqtt://host:port"),
+            )
+            .labelled_by(label.id);
         submitted |= host.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
 
         let label = ui.label("Port");
@@ -117,13 +141,24 @@ pub fn connect_bar_ui(ui: &mut egui::Ui, form: &mut ConnectForm, session: Option
             .labelled_by(label.id);
         submitted |= port.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
 
+        let label = ui.label("Version");
         egui::ComboBox::from_id_salt("protocol_version")
             .selected_text(form.protocol.to_string())
             .width(96.0)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut form.protocol, ProtocolVersion::V5, ProtocolVersion::V5.to_string());
-                ui.selectable_value(&mut form.protocol, ProtocolVersion::V311, ProtocolVersion::V311.to_string());
-            });
+                ui.selectable_value(
+                    &mut form.protocol,
+                    ProtocolVersion::V5,
+                    ProtocolVersion::V5.to_string(),
+                );
+                ui.selectable_value(
+                    &mut form.protocol,
+                    ProtocolVersion::V311,
+                    ProtocolVersion::V311.to_string(),
+                );
+            })
+            .response
+            .labelled_by(label.id);
 
         let label = ui.label("Client ID");
         ui.add(egui::TextEdit::singleline(&mut form.client_id).desired_width(140.0))
@@ -177,7 +212,12 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        assert!(form("", "1883").to_options().expect_err("no host").starts_with("Host:"));
+        assert!(
+            form("", "1883")
+                .to_options()
+                .expect_err("no host")
+                .starts_with("Host:")
+        );
         for port in ["0", "65536", "abc", ""] {
             let error = form("h", port).to_options().expect_err("bad port");
             assert!(error.starts_with("Port:"), "{error}");
@@ -186,7 +226,9 @@ mod tests {
 
     #[test]
     fn a_url_in_the_host_field_is_understood() {
-        let options = form("mqtt://10.0.0.5:2883", "ignored").to_options().expect("url");
+        let options = form("mqtt://10.0.0.5:2883", "ignored")
+            .to_options()
+            .expect("url");
         assert_eq!(options.address(), "10.0.0.5:2883");
     }
 }

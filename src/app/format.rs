@@ -7,12 +7,21 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
+}
+
+/// `1 topic`, `2 topics`, `1,000 topics`.
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
 }
 
 /// A byte count in B, KiB, MiB or GiB.
@@ -87,6 +96,8 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(count(1, "topic", "topics"), "1 topic");
+        assert_eq!(count(1200, "topic", "topics"), "1,200 topics");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(2048), "2.0 KiB");
         assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");

@@ -50,7 +50,13 @@ impl MessageView {
 }
 
 /// Draw the panel for the selected node.
-pub fn message_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, selected: Option<NodeId>, now: SystemTime) {
+pub fn message_ui(
+    ui: &mut egui::Ui,
+    view: &mut MessageView,
+    tree: &TopicTree,
+    selected: Option<NodeId>,
+    now: SystemTime,
+) {
     let Some((id, node)) = selected.and_then(|id| tree.node(id).map(|node| (id, node))) else {
         ui.weak("Select a topic in the tree to see its messages.");
         return;
@@ -65,9 +71,9 @@ pub fn message_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, s
 
     let Some(newest) = node.last_message() else {
         ui.label(format!(
-            "No messages on this level itself: {} topics and {} messages below it.",
-            format::thousands(u64::from(node.subtree_topic_count)),
-            format::thousands(node.subtree_message_count)
+            "No messages on this level itself: {} and {} below it.",
+            format::count(u64::from(node.subtree_topic_count), "topic", "topics"),
+            format::count(node.subtree_message_count, "message", "messages")
         ));
         return;
     };
@@ -87,22 +93,28 @@ pub fn message_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, s
     message_details_ui(ui, message, node.message_count, now);
     if pinned.is_some() && message.seq != newest.seq {
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Showing an older message.").color(Color32::from_rgb(230, 160, 60)));
+            ui.label(
+                RichText::new("Showing an older message.").color(Color32::from_rgb(230, 160, 60)),
+            );
             if ui.small_button("Show latest").clicked() {
                 view.pinned = None;
             }
         });
     }
 
-    ui.horizontal(|ui| {
-        for option in PayloadView::ALL {
-            ui.selectable_value(&mut view.payload_view, option, option.label());
-        }
-        ui.separator();
-        if ui.small_button("Copy payload").clicked() {
-            ui.ctx().copy_text(payload::text(&message.payload));
-        }
-    });
+    let payload_label = ui
+        .horizontal(|ui| {
+            let label = ui.strong("Payload");
+            for option in PayloadView::ALL {
+                ui.selectable_value(&mut view.payload_view, option, option.label());
+            }
+            ui.separator();
+            if ui.small_button("Copy payload").clicked() {
+                ui.ctx().copy_text(payload::text(&message.payload));
+            }
+            label.id
+        })
+        .inner;
 
     let show_all = view.show_all;
     let rendered = view.rendered(message);
@@ -110,7 +122,8 @@ pub fn message_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, s
         ui.label(RichText::new(note).color(Color32::from_rgb(230, 160, 60)));
     }
     let body = rendered.body.as_str();
-    let cut = (!show_all && body.len() > INLINE_CHARS).then(|| floor_char_boundary(body, INLINE_CHARS));
+    let cut =
+        (!show_all && body.len() > INLINE_CHARS).then(|| floor_char_boundary(body, INLINE_CHARS));
     let mut clicked_show_all = false;
     if let Some(cut) = cut {
         ui.horizontal(|ui| {
@@ -129,20 +142,29 @@ pub fn message_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, s
         .max_height(payload_height)
         .auto_shrink([false, true])
         .show(ui, |ui| {
-            let shown = cut.map_or(body, |cut| &body[..cut]);
-            ui.add(egui::Label::new(RichText::new(shown).monospace()).extend());
+            // A read-only text field: selectable and copyable, with a role and name of its own.
+            let mut shown = cut.map_or(body, |cut| &body[..cut]);
+            ui.add(
+                egui::TextEdit::multiline(&mut shown)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_width(f32::INFINITY)
+                    .desired_rows(1),
+            )
+            .labelled_by(payload_label);
         });
     if clicked_show_all {
         view.show_all = true;
     }
 
     ui.separator();
-    ui.label(RichText::new(format!(
-        "History: {} of {} kept, newest first",
-        node.history().len(),
-        tree.history_limit()
-    ))
-    .strong());
+    ui.label(
+        RichText::new(format!(
+            "History: {} of {} kept, newest first",
+            node.history().len(),
+            tree.history_limit()
+        ))
+        .strong(),
+    );
     if let Some(seq) = history_table_ui(ui, node.history(), message.seq) {
         view.pinned = (seq != newest.seq).then_some((id, seq));
         view.show_all = false;
@@ -150,61 +172,78 @@ pub fn message_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, s
 }
 
 fn message_details_ui(ui: &mut egui::Ui, message: &Message, message_count: u64, now: SystemTime) {
-    egui::Grid::new("message_details").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
-        ui.weak("Received");
-        ui.label(format!("{} ({})", format::date_time(message.received_at), format::age(message.received_at, now)));
-        ui.end_row();
-        ui.weak("QoS");
-        ui.label(message.qos.level().to_string());
-        ui.end_row();
-        ui.weak("Retained");
-        ui.label(if message.retain { "yes" } else { "no" });
-        ui.end_row();
-        ui.weak("Size");
-        ui.label(format::bytes(message.payload.len() as u64));
-        ui.end_row();
-        ui.weak("Messages");
-        ui.label(format::thousands(message_count));
-        ui.end_row();
-        if let Some(properties) = &message.properties {
-            if let Some(content_type) = &properties.content_type {
-                ui.weak("Content type");
-                ui.label(content_type);
-                ui.end_row();
+    egui::Grid::new("message_details")
+        .num_columns(2)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            ui.weak("Received");
+            ui.label(format!(
+                "{} ({})",
+                format::date_time(message.received_at),
+                format::age(message.received_at, now)
+            ));
+            ui.end_row();
+            ui.weak("QoS");
+            ui.label(message.qos.level().to_string());
+            ui.end_row();
+            ui.weak("Retained");
+            ui.label(if message.retain { "yes" } else { "no" });
+            ui.end_row();
+            ui.weak("Size");
+            ui.label(format::bytes(message.payload.len() as u64));
+            ui.end_row();
+            ui.weak("Messages");
+            ui.label(format::thousands(message_count));
+            ui.end_row();
+            if let Some(properties) = &message.properties {
+                if let Some(content_type) = &properties.content_type {
+                    ui.weak("Content type");
+                    ui.label(content_type);
+                    ui.end_row();
+                }
+                if let Some(indicator) = properties.payload_format_indicator {
+                    ui.weak("Payload format");
+                    ui.label(if indicator == 1 {
+                        "UTF-8 text (1)"
+                    } else {
+                        "bytes (0)"
+                    });
+                    ui.end_row();
+                }
+                if let Some(topic) = &properties.response_topic {
+                    ui.weak("Response topic");
+                    ui.label(RichText::new(topic).monospace());
+                    ui.end_row();
+                }
+                if let Some(data) = &properties.correlation_data {
+                    ui.weak("Correlation data");
+                    ui.label(RichText::new(payload::preview(data, 64)).monospace());
+                    ui.end_row();
+                }
+                if let Some(expiry) = properties.message_expiry_interval_secs {
+                    ui.weak("Expiry");
+                    ui.label(format!("{expiry} s"));
+                    ui.end_row();
+                }
+                for (key, value) in &properties.user_properties {
+                    ui.weak("User property");
+                    ui.label(RichText::new(format!("{key} = {value}")).monospace());
+                    ui.end_row();
+                }
             }
-            if let Some(indicator) = properties.payload_format_indicator {
-                ui.weak("Payload format");
-                ui.label(if indicator == 1 { "UTF-8 text (1)" } else { "bytes (0)" });
-                ui.end_row();
-            }
-            if let Some(topic) = &properties.response_topic {
-                ui.weak("Response topic");
-                ui.label(RichText::new(topic).monospace());
-                ui.end_row();
-            }
-            if let Some(data) = &properties.correlation_data {
-                ui.weak("Correlation data");
-                ui.label(RichText::new(payload::preview(data, 64)).monospace());
-                ui.end_row();
-            }
-            if let Some(expiry) = properties.message_expiry_interval_secs {
-                ui.weak("Expiry");
-                ui.label(format!("{expiry} s"));
-                ui.end_row();
-            }
-            for (key, value) in &properties.user_properties {
-                ui.weak("User property");
-                ui.label(RichText::new(format!("{key} = {value}")).monospace());
-                ui.end_row();
-            }
-        }
-    });
+        });
 }
 
 /// Draw the history, newest first, only the visible rows. Returns the sequence number clicked.
-fn history_table_ui(ui: &mut egui::Ui, history: &std::collections::VecDeque<Message>, shown_seq: u64) -> Option<u64> {
+fn history_table_ui(
+    ui: &mut egui::Ui,
+    history: &std::collections::VecDeque<Message>,
+    shown_seq: u64,
+) -> Option<u64> {
     let mut clicked = None;
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
+    // Selectable text would swallow clicks meant for the row.
+    ui.style_mut().interaction.selectable_labels = false;
     TableBuilder::new(ui)
         .id_salt("history_table")
         .striped(true)
@@ -223,7 +262,11 @@ fn history_table_ui(ui: &mut egui::Ui, history: &std::collections::VecDeque<Mess
         })
         .body(|body| {
             body.rows(row_height, history.len(), |mut row| {
-                let Some(message) = history.len().checked_sub(row.index() + 1).and_then(|i| history.get(i)) else {
+                let Some(message) = history
+                    .len()
+                    .checked_sub(row.index() + 1)
+                    .and_then(|i| history.get(i))
+                else {
                     return;
                 };
                 row.set_selected(message.seq == shown_seq);
@@ -242,7 +285,11 @@ fn history_table_ui(ui: &mut egui::Ui, history: &std::collections::VecDeque<Mess
                 row.col(|ui| {
                     ui.add(
                         egui::Label::new(
-                            RichText::new(payload::preview(&message.payload, HISTORY_PREVIEW_CHARS)).monospace(),
+                            RichText::new(payload::preview(
+                                &message.payload,
+                                HISTORY_PREVIEW_CHARS,
+                            ))
+                            .monospace(),
                         )
                         .truncate(),
                     );

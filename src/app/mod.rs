@@ -35,8 +35,13 @@ pub struct CanopyApp {
 
 impl CanopyApp {
     /// An app driving `manager`, connecting at once to `connect_to` if given.
-    pub fn new(manager: Result<ConnectionManager, String>, connect_to: Option<ConnectOptions>) -> Self {
-        let shown = connect_to.clone().unwrap_or_else(|| ConnectOptions::new("localhost", 1883));
+    pub fn new(
+        manager: Result<ConnectionManager, String>,
+        connect_to: Option<ConnectOptions>,
+    ) -> Self {
+        let shown = connect_to
+            .clone()
+            .unwrap_or_else(|| ConnectOptions::new("localhost", 1883));
         let mut app = Self {
             manager,
             form: ConnectForm::from_options(&shown),
@@ -91,7 +96,10 @@ impl CanopyApp {
     pub fn inject(&mut self, batch: Vec<Incoming>) {
         let form = &self.form;
         let session = self.session.get_or_insert_with(|| {
-            Session::detached(form.to_options().unwrap_or_else(|_| ConnectOptions::new("localhost", 1883)))
+            Session::detached(
+                form.to_options()
+                    .unwrap_or_else(|_| ConnectOptions::new("localhost", 1883)),
+            )
         });
         session.apply(batch);
     }
@@ -129,12 +137,17 @@ impl CanopyApp {
             let Some(event) = manager.events().try_recv() else {
                 return;
             };
-            let Some(session) = self.session.as_mut().filter(|s| s.id == Some(event.connection)) else {
+            let Some(session) = self
+                .session
+                .as_mut()
+                .filter(|s| s.id == Some(event.connection))
+            else {
                 continue; // from a connection already replaced
             };
             match event.kind {
                 EventKind::State(state) => session.set_state(state),
                 EventKind::Batch(batch) => session.apply(batch),
+                EventKind::Subscribed(filters) => session.subscribed(filters),
                 EventKind::Error(message) => session.notice(message),
             }
         }
@@ -146,7 +159,9 @@ impl CanopyApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let now = SystemTime::now();
         let action = egui::Panel::top("connect_bar")
-            .show(ui, |ui| connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref()))
+            .show(ui, |ui| {
+                connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref())
+            })
             .inner;
 
         let manager_error = self.manager.as_ref().err().map(String::as_str);
@@ -158,16 +173,31 @@ impl CanopyApp {
             .resizable(true)
             .default_size(520.0)
             .min_size(200.0)
-            .show(ui, |ui| match &self.session {
-                Some(session) => topic_tree_ui::topic_tree_ui(ui, &mut self.tree_view, &session.model.tree, now),
-                None => {
-                    ui.weak("Connect to a broker to see its topics.");
+            .show(ui, |ui| {
+                // Keep the panel's width even while its content is narrow (no topics yet).
+                ui.set_min_width(ui.available_width());
+                match &self.session {
+                    Some(session) => topic_tree_ui::topic_tree_ui(
+                        ui,
+                        &mut self.tree_view,
+                        &session.model.tree,
+                        now,
+                    ),
+                    None => {
+                        ui.weak("Connect to a broker to see its topics.");
+                    }
                 }
             });
 
         egui::CentralPanel::default().show(ui, |ui| match &self.session {
             Some(session) => {
-                message_ui::message_ui(ui, &mut self.message_view, &session.model.tree, self.tree_view.selected, now);
+                message_ui::message_ui(
+                    ui,
+                    &mut self.message_view,
+                    &session.model.tree,
+                    self.tree_view.selected,
+                    now,
+                );
             }
             None => {
                 ui.weak("Messages of the selected topic appear here.");
@@ -187,7 +217,10 @@ impl CanopyApp {
         let Some(session) = &mut self.session else {
             return;
         };
-        if matches!(session.state, crate::net::ConnectionState::Reconnecting { .. }) {
+        if matches!(
+            session.state,
+            crate::net::ConnectionState::Reconnecting { .. }
+        ) {
             ctx.request_repaint_after(Duration::from_millis(500));
         }
         let recently_changed = session
@@ -240,4 +273,20 @@ pub fn run(connect_to: Option<ConnectOptions>) -> eframe::Result {
         options,
         Box::new(move |cc| Ok(Box::new(CanopyApp::with_context(&cc.egui_ctx, connect_to)))),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::APP_ID;
+
+    #[test]
+    fn desktop_entry_matches_the_app_id() {
+        let entry = include_str!("../../packaging/linux/canopy.desktop");
+        assert!(
+            entry
+                .lines()
+                .any(|l| l == format!("StartupWMClass={APP_ID}"))
+        );
+        assert!(entry.lines().any(|l| l == format!("Icon={APP_ID}")));
+    }
 }

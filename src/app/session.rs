@@ -34,6 +34,8 @@ pub struct Session {
     pub stats: Arc<ConnectionStats>,
     /// Recent notices, newest last.
     pub notices: VecDeque<Notice>,
+    /// Filters the broker acknowledged on the current connection.
+    pub active_subscriptions: Vec<String>,
 }
 
 impl Session {
@@ -47,6 +49,7 @@ impl Session {
             state_since: Instant::now(),
             stats,
             notices: VecDeque::new(),
+            active_subscriptions: Vec::new(),
         }
     }
 
@@ -60,13 +63,26 @@ impl Session {
             state_since: Instant::now(),
             stats: Arc::new(ConnectionStats::default()),
             notices: VecDeque::new(),
+            active_subscriptions: Vec::new(),
         }
     }
 
     /// Record a state change.
     pub fn set_state(&mut self, state: ConnectionState) {
+        if !state.is_connected() {
+            self.active_subscriptions.clear();
+        }
         self.state = state;
         self.state_since = Instant::now();
+    }
+
+    /// Record filters the broker acknowledged.
+    pub fn subscribed(&mut self, filters: Vec<String>) {
+        for filter in filters {
+            if !self.active_subscriptions.contains(&filter) {
+                self.active_subscriptions.push(filter);
+            }
+        }
     }
 
     /// Apply a batch of messages.

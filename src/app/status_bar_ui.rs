@@ -1,13 +1,17 @@
 //! The status bar: state, message rate, topic and message counts, and anything dropped.
 
-use super::connection_ui::state_text;
+use super::connection_ui::{short_state_text, state_text};
 use super::format;
 use super::session::Session;
 use egui::{Color32, RichText};
 use std::time::{Instant, SystemTime};
 
 /// Draw the status bar.
-pub fn status_bar_ui(ui: &mut egui::Ui, session: Option<&mut Session>, manager_error: Option<&str>) {
+pub fn status_bar_ui(
+    ui: &mut egui::Ui,
+    session: Option<&mut Session>,
+    manager_error: Option<&str>,
+) {
     ui.horizontal(|ui| {
         if let Some(error) = manager_error {
             ui.label(RichText::new(error).color(Color32::from_rgb(230, 90, 80)));
@@ -19,25 +23,26 @@ pub fn status_bar_ui(ui: &mut egui::Ui, session: Option<&mut Session>, manager_e
         };
         let now = Instant::now();
         let (state, color) = state_text(session, now);
-        let short_state = state.split(':').next().unwrap_or_default().to_owned();
-        ui.label(RichText::new(short_state).color(color)).on_hover_text(state);
+        ui.label(RichText::new(short_state_text(session)).color(color))
+            .on_hover_text(state);
         ui.separator();
         let rate = session.model.message_rate.rate_per_sec(now);
         ui.label(format::rate(rate));
         ui.separator();
         let tree = &session.model.tree;
-        ui.label(format!("{} topics", format::thousands(tree.topic_count() as u64)));
+        ui.label(format::count(tree.topic_count() as u64, "topic", "topics"));
         ui.separator();
         ui.label(format!(
-            "{} messages ({})",
-            format::thousands(tree.total_messages()),
+            "{} ({})",
+            format::count(tree.total_messages(), "message", "messages"),
             format::bytes(tree.total_payload_bytes())
         ));
         let dropped = session.stats.dropped_messages();
         if dropped > 0 {
             ui.separator();
             ui.label(
-                RichText::new(format!("{} dropped", format::thousands(dropped))).color(Color32::from_rgb(230, 90, 80)),
+                RichText::new(format!("{} dropped", format::thousands(dropped)))
+                    .color(Color32::from_rgb(230, 90, 80)),
             )
             .on_hover_text(
                 "The window fell behind the network: these messages were received and counted \
@@ -54,8 +59,12 @@ pub fn status_bar_ui(ui: &mut egui::Ui, session: Option<&mut Session>, manager_e
                 .collect();
             ui.add(
                 egui::Label::new(
-                    RichText::new(format!("{} ({})", last.text, format::age(last.at, SystemTime::now())))
-                        .color(Color32::from_rgb(230, 160, 60)),
+                    RichText::new(format!(
+                        "{} ({})",
+                        last.text,
+                        format::age(last.at, SystemTime::now())
+                    ))
+                    .color(Color32::from_rgb(230, 160, 60)),
                 )
                 .truncate(),
             )

@@ -101,7 +101,9 @@ impl TopicTreeView {
         if !(down || up || right || left) {
             return;
         }
-        let position = self.selected.and_then(|s| self.rows.iter().position(|&r| r == s));
+        let position = self
+            .selected
+            .and_then(|s| self.rows.iter().position(|&r| r == s));
         let Some(position) = position else {
             self.selected = self.rows.first().copied();
             self.scroll_to_selected = true;
@@ -129,7 +131,12 @@ impl TopicTreeView {
 }
 
 /// Draw the tree. Only the rows inside the viewport are laid out.
-pub fn topic_tree_ui(ui: &mut egui::Ui, view: &mut TopicTreeView, tree: &TopicTree, now: SystemTime) {
+pub fn topic_tree_ui(
+    ui: &mut egui::Ui,
+    view: &mut TopicTreeView,
+    tree: &TopicTree,
+    now: SystemTime,
+) {
     view.refresh_rows(tree);
     view.handle_keys(ui, tree);
     view.refresh_rows(tree);
@@ -141,9 +148,13 @@ pub fn topic_tree_ui(ui: &mut egui::Ui, view: &mut TopicTreeView, tree: &TopicTr
 
     let row_height = ui.spacing().interact_size.y;
     let spacing = ui.spacing().item_spacing.y;
-    let mut scroll = egui::ScrollArea::vertical().auto_shrink(false).id_salt("topic_tree_scroll");
+    let mut scroll = egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .id_salt("topic_tree_scroll");
     if std::mem::take(&mut view.scroll_to_selected)
-        && let Some(position) = view.selected.and_then(|s| view.rows.iter().position(|&r| r == s))
+        && let Some(position) = view
+            .selected
+            .and_then(|s| view.rows.iter().position(|&r| r == s))
     {
         let target = position as f32 * (row_height + spacing);
         let viewport = ui.available_height();
@@ -210,12 +221,21 @@ fn row_ui(
     let mut action = RowAction::None;
 
     // Fade the highlight of recently changed subtrees out over HIGHLIGHT.
-    if let Some(age) = node.subtree_last_received.and_then(|t| now.duration_since(t).ok())
+    if let Some(age) = node
+        .subtree_last_received
+        .and_then(|t| now.duration_since(t).ok())
         && age < HIGHLIGHT
     {
         let strength = 1.0 - age.as_secs_f32() / HIGHLIGHT.as_secs_f32();
-        let rect = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), row_height));
-        let color = ui.visuals().selection.bg_fill.gamma_multiply(0.45 * strength);
+        let rect = egui::Rect::from_min_size(
+            ui.cursor().min,
+            egui::vec2(ui.available_width(), row_height),
+        );
+        let color = ui
+            .visuals()
+            .selection
+            .bg_fill
+            .gamma_multiply(0.45 * strength);
         ui.painter().rect_filled(rect, 2.0, color);
     }
 
@@ -226,11 +246,23 @@ fn row_ui(
         if node.children().is_empty() {
             ui.add_space(16.0);
         } else {
-            let arrow = ui.add(egui::Button::new(if expanded { "⏷" } else { "⏵" }).frame(false).small());
+            let (rect, arrow) =
+                ui.allocate_exact_size(egui::vec2(16.0, row_height), egui::Sense::click());
             let verb = if expanded { "collapse" } else { "expand" };
             arrow.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{verb} {name}"))
             });
+            if ui.is_rect_visible(rect) {
+                let icon = egui::Response {
+                    rect: egui::Rect::from_center_size(rect.center(), egui::vec2(10.0, 10.0)),
+                    ..arrow.clone()
+                };
+                egui::collapsing_header::paint_default_icon(
+                    ui,
+                    if expanded { 1.0 } else { 0.0 },
+                    &icon,
+                );
+            }
             if arrow.clicked() {
                 action = RowAction::Toggle;
             }
@@ -250,14 +282,19 @@ fn row_ui(
         }
 
         if node.retained {
-            ui.label(RichText::new("R").small().strong().color(Color32::from_rgb(200, 160, 60)))
-                .on_hover_text("A retained message is stored on the broker for this topic");
+            ui.label(
+                RichText::new("R")
+                    .small()
+                    .strong()
+                    .color(Color32::from_rgb(200, 160, 60)),
+            )
+            .on_hover_text("A retained message is stored on the broker for this topic");
         }
         if !node.children().is_empty() {
             ui.weak(format!(
-                "({} topics, {} msgs)",
-                format::thousands(u64::from(node.subtree_topic_count)),
-                format::thousands(node.subtree_message_count)
+                "({}, {})",
+                format::count(u64::from(node.subtree_topic_count), "topic", "topics"),
+                format::count(node.subtree_message_count, "msg", "msgs")
             ));
         }
         if let Some(last) = node.last_message() {
@@ -277,12 +314,18 @@ mod tests {
         let tree = TopicTree::example();
         let mut view = TopicTreeView::default();
         let names = |view: &mut TopicTreeView| -> Vec<String> {
-            view.visible_rows(&tree).iter().map(|&id| tree.topic_name(id)).collect()
+            view.visible_rows(&tree)
+                .iter()
+                .map(|&id| tree.topic_name(id))
+                .collect()
         };
         assert_eq!(names(&mut view), vec!["factory", "home", "$SYS"]);
         let home = tree.find("home").expect("home");
         view.set_expanded(home, true);
-        assert_eq!(names(&mut view), vec!["factory", "home", "home/kitchen", "home/livingroom", "$SYS"]);
+        assert_eq!(
+            names(&mut view),
+            vec!["factory", "home", "home/kitchen", "home/livingroom", "$SYS"]
+        );
         let temp = tree.find("home/kitchen/temp").expect("temp");
         view.reveal(&tree, temp);
         assert!(names(&mut view).contains(&"home/kitchen/temp".to_owned()));

@@ -1,7 +1,9 @@
 //! `canopy sub`: the window's net + model pipeline with no window, for scripts and benchmarks.
 
 use crate::model::{Model, Qos};
-use crate::net::{BrokerUrl, ConnectionManager, ConnectionState, EventKind, ProtocolVersion, Subscription};
+use crate::net::{
+    BrokerUrl, ConnectionManager, ConnectionState, EventKind, ProtocolVersion, Subscription,
+};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,15 +45,21 @@ impl SubReport {
     /// Messages per second between the first and the last message.
     pub fn rate_per_sec(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 { self.received as f64 / secs } else { 0.0 }
+        if secs > 0.0 {
+            self.received as f64 / secs
+        } else {
+            0.0
+        }
     }
 
     /// The closing line, stable for scripts to parse.
     pub fn final_line(&self) -> String {
         format!(
-            "received {} messages on {} topics in {:.3} s ({:.0} msg/s), {} dropped",
+            "received {} message{} on {} topic{} in {:.3} s ({:.0} msg/s), {} dropped",
             self.received,
+            if self.received == 1 { "" } else { "s" },
             self.topics,
+            if self.topics == 1 { "" } else { "s" },
             self.elapsed.as_secs_f64(),
             self.rate_per_sec(),
             self.dropped
@@ -78,7 +86,11 @@ pub enum SubError {
 
 /// Run until `count` messages arrived, the timeout passed, or `stop` is set (Ctrl-C).
 /// Progress goes to `progress` once a second.
-pub fn run(options: &SubOptions, stop: Arc<AtomicBool>, progress: &mut dyn Write) -> Result<SubReport, SubError> {
+pub fn run(
+    options: &SubOptions,
+    stop: Arc<AtomicBool>,
+    progress: &mut dyn Write,
+) -> Result<SubReport, SubError> {
     let url = BrokerUrl::parse(&options.url)?;
     let mut connect = url.connect_options();
     connect.protocol = options.protocol;
@@ -86,10 +98,17 @@ pub fn run(options: &SubOptions, stop: Arc<AtomicBool>, progress: &mut dyn Write
     if let Some(client_id) = &options.client_id {
         connect.client_id = client_id.clone();
     }
-    let filters = if options.filters.is_empty() { vec!["#".to_owned()] } else { options.filters.clone() };
+    let filters = if options.filters.is_empty() {
+        vec!["#".to_owned()]
+    } else {
+        options.filters.clone()
+    };
     connect.subscriptions = filters
         .into_iter()
-        .map(|filter| Subscription { filter, qos: options.qos })
+        .map(|filter| Subscription {
+            filter,
+            qos: options.qos,
+        })
         .collect();
 
     let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
@@ -128,7 +147,9 @@ pub fn run(options: &SubOptions, stop: Arc<AtomicBool>, progress: &mut dyn Write
             );
             next_progress += Duration::from_secs(1);
         }
-        let wait = next_progress.saturating_duration_since(now).min(Duration::from_millis(100));
+        let wait = next_progress
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(100));
         let Some(event) = manager.events().recv_timeout(wait) else {
             continue;
         };
@@ -147,15 +168,26 @@ pub fn run(options: &SubOptions, stop: Arc<AtomicBool>, progress: &mut dyn Write
                 }
             }
             EventKind::State(ConnectionState::Disconnected { reason }) => {
-                return Err(SubError::Connection(reason.unwrap_or_else(|| "disconnected".to_owned())));
+                return Err(SubError::Connection(
+                    reason.unwrap_or_else(|| "disconnected".to_owned()),
+                ));
             }
-            EventKind::State(ConnectionState::Reconnecting { reason, retry_in, .. }) => {
-                let _ = writeln!(progress, "connection lost ({reason}); retrying in {} ms", retry_in.as_millis());
+            EventKind::State(ConnectionState::Reconnecting {
+                reason, retry_in, ..
+            }) => {
+                let _ = writeln!(
+                    progress,
+                    "connection lost ({reason}); retrying in {} ms",
+                    retry_in.as_millis()
+                );
             }
             EventKind::State(ConnectionState::Connected { .. }) => {
                 let _ = writeln!(progress, "connected to {}", url.connect_options().address());
             }
             EventKind::State(ConnectionState::Connecting) => {}
+            EventKind::Subscribed(filters) => {
+                let _ = writeln!(progress, "subscribed to {}", filters.join(", "));
+            }
             EventKind::Error(message) => {
                 let _ = writeln!(progress, "error: {message}");
             }

@@ -49,7 +49,10 @@ fn digit_run_end(bytes: &[u8], start: usize) -> usize {
 }
 
 fn trim_leading_zeros(digits: &[u8]) -> &[u8] {
-    let first_non_zero = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+    let first_non_zero = digits
+        .iter()
+        .position(|&d| d != b'0')
+        .unwrap_or(digits.len());
     &digits[first_non_zero..]
 }
 
@@ -65,7 +68,9 @@ mod tests {
         levels.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(
             levels,
-            vec!["", "Zeta", "alpha", "sensor1", "sensor02", "sensor2", "sensor10", "$SYS"]
+            vec![
+                "", "Zeta", "alpha", "sensor1", "sensor02", "sensor2", "sensor10", "$SYS"
+            ]
         );
     }
 

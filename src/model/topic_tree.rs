@@ -103,7 +103,9 @@ impl Node {
         // History is in arrival order, so sequence numbers ascend.
         let (front, back) = self.history.as_slices();
         [front, back].into_iter().find_map(|part| {
-            part.binary_search_by_key(&seq, |m| m.seq).ok().map(|i| &part[i])
+            part.binary_search_by_key(&seq, |m| m.seq)
+                .ok()
+                .map(|i| &part[i])
         })
     }
 }
@@ -204,7 +206,8 @@ impl TopicTree {
         if node.history.len() >= history_limit {
             node.history.pop_front();
         }
-        node.history.push_back(Message::from_incoming(incoming, self.total_messages));
+        node.history
+            .push_back(Message::from_incoming(incoming, self.total_messages));
 
         if first_message {
             self.topic_count += 1;
@@ -381,9 +384,14 @@ mod tests {
         assert_eq!(tree.segment(temp), "temp");
         let node = tree.node(temp).expect("node exists");
         assert_eq!(node.message_count, 2);
-        assert_eq!(node.last_message().map(|m| &m.payload[..]), Some(&b"21.7"[..]));
+        assert_eq!(
+            node.last_message().map(|m| &m.payload[..]),
+            Some(&b"21.7"[..])
+        );
         assert!(tree.find("home/garage").is_none());
-        let kitchen = tree.find("home/kitchen").expect("intermediate level is findable");
+        let kitchen = tree
+            .find("home/kitchen")
+            .expect("intermediate level is findable");
         assert!(!tree.node(kitchen).expect("node").is_topic());
     }
 
@@ -404,29 +412,43 @@ mod tests {
     #[test]
     fn first_level_children_sorted_with_sys_last() {
         let tree = TopicTree::example();
-        assert_eq!(names(&tree, tree.root().children()), vec!["factory", "home", "$SYS"]);
+        assert_eq!(
+            names(&tree, tree.root().children()),
+            vec!["factory", "home", "$SYS"]
+        );
     }
 
     #[test]
     fn children_sorted_naturally_across_batches() {
         let mut tree = TopicTree::default();
-        tree.apply(vec![Incoming::new("s/sensor10", "1"), Incoming::new("s/sensor2", "1")]);
+        tree.apply(vec![
+            Incoming::new("s/sensor10", "1"),
+            Incoming::new("s/sensor2", "1"),
+        ]);
         tree.insert(Incoming::new("s/sensor1", "1"));
         let s = tree.find("s").expect("s");
         let children = tree.node(s).expect("node").children().to_vec();
-        assert_eq!(names(&tree, &children), vec!["sensor1", "sensor2", "sensor10"]);
+        assert_eq!(
+            names(&tree, &children),
+            vec!["sensor1", "sensor2", "sensor10"]
+        );
     }
 
     #[test]
     fn history_is_bounded_and_keeps_the_newest() {
         let mut tree = TopicTree::new(3);
-        let batch = (0..10).map(|i| Incoming::new("a/b", i.to_string())).collect();
+        let batch = (0..10)
+            .map(|i| Incoming::new("a/b", i.to_string()))
+            .collect();
         tree.apply(batch);
         let node = tree.node(tree.find("a/b").expect("a/b")).expect("node");
         let kept: Vec<_> = node.history().iter().map(|m| m.payload.clone()).collect();
         assert_eq!(kept, vec!["7", "8", "9"]);
         assert_eq!(node.message_count, 10);
-        assert_eq!(node.message_by_seq(8).map(|m| m.payload.clone()), Some("8".into()));
+        assert_eq!(
+            node.message_by_seq(8).map(|m| m.payload.clone()),
+            Some("8".into())
+        );
         assert!(node.message_by_seq(2).is_none(), "evicted");
     }
 
@@ -437,9 +459,14 @@ mod tests {
         tree.insert(Incoming::new("sensors/x", "1"));
         let sys = tree.find("$SYS").expect("$SYS");
         assert_eq!(tree.node(sys).expect("node").parent(), Some(NodeId::ROOT));
-        assert_eq!(tree.topic_name(tree.find("$SYS/broker/clients/connected").expect("t")),
-            "$SYS/broker/clients/connected");
-        assert_eq!(names(&tree, tree.root().children()), vec!["sensors", "$SYS"]);
+        assert_eq!(
+            tree.topic_name(tree.find("$SYS/broker/clients/connected").expect("t")),
+            "$SYS/broker/clients/connected"
+        );
+        assert_eq!(
+            names(&tree, tree.root().children()),
+            vec!["sensors", "$SYS"]
+        );
     }
 
     #[test]
@@ -507,7 +534,9 @@ mod tests {
         let fleet = tree.node(tree.find("fleet").expect("fleet")).expect("node");
         assert_eq!(fleet.subtree_topic_count, 10_000);
         for i in [0, 4_321, 9_999] {
-            let id = tree.find(&format!("fleet/{}/dev{}", i % 10, i)).expect("topic");
+            let id = tree
+                .find(&format!("fleet/{}/dev{}", i % 10, i))
+                .expect("topic");
             assert_eq!(tree.topic_name(id), format!("fleet/{}/dev{}", i % 10, i));
         }
     }

@@ -17,7 +17,11 @@ pub(super) struct Batcher {
 }
 
 impl Batcher {
-    pub(super) fn new(connection: ConnectionId, events: EventSender, stats: Arc<ConnectionStats>) -> Arc<Self> {
+    pub(super) fn new(
+        connection: ConnectionId,
+        events: EventSender,
+        stats: Arc<ConnectionStats>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             connection,
             pending: Mutex::new(Vec::with_capacity(BATCH_MAX_MESSAGES)),

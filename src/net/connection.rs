@@ -1,12 +1,12 @@
 //! One MQTT connection: the rumqttc client and event loop for either protocol version, and the
 //! task that polls the event loop, batches messages, reconnects and re-subscribes.
 
+use super::ConnectionId;
 use super::MAX_PACKET_SIZE_BYTES;
 use super::batcher::Batcher;
 use super::describe::{self, Failure};
 use super::events::{ConnectionState, EventSender};
 use super::options::{ConnectOptions, ProtocolVersion, Subscription};
-use super::ConnectionId;
 use crate::model::{Incoming, MessageProperties, Qos};
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
@@ -31,16 +31,21 @@ pub(super) enum Client {
 
 /// rumqttc's event loop for either protocol version.
 pub(super) enum EventLoop {
-    V311(rumqttc::EventLoop),
+    V311(Box<rumqttc::EventLoop>),
     V5(Box<rumqttc::v5::EventLoop>),
 }
 
 /// What one poll of the event loop meant to us.
 enum Polled {
-    ConnAck { session_present: bool },
+    ConnAck {
+        session_present: bool,
+    },
     Publish(Incoming),
     SentSubscribe(u16),
-    SubAck { pkid: u16, refusals: Vec<Option<String>> },
+    SubAck {
+        pkid: u16,
+        refusals: Vec<Option<String>>,
+    },
     BrokerDisconnect(String),
     Other,
 }
@@ -86,21 +91,24 @@ pub(super) fn build(options: &ConnectOptions) -> (Client, EventLoop) {
     let clean_start = options.clean_start || options.client_id.is_empty();
     match options.protocol {
         ProtocolVersion::V311 => {
-            let mut mqtt = rumqttc::MqttOptions::new(&options.client_id, &options.host, options.port);
+            let mut mqtt =
+                rumqttc::MqttOptions::new(&options.client_id, &options.host, options.port);
             mqtt.set_keep_alive(keep_alive)
                 .set_clean_session(clean_start)
                 .set_max_packet_size(MAX_PACKET_SIZE_BYTES, MAX_PACKET_SIZE_BYTES);
             if let Some((user, password)) = &options.credentials {
                 mqtt.set_credentials(user, password);
             }
-            let (client, mut event_loop) = rumqttc::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
+            let (client, mut event_loop) =
+                rumqttc::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
             let mut network = rumqttc::NetworkOptions::new();
             network.set_connection_timeout(options.connect_timeout_secs);
             event_loop.set_network_options(network);
-            (Client::V311(client), EventLoop::V311(event_loop))
+            (Client::V311(client), EventLoop::V311(Box::new(event_loop)))
         }
         ProtocolVersion::V5 => {
-            let mut mqtt = rumqttc::v5::MqttOptions::new(&options.client_id, &options.host, options.port);
+            let mut mqtt =
+                rumqttc::v5::MqttOptions::new(&options.client_id, &options.host, options.port);
             mqtt.set_keep_alive(keep_alive)
                 .set_clean_start(clean_start)
                 .set_connection_timeout(options.connect_timeout_secs)
@@ -109,7 +117,8 @@ pub(super) fn build(options: &ConnectOptions) -> (Client, EventLoop) {
             if let Some((user, password)) = &options.credentials {
                 mqtt.set_credentials(user, password);
             }
-            let (client, event_loop) = rumqttc::v5::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
+            let (client, event_loop) =
+                rumqttc::v5::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
             (Client::V5(client), EventLoop::V5(Box::new(event_loop)))
         }
     }
@@ -122,16 +131,17 @@ impl Client {
             return Ok(());
         }
         let result = match self {
-            Client::V311(client) => client
-                .try_subscribe_many(
-                    subscriptions
-                        .iter()
-                        .map(|s| rumqttc::SubscribeFilter::new(s.filter.clone(), rumqttc_qos(s.qos))),
-                )
-                .map_err(|e| e.to_string()),
+            Client::V311(client) => {
+                client
+                    .try_subscribe_many(subscriptions.iter().map(|s| {
+                        rumqttc::SubscribeFilter::new(s.filter.clone(), rumqttc_qos(s.qos))
+                    }))
+                    .map_err(|e| e.to_string())
+            }
             Client::V5(client) => client
                 .try_subscribe_many(subscriptions.iter().map(|s| {
-                    let mut filter = rumqttc::v5::mqttbytes::v5::Filter::new(s.filter.clone(), v5_qos(s.qos));
+                    let mut filter =
+                        rumqttc::v5::mqttbytes::v5::Filter::new(s.filter.clone(), v5_qos(s.qos));
                     // Show the retain flag as the publisher set it, not as the broker rewrote it.
                     filter.preserve_retain = true;
                     filter
@@ -153,7 +163,13 @@ impl Client {
     }
 
     /// Queue a PUBLISH.
-    pub(super) fn try_publish(&self, topic: &str, payload: Bytes, qos: Qos, retain: bool) -> Result<(), String> {
+    pub(super) fn try_publish(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        qos: Qos,
+        retain: bool,
+    ) -> Result<(), String> {
         match self {
             Client::V311(client) => client
                 .try_publish(topic, rumqttc_qos(qos), retain, payload.to_vec())
@@ -184,11 +200,21 @@ impl EventLoop {
         match self {
             EventLoop::V311(event_loop) => match event_loop.poll().await {
                 Ok(event) => Ok(polled_v311(event)),
-                Err(e) => Err(describe::v311_failure(&e, &options.host, address, options.connect_timeout_secs)),
+                Err(e) => Err(describe::v311_failure(
+                    &e,
+                    &options.host,
+                    address,
+                    options.connect_timeout_secs,
+                )),
             },
             EventLoop::V5(event_loop) => match event_loop.poll().await {
                 Ok(event) => Ok(polled_v5(event)),
-                Err(e) => Err(describe::v5_failure(&e, &options.host, address, options.connect_timeout_secs)),
+                Err(e) => Err(describe::v5_failure(
+                    &e,
+                    &options.host,
+                    address,
+                    options.connect_timeout_secs,
+                )),
             },
         }
     }
@@ -269,9 +295,10 @@ fn polled_v5(event: rumqttc::v5::Event) -> Polled {
             let reason = disconnect
                 .properties
                 .and_then(|p| p.reason_string)
-                .map_or_else(|| format!("{:?}", disconnect.reason_code), |text| {
-                    format!("{:?}: {text}", disconnect.reason_code)
-                });
+                .map_or_else(
+                    || format!("{:?}", disconnect.reason_code),
+                    |text| format!("{:?}: {text}", disconnect.reason_code),
+                );
             Polled::BrokerDisconnect(reason)
         }
         Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SentSubscribe(pkid),
@@ -306,8 +333,13 @@ impl SubscriptionBook {
     }
 
     /// Remember a subscription and send it now if connected (else on the next CONNACK).
-    pub(super) fn subscribe(&mut self, client: &Client, subscription: Subscription) -> Result<(), String> {
-        self.subscriptions.retain(|s| s.filter != subscription.filter);
+    pub(super) fn subscribe(
+        &mut self,
+        client: &Client,
+        subscription: Subscription,
+    ) -> Result<(), String> {
+        self.subscriptions
+            .retain(|s| s.filter != subscription.filter);
         self.subscriptions.push(subscription.clone());
         if self.connected {
             self.send(client, vec![subscription])
@@ -340,17 +372,19 @@ impl SubscriptionBook {
         }
     }
 
-    fn acked(&mut self, pkid: u16, refusals: Vec<Option<String>>) -> Vec<String> {
+    /// Match a SUBACK to its filters: (granted filters, refusal messages).
+    fn acked(&mut self, pkid: u16, refusals: Vec<Option<String>>) -> (Vec<String>, Vec<String>) {
         let filters = self.by_pkid.remove(&pkid).unwrap_or_default();
-        refusals
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, refusal)| {
-                let reason = refusal?;
-                let filter = filters.get(i).map_or("a topic filter", String::as_str);
-                Some(format!("subscription to '{filter}' {reason}"))
-            })
-            .collect()
+        let mut granted = Vec::new();
+        let mut refused = Vec::new();
+        for (i, refusal) in refusals.into_iter().enumerate() {
+            let filter = filters.get(i).map_or("a topic filter", String::as_str);
+            match refusal {
+                None => granted.push(filter.to_owned()),
+                Some(reason) => refused.push(format!("subscription to '{filter}' {reason}")),
+            }
+        }
+        (granted, refused)
     }
 }
 
@@ -388,7 +422,8 @@ impl Connection {
                     attempt = 0;
                     ever_connected = true;
                     broker_said = None;
-                    self.events.state(self.id, ConnectionState::Connected { session_present });
+                    self.events
+                        .state(self.id, ConnectionState::Connected { session_present });
                     // rumqttc does not re-subscribe after a reconnect; we do, every time.
                     let result = self.book().connected(&self.client);
                     if let Err(message) = result {
@@ -397,7 +432,8 @@ impl Connection {
                 }
                 Ok(Polled::SentSubscribe(pkid)) => self.book().sent(pkid),
                 Ok(Polled::SubAck { pkid, refusals }) => {
-                    let refused = self.book().acked(pkid, refusals);
+                    let (granted, refused) = self.book().acked(pkid, refusals);
+                    self.events.subscribed(self.id, granted);
                     for message in refused {
                         self.events.error(self.id, message);
                     }
@@ -415,7 +451,12 @@ impl Connection {
                         None => failure.message,
                     };
                     if failure.permanent || (!ever_connected && !self.options.retry_first_connect) {
-                        self.events.state(self.id, ConnectionState::Disconnected { reason: Some(reason) });
+                        self.events.state(
+                            self.id,
+                            ConnectionState::Disconnected {
+                                reason: Some(reason),
+                            },
+                        );
                         return;
                     }
                     attempt += 1;
@@ -457,7 +498,12 @@ mod tests {
         let mut book = SubscriptionBook::new(vec![]);
         book.queued.push_back(vec!["a/#".into(), "secret/#".into()]);
         book.sent(7);
-        let refused = book.acked(7, vec![None, Some("refused by the broker (0x80)".into())]);
-        assert_eq!(refused, vec!["subscription to 'secret/#' refused by the broker (0x80)"]);
+        let (granted, refused) =
+            book.acked(7, vec![None, Some("refused by the broker (0x80)".into())]);
+        assert_eq!(granted, vec!["a/#"]);
+        assert_eq!(
+            refused,
+            vec!["subscription to 'secret/#' refused by the broker (0x80)"]
+        );
     }
 }

@@ -12,11 +12,17 @@ pub(super) struct Failure {
 
 impl Failure {
     fn retry(message: String) -> Self {
-        Self { message, permanent: false }
+        Self {
+            message,
+            permanent: false,
+        }
     }
 
     fn permanent(message: String) -> Self {
-        Self { message, permanent: true }
+        Self {
+            message,
+            permanent: true,
+        }
     }
 }
 
@@ -28,7 +34,9 @@ pub(super) fn io_failure(error: &io::Error, host: &str, address: &str) -> Failur
             format!("connection refused by {address}: is an MQTT broker listening there?")
         }
         io::ErrorKind::TimedOut => format!("{address} did not answer in time"),
-        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => {
             format!("the connection to {address} was closed by the broker")
         }
         io::ErrorKind::UnexpectedEof => format!("the broker at {address} closed the connection"),
@@ -38,7 +46,10 @@ pub(super) fn io_failure(error: &io::Error, host: &str, address: &str) -> Failur
         io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
             format!("{address} is unreachable from this machine ({text})")
         }
-        _ if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service") => {
+        _ if text.contains("lookup")
+            || text.contains("resolve")
+            || text.contains("Name or service") =>
+        {
             format!("cannot resolve host '{host}': check the broker's name")
         }
         _ => format!("network error talking to {address}: {text}"),
@@ -65,21 +76,38 @@ pub(super) fn refusal_failure(code: &str, address: &str) -> Failure {
         "UseAnotherServer" | "ServerMoved" => ("the broker asks to use another server", true),
         _ => ("", false),
     };
-    let reason = if reason.is_empty() { code.to_owned() } else { reason.to_owned() };
+    let reason = if reason.is_empty() {
+        code.to_owned()
+    } else {
+        reason.to_owned()
+    };
     let message = format!("{address} refused the connection: {reason}");
-    if permanent { Failure::permanent(message) } else { Failure::retry(message) }
+    if permanent {
+        Failure::permanent(message)
+    } else {
+        Failure::retry(message)
+    }
 }
 
 /// Explain a rumqttc v4 (MQTT 3.1.1) connection error.
-pub(super) fn v311_failure(error: &rumqttc::ConnectionError, host: &str, address: &str, timeout_secs: u64) -> Failure {
+pub(super) fn v311_failure(
+    error: &rumqttc::ConnectionError,
+    host: &str,
+    address: &str,
+    timeout_secs: u64,
+) -> Failure {
     use rumqttc::ConnectionError as E;
     match error {
         E::Io(io) => io_failure(io, host, address),
         E::ConnectionRefused(code) => refusal_failure(&format!("{code:?}"), address),
-        E::NetworkTimeout => Failure::retry(format!("{address} did not answer within {timeout_secs} s")),
+        E::NetworkTimeout => {
+            Failure::retry(format!("{address} did not answer within {timeout_secs} s"))
+        }
         E::FlushTimeout => Failure::retry(format!("{address} stopped reading from us")),
         E::MqttState(state) => state_failure(&state.to_string(), address),
-        E::NotConnAck(packet) => Failure::retry(format!("{address} answered CONNECT with {packet:?}")),
+        E::NotConnAck(packet) => {
+            Failure::retry(format!("{address} answered CONNECT with {packet:?}"))
+        }
         other => Failure::retry(format!("{address}: {other}")),
     }
 }
@@ -95,9 +123,13 @@ pub(super) fn v5_failure(
     match error {
         E::Io(io) => io_failure(io, host, address),
         E::ConnectionRefused(code) => refusal_failure(&format!("{code:?}"), address),
-        E::Timeout(_) => Failure::retry(format!("{address} did not answer within {timeout_secs} s")),
+        E::Timeout(_) => {
+            Failure::retry(format!("{address} did not answer within {timeout_secs} s"))
+        }
         E::MqttState(state) => state_failure(&state.to_string(), address),
-        E::NotConnAck(packet) => Failure::retry(format!("{address} answered CONNECT with {packet:?}")),
+        E::NotConnAck(packet) => {
+            Failure::retry(format!("{address} answered CONNECT with {packet:?}"))
+        }
         other => Failure::retry(format!("{address}: {other}")),
     }
 }
@@ -117,22 +149,33 @@ mod tests {
     fn refused_connection_says_what_to_check() {
         let error = io::Error::from(io::ErrorKind::ConnectionRefused);
         let failure = io_failure(&error, "127.0.0.1", "127.0.0.1:1");
-        assert!(failure.message.contains("refused by 127.0.0.1:1"), "{}", failure.message);
+        assert!(
+            failure.message.contains("refused by 127.0.0.1:1"),
+            "{}",
+            failure.message
+        );
         assert!(!failure.permanent);
     }
 
     #[test]
     fn dns_failure_names_the_host() {
-        let error = io::Error::other("failed to lookup address information: Name or service not known");
+        let error =
+            io::Error::other("failed to lookup address information: Name or service not known");
         let failure = io_failure(&error, "no.such.host", "no.such.host:1883");
-        assert_eq!(failure.message, "cannot resolve host 'no.such.host': check the broker's name");
+        assert_eq!(
+            failure.message,
+            "cannot resolve host 'no.such.host': check the broker's name"
+        );
     }
 
     #[test]
     fn bad_credentials_are_permanent() {
         let failure = refusal_failure("BadUserNamePassword", "h:1");
         assert!(failure.permanent);
-        assert_eq!(failure.message, "h:1 refused the connection: bad user name or password");
+        assert_eq!(
+            failure.message,
+            "h:1 refused the connection: bad user name or password"
+        );
         assert!(!refusal_failure("ServerBusy", "h:1").permanent);
     }
 }

@@ -61,6 +61,8 @@ pub enum EventKind {
     State(ConnectionState),
     /// Messages received, in arrival order.
     Batch(Vec<Incoming>),
+    /// The broker acknowledged these topic filters (a SUBACK granted them).
+    Subscribed(Vec<String>),
     /// Something failed that the user should hear about (a refused subscription, a failed publish).
     Error(String),
 }
@@ -117,7 +119,18 @@ impl EventSender {
         self.send(connection, EventKind::Error(message));
     }
 
-    pub(super) fn batch(&self, connection: ConnectionId, batch: Vec<Incoming>, stats: &ConnectionStats) {
+    pub(super) fn subscribed(&self, connection: ConnectionId, filters: Vec<String>) {
+        if !filters.is_empty() {
+            self.send(connection, EventKind::Subscribed(filters));
+        }
+    }
+
+    pub(super) fn batch(
+        &self,
+        connection: ConnectionId,
+        batch: Vec<Incoming>,
+        stats: &ConnectionStats,
+    ) {
         let n = batch.len();
         if n == 0 {
             return;
@@ -154,12 +167,16 @@ impl EventReceiver {
 
     /// The next event, waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
-        self.rx.recv_timeout(timeout).ok().map(|event| self.taken(event))
+        self.rx
+            .recv_timeout(timeout)
+            .ok()
+            .map(|event| self.taken(event))
     }
 
     fn taken(&self, event: Event) -> Event {
         if let EventKind::Batch(batch) = &event.kind {
-            self.queued_messages.fetch_sub(batch.len(), Ordering::AcqRel);
+            self.queued_messages
+                .fetch_sub(batch.len(), Ordering::AcqRel);
         }
         event
     }
@@ -199,10 +216,16 @@ mod tests {
         assert_eq!(stats.received_messages(), 12);
         assert_eq!(stats.dropped_messages(), 6);
         assert!(matches!(rx.try_recv().map(|e| e.kind), Some(EventKind::Batch(b)) if b.len() == 6));
-        assert!(matches!(rx.try_recv().map(|e| e.kind), Some(EventKind::State(_))));
+        assert!(matches!(
+            rx.try_recv().map(|e| e.kind),
+            Some(EventKind::State(_))
+        ));
         // Once drained, batches flow again.
         tx.batch(id, batch(6), &stats);
-        assert!(matches!(rx.try_recv().map(|e| e.kind), Some(EventKind::Batch(_))));
+        assert!(matches!(
+            rx.try_recv().map(|e| e.kind),
+            Some(EventKind::Batch(_))
+        ));
         assert_eq!(stats.dropped_messages(), 6);
     }
 }

@@ -1,10 +1,10 @@
 //! The manager thread: owns a tokio runtime, executes commands, never blocks an event loop.
 
+use super::ConnectionId;
 use super::batcher::Batcher;
 use super::connection::{self, Client, Connection, SubscriptionBook};
 use super::events::{ConnectionState, ConnectionStats, EventReceiver, EventSender, event_channel};
 use super::options::{ConnectOptions, Subscription};
-use super::ConnectionId;
 use crate::model::Qos;
 use bytes::Bytes;
 use rustc_hash::FxHashMap;
@@ -89,7 +89,9 @@ impl ConnectionManager {
     pub fn start(waker: Waker) -> std::io::Result<Self> {
         let (events_tx, events) = event_channel(QUEUED_MESSAGES_LIMIT, waker);
         let (requests, requests_rx) = mpsc::unbounded_channel();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("canopy-net".into())
             .spawn(move || runtime.block_on(serve(requests_rx, events_tx)))?;
@@ -185,9 +187,16 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
                 retain,
             } => match live.get(&id) {
                 Some(connection) => {
-                    report(&events, id, connection.client.try_publish(&topic, payload, qos, retain));
+                    report(
+                        &events,
+                        id,
+                        connection.client.try_publish(&topic, payload, qos, retain),
+                    );
                 }
-                None => events.error(id, format!("not connected: nothing was published to {topic}")),
+                None => events.error(
+                    id,
+                    format!("not connected: nothing was published to {topic}"),
+                ),
             },
         }
     }
@@ -199,9 +208,16 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
     }
 }
 
-fn open(id: ConnectionId, options: ConnectOptions, stats: Arc<ConnectionStats>, events: &EventSender) -> Live {
+fn open(
+    id: ConnectionId,
+    options: ConnectOptions,
+    stats: Arc<ConnectionStats>,
+    events: &EventSender,
+) -> Live {
     let (client, event_loop) = connection::build(&options);
-    let book = Arc::new(Mutex::new(SubscriptionBook::new(options.subscriptions.clone())));
+    let book = Arc::new(Mutex::new(SubscriptionBook::new(
+        options.subscriptions.clone(),
+    )));
     let closing = Arc::new(AtomicBool::new(false));
     let batcher = Batcher::new(id, events.clone(), stats);
     let timer_task = tokio::spawn(Arc::clone(&batcher).run_timer());
@@ -237,7 +253,10 @@ fn close(id: ConnectionId, connection: Live, events: &EventSender) {
             batcher,
             ..
         } = connection;
-        if tokio::time::timeout(DISCONNECT_GRACE, &mut poll_task).await.is_err() {
+        if tokio::time::timeout(DISCONNECT_GRACE, &mut poll_task)
+            .await
+            .is_err()
+        {
             poll_task.abort();
         }
         timer_task.abort();

@@ -41,9 +41,16 @@ impl Subscription {
     }
 
     /// What an explorer subscribes to by default: every topic and the broker's `$SYS` tree
-    /// (`#` does not match topics that start with `$`).
+    /// (`#` does not match topics that start with `$`), at QoS 2 so that each message arrives
+    /// with the QoS its publisher used (delivery QoS is the lower of the two).
     pub fn explorer_defaults() -> Vec<Subscription> {
-        vec![Subscription::new("#"), Subscription::new("$SYS/#")]
+        ["#", "$SYS/#"]
+            .into_iter()
+            .map(|filter| Subscription {
+                filter: filter.to_owned(),
+                qos: Qos::ExactlyOnce,
+            })
+            .collect()
     }
 }
 
@@ -129,7 +136,9 @@ pub struct BrokerUrl {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UrlError {
     /// The text is not a URL at all.
-    #[error("'{url}' is not a broker URL ({reason}); expected something like mqtt://localhost:1883")]
+    #[error(
+        "'{url}' is not a broker URL ({reason}); expected something like mqtt://localhost:1883"
+    )]
     Malformed {
         /// The text given.
         url: String,
@@ -227,7 +236,9 @@ mod tests {
             BrokerUrl::parse("http://host"),
             Err(UrlError::UnsupportedScheme { .. })
         ));
-        let message = BrokerUrl::parse("mqtt://host:port").expect_err("bad port").to_string();
+        let message = BrokerUrl::parse("mqtt://host:port")
+            .expect_err("bad port")
+            .to_string();
         assert!(message.contains("mqtt://host:port"), "{message}");
     }
 

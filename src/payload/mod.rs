@@ -34,7 +34,12 @@ pub enum PayloadView {
 
 impl PayloadView {
     /// Every view, in menu order.
-    pub const ALL: [PayloadView; 4] = [PayloadView::Auto, PayloadView::Text, PayloadView::Json, PayloadView::Hex];
+    pub const ALL: [PayloadView; 4] = [
+        PayloadView::Auto,
+        PayloadView::Text,
+        PayloadView::Json,
+        PayloadView::Hex,
+    ];
 
     /// The name shown in the view menu.
     pub fn label(self) -> &'static str {
@@ -106,10 +111,74 @@ pub fn text(payload: &[u8]) -> String {
 }
 
 /// The payload as indented JSON, or why it is not JSON.
+///
+/// The document is validated by serde_json and then re-indented from its own text, so keys keep
+/// the publisher's order and numbers keep their exact spelling (`0.90` stays `0.90`).
 pub fn pretty_json(payload: &[u8]) -> Result<String, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(payload).map_err(|e| format!("not valid JSON: {e}"))?;
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    let text = std::str::from_utf8(payload).map_err(|e| format!("not valid JSON: {e}"))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    Ok(reindent_json(text))
+}
+
+/// Re-indent valid JSON text with two spaces, leaving strings and numbers untouched.
+fn reindent_json(text: &str) -> String {
+    const INDENT: &str = "  ";
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str(INDENT);
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push('"');
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+            }
+            '{' | '[' => {
+                out.push(c);
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    // Keep empty containers on one line: {} and [].
+                    if let Some(close) = chars.next() {
+                        out.push(close);
+                    }
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(',');
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A classic hex dump, 16 bytes a line: offset, hex bytes, printable ASCII.
@@ -129,7 +198,13 @@ pub fn hex_dump(payload: &[u8]) -> String {
             }
         }
         out.push(' ');
-        out.extend(chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }));
+        out.extend(chunk.iter().map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        }));
         out.push('\n');
     }
     out
@@ -147,19 +222,31 @@ pub fn render(payload: &[u8], view: PayloadView) -> Rendered {
     };
     match resolved {
         PayloadView::Json => match pretty_json(payload) {
-            Ok(body) => Rendered { view: PayloadView::Json, body, note: None },
+            Ok(body) => Rendered {
+                view: PayloadView::Json,
+                body,
+                note: None,
+            },
             Err(reason) => Rendered {
                 view: PayloadView::Hex,
                 body: hex_dump(payload),
                 note: Some(format!("{reason}; shown as bytes")),
             },
         },
-        PayloadView::Hex => Rendered { view: PayloadView::Hex, body: hex_dump(payload), note: None },
+        PayloadView::Hex => Rendered {
+            view: PayloadView::Hex,
+            body: hex_dump(payload),
+            note: None,
+        },
         PayloadView::Text | PayloadView::Auto => {
             let note = std::str::from_utf8(payload)
                 .is_err()
                 .then(|| "not valid UTF-8: invalid bytes shown as \\xNN".to_owned());
-            Rendered { view: PayloadView::Text, body: text(payload), note }
+            Rendered {
+                view: PayloadView::Text,
+                body: text(payload),
+                note,
+            }
         }
     }
 }
@@ -224,15 +311,57 @@ mod tests {
     fn json_view_of_malformed_json_falls_back_to_bytes_with_a_note() {
         let rendered = render(b"{\"a\":", PayloadView::Json);
         assert_eq!(rendered.view, PayloadView::Hex);
-        assert!(rendered.note.as_deref().is_some_and(|n| n.contains("not valid JSON")));
+        assert!(
+            rendered
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("not valid JSON"))
+        );
         assert!(rendered.body.starts_with("00000000  7b 22 61 22 3a"));
     }
 
     #[test]
     fn auto_view_picks_by_kind() {
-        assert_eq!(render(b"{\"a\":1}", PayloadView::Auto).body, "{\n  \"a\": 1\n}");
+        assert_eq!(
+            render(b"{\"a\":1}", PayloadView::Auto).body,
+            "{\n  \"a\": 1\n}"
+        );
         assert_eq!(render(b"hello", PayloadView::Auto).view, PayloadView::Text);
-        assert_eq!(render(b"\x00\x01", PayloadView::Auto).view, PayloadView::Hex);
+        assert_eq!(
+            render(b"\x00\x01", PayloadView::Auto).view,
+            PayloadView::Hex
+        );
+    }
+
+    #[test]
+    fn pretty_json_keeps_order_and_number_spelling() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"z":1,"a":0.90}"#, "{\n  \"z\": 1,\n  \"a\": 0.90\n}"),
+            (
+                r#"[1, [], {}, "a,b:{c}"]"#,
+                "[\n  1,\n  [],\n  {},\n  \"a,b:{c}\"\n]",
+            ),
+            (
+                r#"{"esc":"quote \" and \\"}"#,
+                "{\n  \"esc\": \"quote \\\" and \\\\\"\n}",
+            ),
+            (
+                r#"{"n":{"deep":[true,null]}}"#,
+                "{\n  \"n\": {\n    \"deep\": [\n      true,\n      null\n    ]\n  }\n}",
+            ),
+            ("42", "42"),
+            (r#""text""#, r#""text""#),
+            ("  { }  ", "{}"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                pretty_json(input.as_bytes()).as_deref(),
+                Ok(*expected),
+                "input {input}"
+            );
+        }
+        assert!(pretty_json(b"{\"a\":}").is_err());
+        assert!(pretty_json(b"\xff").is_err());
     }
 
     #[test]

@@ -1,1 +1,12 @@
-fn main(){}
+//! Integration tests: one binary (one link) with a module per area. Every test talks to real
+//! things: mosquitto on a free loopback port, the canopy binary, the egui UI through kittest.
+
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers fail the test with a message when their setup fails"
+)]
+
+mod common;
+mod net;
+mod sub_cli;
+mod ui;

@@ -1,0 +1,287 @@
+//! The window, driven through egui_kittest: widgets found by role and label, clicked and typed into.
+
+use crate::common::{self, Mosquitto, free_port};
+use canopy::app::CanopyApp;
+use canopy::model::Incoming;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::time::{Duration, Instant};
+
+fn harness(app: CanopyApp) -> Harness<'static, CanopyApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut CanopyApp| {
+                app.pump_events(ui.ctx());
+                app.show(ui);
+            },
+            app,
+        )
+}
+
+fn app_without_connection() -> CanopyApp {
+    CanopyApp::new(Ok(common::manager()), None)
+}
+
+/// Step the UI until `label` exists, or panic after `timeout`.
+fn step_until_label(harness: &mut Harness<'_, CanopyApp>, label: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        harness.step();
+        if harness.query_by_label(label).is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no widget labelled {label:?} appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn step_until_label_contains(harness: &mut Harness<'_, CanopyApp>, text: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        harness.step();
+        if harness.query_by_label_contains(text).is_some() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no widget with {text:?} in its label appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The text of the payload field in the message panel.
+fn payload(harness: &Harness<'_, CanopyApp>) -> String {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Payload")
+        .value()
+        .unwrap_or_default()
+}
+
+#[test]
+fn injected_batch_shows_the_nodes() {
+    let mut app = app_without_connection();
+    app.inject(vec![
+        Incoming::new("home/kitchen/temp", "21.5"),
+        Incoming::new("home/garage/door", "open").retained(),
+        Incoming::new("factory/line1/speed", "120"),
+        Incoming::new("$SYS/broker/uptime", "42 seconds"),
+    ]);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    for first_level in ["home", "factory", "$SYS"] {
+        harness.get_by_label(first_level);
+    }
+    assert!(
+        harness.query_by_label("kitchen").is_none(),
+        "children stay collapsed"
+    );
+    harness.get_by_label("expand home").click();
+    harness.run_steps(2);
+    harness.get_by_label("kitchen");
+    harness.get_by_label("garage");
+    harness.get_by_label_contains("2 topics");
+}
+
+#[test]
+fn clicking_a_node_shows_its_payload_and_history() {
+    let mut app = app_without_connection();
+    app.inject(vec![
+        Incoming::new("home/kitchen/temp", "21.5"),
+        Incoming::new("home/kitchen/temp", "21.7"),
+        Incoming::new("home/kitchen/json", r#"{"b":2,"a":1.50}"#),
+    ]);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("home").click();
+    harness.run_steps(2);
+    harness.get_by_label("kitchen").click();
+    harness.run_steps(2);
+    harness.get_by_label("temp").click();
+    harness.run_steps(2);
+
+    assert_eq!(
+        harness.state().selected_topic().as_deref(),
+        Some("home/kitchen/temp")
+    );
+    harness.get_by_label("home/kitchen/temp"); // the panel's title
+    assert_eq!(
+        payload(&harness),
+        "21.7",
+        "the newest payload, shown in full"
+    );
+    harness.get_by_label_contains("History: 2 of 100 kept");
+
+    // Pick the older message in the history table.
+    harness.get_by_label("21.5").click();
+    harness.run_steps(2);
+    harness.get_by_label("Showing an older message.");
+    harness.get_by_label("Show latest").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label("Showing an older message.")
+            .is_none()
+    );
+
+    // JSON is pretty-printed in the publisher's key order.
+    harness.get_by_label("json").click();
+    harness.run_steps(2);
+    assert_eq!(payload(&harness), "{\n  \"b\": 2,\n  \"a\": 1.50\n}");
+}
+
+#[test]
+fn a_binary_payload_shows_as_bytes() {
+    let mut app = app_without_connection();
+    app.inject(vec![Incoming::new(
+        "dev/blob",
+        vec![0xffu8, 0x00, 0x01, b'A'],
+    )]);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("dev").click();
+    harness.run_steps(2);
+    harness.get_by_label("blob").click();
+    harness.run_steps(2);
+    assert!(
+        payload(&harness).starts_with("00000000  ff 00 01 41"),
+        "{}",
+        payload(&harness)
+    );
+
+    // Asking for text escapes what is not UTF-8 and says so.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Text")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(payload(&harness), "\\xFF\0\u{1}A");
+    harness.get_by_label_contains("not valid UTF-8");
+}
+
+#[test]
+fn keyboard_moves_the_selection() {
+    let mut app = app_without_connection();
+    app.inject(vec![Incoming::new("a/x", "1"), Incoming::new("b/y", "2")]);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.key_press(egui::Key::ArrowDown); // selects the first row
+    harness.run_steps(1);
+    assert_eq!(harness.state().selected_topic().as_deref(), Some("a"));
+    harness.key_press(egui::Key::ArrowRight); // expands it
+    harness.run_steps(1);
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run_steps(1);
+    assert_eq!(harness.state().selected_topic().as_deref(), Some("a/x"));
+    harness.key_press(egui::Key::ArrowLeft); // to the parent
+    harness.run_steps(1);
+    assert_eq!(harness.state().selected_topic().as_deref(), Some("a"));
+}
+
+#[test]
+fn a_bad_port_is_named_and_nothing_connects() {
+    let mut harness = harness(app_without_connection());
+    harness.run_steps(1);
+    let port = harness.get_by_label("Port");
+    port.focus();
+    for _ in 0..8 {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.get_by_label("Port").type_text("18x3");
+    harness.run_steps(1);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Connect")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("Port: '18x3' is not a port number (1–65535)");
+    assert!(harness.state().session().is_none());
+}
+
+#[test]
+fn a_refused_connection_is_explained_in_the_window() {
+    let port = free_port();
+    let mut app = app_without_connection();
+    app.form_mut().host = "127.0.0.1".into();
+    app.form_mut().port = port.to_string();
+    let mut harness = harness(app);
+    harness.run_steps(1);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Connect")
+        .click();
+    step_until_label_contains(
+        &mut harness,
+        "connection refused by 127.0.0.1",
+        Duration::from_secs(10),
+    );
+    // Still retrying, and the user can stop it.
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Disconnect")
+        .click();
+    step_until_label(&mut harness, "Connect", Duration::from_secs(5));
+}
+
+#[test]
+fn connect_through_the_window_and_watch_the_tree_fill() {
+    let Some(broker) = Mosquitto::start("connect_through_the_window_and_watch_the_tree_fill")
+    else {
+        return;
+    };
+    let mut harness = harness(app_without_connection());
+    harness.run_steps(1);
+    harness.get_by_label("Host").focus();
+    for _ in 0..12 {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness.get_by_label("Host").type_text("127.0.0.1");
+    harness.get_by_label("Port").focus();
+    for _ in 0..8 {
+        harness.key_press(egui::Key::Backspace);
+    }
+    harness
+        .get_by_label("Port")
+        .type_text(&broker.port.to_string());
+    harness.run_steps(1);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Connect")
+        .click();
+    step_until_label_contains(
+        &mut harness,
+        "Connected to 127.0.0.1",
+        Duration::from_secs(15),
+    );
+
+    // Subscriptions are acknowledged shortly after CONNACK; wait for them before publishing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while harness
+        .state()
+        .session()
+        .is_some_and(|s| s.active_subscriptions.len() < 2)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "subscriptions were not acknowledged"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    broker.publish(&["-t", "plant/boiler/pressure", "-m", "2.4"]);
+    step_until_label(&mut harness, "plant", Duration::from_secs(10));
+    // mosquitto's own $SYS tree shows up as its own branch.
+    step_until_label(&mut harness, "$SYS", Duration::from_secs(10));
+
+    harness.get_by_label("plant").click();
+    step_until_label(&mut harness, "boiler", Duration::from_secs(5));
+    harness.get_by_label("boiler").click();
+    step_until_label(&mut harness, "pressure", Duration::from_secs(5));
+    harness.get_by_label("pressure").click();
+    step_until_label(
+        &mut harness,
+        "plant/boiler/pressure",
+        Duration::from_secs(5),
+    );
+    assert_eq!(payload(&harness), "2.4");
+    harness.get_by_label_contains("msg/s");
+}
