@@ -4,6 +4,7 @@
 //! benchmarks run the same pipeline the GUI does.
 
 pub mod app;
+pub mod broker;
 pub mod cli;
 pub mod model;
 pub mod net;

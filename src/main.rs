@@ -4,6 +4,7 @@ use anyhow::Context as _;
 use canopy::model::Qos;
 use canopy::net::{BrokerUrl, ProtocolVersion};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -50,6 +51,21 @@ enum Command {
         #[arg(short = 'i', long)]
         client_id: Option<String>,
     },
+    /// Run the bundled MQTT broker with no window, until Ctrl-C
+    Broker {
+        /// Address to listen on (any address other than 127.0.0.1 exposes the broker to the network)
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// TCP port (0 picks a free one)
+        #[arg(short = 'p', long, default_value_t = 1883)]
+        port: u16,
+        /// Largest packet accepted, in bytes
+        #[arg(long, default_value_t = 16 * 1024 * 1024)]
+        max_packet_size: u32,
+        /// Seconds between $SYS updates (0 turns $SYS off)
+        #[arg(long, default_value_t = 5)]
+        sys_interval: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,13 +88,21 @@ impl From<Version> for ProtocolVersion {
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The headless broker logs connections by default; everything else only warnings.
+    let default_filter = if matches!(cli.command, Some(Command::Broker { .. })) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
     match cli.command {
         None => {
             let connect_to = match &cli.connect {
@@ -116,6 +140,36 @@ fn main() -> anyhow::Result<()> {
                 .context("could not install the Ctrl-C handler")?;
             let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
             println!("{}", report.final_line());
+            Ok(())
+        }
+        Some(Command::Broker {
+            bind,
+            port,
+            max_packet_size,
+            sys_interval,
+        }) => {
+            let config = canopy::broker::BrokerConfig {
+                bind,
+                port,
+                max_packet_size,
+                sys_interval: Duration::from_secs(sys_interval),
+                ..Default::default()
+            };
+            let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+            ctrlc::set_handler(move || {
+                let _ = stop_tx.send(());
+            })
+            .context("could not install the Ctrl-C handler")?;
+            let broker = canopy::broker::Broker::start(config)?;
+            // Scripts read the address from this line (useful with --port 0).
+            println!("listening on {}", broker.local_addr());
+            if !bind.is_loopback() {
+                eprintln!(
+                    "warning: listening on {bind}: anyone who can reach this machine can connect"
+                );
+            }
+            let _ = stop_rx.recv();
+            broker.stop();
             Ok(())
         }
     }

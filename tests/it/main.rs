@@ -6,6 +6,7 @@
     reason = "test helpers fail the test with a message when their setup fails"
 )]
 
+mod broker;
 mod common;
 mod net;
 mod sub_cli;

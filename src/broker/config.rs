@@ -1,0 +1,49 @@
+//! How the bundled broker is set up.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+/// Settings of one broker instance.
+#[derive(Clone, Debug)]
+pub struct BrokerConfig {
+    /// Address to listen on; 127.0.0.1 unless the user chose another.
+    pub bind: IpAddr,
+    /// TCP port (0 picks a free one).
+    pub port: u16,
+    /// Largest packet accepted, checked from the fixed header before the body is buffered.
+    pub max_packet_size: u32,
+    /// Time a new connection has to send CONNECT.
+    pub connect_timeout: Duration,
+    /// Most messages queued per client.
+    pub max_queued_messages: usize,
+    /// Most bytes queued per client.
+    pub max_queued_bytes: usize,
+    /// Unacknowledged QoS 1/2 messages allowed to an MQTT 3.1.1 client (MQTT 5 clients say theirs).
+    pub max_inflight_v311: u16,
+    /// Receive Maximum announced to MQTT 5 clients: their unreleased QoS 2 messages to us.
+    pub receive_maximum: u16,
+    /// Topic Alias Maximum announced to MQTT 5 clients.
+    pub topic_alias_maximum: u16,
+    /// Seconds between `$SYS` updates; 0 turns `$SYS` off.
+    pub sys_interval: Duration,
+    /// Accept clients that send no user name.
+    pub allow_anonymous: bool,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 1883,
+            max_packet_size: 16 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            max_queued_messages: 10_000,
+            max_queued_bytes: 64 * 1024 * 1024,
+            max_inflight_v311: 20,
+            receive_maximum: 1024,
+            topic_alias_maximum: 64,
+            sys_interval: Duration::from_secs(5),
+            allow_anonymous: true,
+        }
+    }
+}

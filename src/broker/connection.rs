@@ -1,0 +1,638 @@
+//! One client connection: the CONNECT handshake, then packets in and messages out until the
+//! connection ends. Generic over the stream so TCP, TLS and WebSockets share it.
+
+use super::Shared;
+use super::protocol::{
+    self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest, Version,
+};
+use super::session::{
+    BrokerMessage, ConnectionLink, Outgoing, PublishProperties, SubscriptionOptions, Will,
+};
+use super::topic;
+use crate::model::Qos;
+use bytes::BytesMut;
+use rustc_hash::FxHashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Notify, watch};
+
+/// Most messages taken from a session per write, so the state lock is held briefly.
+const SEND_BUDGET: usize = 256;
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum Close {
+    /// DISCONNECT from the client.
+    Normal {
+        publish_will: bool,
+        session_expiry_secs: Option<u32>,
+    },
+    /// The socket closed or failed without DISCONNECT.
+    Lost(String),
+    /// Nothing received for 1.5 × keep alive.
+    KeepAliveTimeout,
+    /// The client broke the protocol.
+    Protocol(ProtocolError),
+    /// Another connection took over the session.
+    TakenOver,
+    /// The broker is stopping.
+    Shutdown,
+}
+
+/// What the connection knows about its client after CONNECT.
+struct Client {
+    id: Arc<str>,
+    version: Version,
+    connection_id: u64,
+    max_packet_size: Option<u32>,
+    wake: Arc<Notify>,
+    kick: Arc<Notify>,
+}
+
+/// Serve one connection until it ends.
+pub async fn serve<S>(
+    stream: S,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut inbuf = BytesMut::with_capacity(4096);
+    let max_packet_size = shared.config.max_packet_size;
+
+    let first = tokio::time::timeout(
+        shared.config.connect_timeout,
+        read_connect(&mut reader, &mut inbuf, max_packet_size, &shared),
+    )
+    .await;
+    let (version, request) = match first {
+        Ok(Ok(connect)) => connect,
+        Ok(Err((version, error))) => {
+            tracing::info!(%peer, "refused before CONNECT completed: {}", error.message);
+            if let Some(version) = version {
+                let mut out = BytesMut::new();
+                let info = ConnAckInfo {
+                    reason_code: error.reason_code,
+                    ..ConnAckInfo::default()
+                };
+                protocol::encode_connack(version, &info, &mut out);
+                let _ = writer.write_all(&out).await;
+            }
+            let _ = writer.shutdown().await;
+            return;
+        }
+        Err(_) => {
+            tracing::info!(%peer, "closed: no CONNECT within {:?}", shared.config.connect_timeout);
+            return;
+        }
+    };
+
+    let mut out = BytesMut::with_capacity(8192);
+    let Some(client) = accept(&shared, version, &request, peer, &mut out) else {
+        let _ = writer.write_all(&out).await;
+        let _ = writer.shutdown().await;
+        return;
+    };
+    tracing::info!(
+        %peer,
+        client_id = %client.id,
+        "connected (MQTT {}, keep alive {} s)",
+        if version == Version::V5 { "5.0" } else { "3.1.1" },
+        request.keep_alive
+    );
+
+    let keep_alive = Duration::from_secs(u64::from(request.keep_alive));
+    let grace = keep_alive + keep_alive / 2;
+    let mut deadline = tokio::time::Instant::now() + grace;
+    let mut aliases: FxHashMap<u16, String> = FxHashMap::default();
+
+    let close = loop {
+        let more = fill_outgoing(&shared, &client, &mut out);
+        if !out.is_empty() {
+            if let Err(e) = writer.write_all(&out).await {
+                break Close::Lost(format!("write failed: {e}"));
+            }
+            shared.meters.note_bytes_sent(out.len() as u64);
+            out.clear();
+        }
+        if more {
+            tokio::task::yield_now().await;
+            continue;
+        }
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break Close::Shutdown,
+            _ = client.kick.notified() => break Close::TakenOver,
+            read = reader.read_buf(&mut inbuf) => match read {
+                Ok(0) => break Close::Lost("connection closed by the client without DISCONNECT".to_owned()),
+                Err(e) => break Close::Lost(format!("read failed: {e}")),
+                Ok(n) => {
+                    shared.meters.note_bytes_received(n as u64);
+                    deadline = tokio::time::Instant::now() + grace;
+                    if let Some(close) = handle_input(&shared, &client, &request, &mut inbuf, &mut aliases, &mut out) {
+                        break close;
+                    }
+                }
+            },
+            _ = client.wake.notified() => {}
+            _ = tokio::time::sleep_until(deadline), if !keep_alive.is_zero() => break Close::KeepAliveTimeout,
+        }
+    };
+
+    let (reason_code, publish_will, expiry_override) = match &close {
+        Close::Normal {
+            publish_will,
+            session_expiry_secs,
+        } => (None, *publish_will, *session_expiry_secs),
+        Close::Lost(_) => (None, true, None),
+        Close::KeepAliveTimeout => (Some(0x8D), true, None),
+        Close::Protocol(error) => (Some(error.reason_code), true, None),
+        Close::TakenOver => (Some(0x8E), false, None),
+        Close::Shutdown => (Some(0x8B), false, None),
+    };
+    tracing::info!(%peer, client_id = %client.id, "disconnected: {}", describe(&close));
+    if let Some(code) = reason_code {
+        protocol::encode_disconnect(version, code, &mut out);
+    }
+    if !out.is_empty() {
+        let _ = writer.write_all(&out).await;
+    }
+    let _ = writer.shutdown().await;
+    if !matches!(close, Close::TakenOver | Close::Shutdown) {
+        shared.lock().disconnect(
+            &client.id,
+            client.connection_id,
+            publish_will,
+            expiry_override,
+            Instant::now(),
+        );
+    }
+}
+
+fn describe(close: &Close) -> String {
+    match close {
+        Close::Normal {
+            publish_will: false,
+            ..
+        } => "DISCONNECT".to_owned(),
+        Close::Normal {
+            publish_will: true, ..
+        } => "DISCONNECT with will".to_owned(),
+        Close::Lost(reason) => reason.clone(),
+        Close::KeepAliveTimeout => "keep alive timeout".to_owned(),
+        Close::Protocol(error) => format!("protocol error: {}", error.message),
+        Close::TakenOver => "session taken over by a new connection".to_owned(),
+        Close::Shutdown => "broker stopping".to_owned(),
+    }
+}
+
+type ConnectFailure = (Option<Version>, ProtocolError);
+
+/// Read until one whole CONNECT is buffered, enforcing the packet size limit on its header.
+async fn read_connect<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    inbuf: &mut BytesMut,
+    max_packet_size: u32,
+    shared: &Shared,
+) -> Result<(Version, Box<ConnectRequest>), ConnectFailure> {
+    loop {
+        match rumqttc::mqttbytes::check(inbuf.iter(), max_packet_size as usize) {
+            Ok(_) => {
+                let version = protocol::connect_version(inbuf).map_err(|e| {
+                    // A CONNECT with an unknown level gets a 3.1.1 CONNACK "unacceptable protocol".
+                    let answer_in = (e.reason_code == 0x84).then_some(Version::V311);
+                    (answer_in, e)
+                })?;
+                return match protocol::decode(version, inbuf, max_packet_size) {
+                    Ok(Some(Inbound::Connect(request))) => Ok((version, request)),
+                    Ok(_) => Err((
+                        None,
+                        ProtocolError::protocol("the first packet was not CONNECT"),
+                    )),
+                    Err(e) => Err((None, e)),
+                };
+            }
+            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
+                return Err((
+                    None,
+                    ProtocolError {
+                        reason_code: 0x95,
+                        message: format!("CONNECT of {size} bytes is over the limit"),
+                    },
+                ));
+            }
+            Err(e) => return Err((None, ProtocolError::protocol(e.to_string()))),
+        }
+        if inbuf.first().is_some_and(|b| b >> 4 != 1) {
+            return Err((
+                None,
+                ProtocolError::protocol("the first packet was not CONNECT"),
+            ));
+        }
+        match reader.read_buf(inbuf).await {
+            Ok(0) => return Err((None, ProtocolError::protocol("closed before CONNECT"))),
+            Ok(n) => shared.meters.note_bytes_received(n as u64),
+            Err(e) => return Err((None, ProtocolError::protocol(format!("read failed: {e}")))),
+        }
+    }
+}
+
+/// Validate a CONNECT, attach the session and queue the CONNACK. `None` when refused (the
+/// refusing CONNACK is in `out`).
+fn accept(
+    shared: &Shared,
+    version: Version,
+    request: &ConnectRequest,
+    peer: SocketAddr,
+    out: &mut BytesMut,
+) -> Option<Client> {
+    let config = &shared.config;
+    let mut info = ConnAckInfo {
+        receive_maximum: config.receive_maximum,
+        topic_alias_maximum: config.topic_alias_maximum,
+        max_packet_size: config.max_packet_size,
+        ..ConnAckInfo::default()
+    };
+    let refuse = |info: &mut ConnAckInfo, code: u8, why: &str, out: &mut BytesMut| {
+        tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
+        info.reason_code = code;
+        info.reason_string = (version == Version::V5).then(|| why.to_owned());
+        protocol::encode_connack(version, info, out);
+        None
+    };
+    if request.authentication_method.is_some() {
+        return refuse(
+            &mut info,
+            0x8C,
+            "enhanced authentication is not supported",
+            out,
+        );
+    }
+    if !config.allow_anonymous && request.username.is_none() {
+        return refuse(&mut info, 0x87, "anonymous clients are not allowed", out);
+    }
+    if let Some(will) = &request.will
+        && topic::validate_name(&will.topic).is_err()
+    {
+        return refuse(
+            &mut info,
+            0x85,
+            "the will topic is not a valid topic name",
+            out,
+        );
+    }
+    let client_id: Arc<str> = if request.client_id.is_empty() {
+        if version == Version::V311 && !request.clean_start {
+            return refuse(
+                &mut info,
+                0x85,
+                "an empty client id needs a clean session",
+                out,
+            );
+        }
+        let assigned = format!(
+            "auto-{:016x}",
+            shared.next_connection_id.load(Ordering::Relaxed) ^ random_salt()
+        );
+        if version == Version::V5 {
+            info.assigned_client_id = Some(assigned.clone());
+        }
+        Arc::from(assigned)
+    } else {
+        Arc::from(request.client_id.as_str())
+    };
+
+    let now = Instant::now();
+    let will = request.will.as_ref().map(|will| Will {
+        message: Arc::new(BrokerMessage {
+            topic: will.topic.clone(),
+            payload: will.payload.clone(),
+            qos: will.qos,
+            retain: will.retain,
+            properties: will.properties.clone().map(Box::new),
+            expires_at: will
+                .expiry_secs
+                .map(|s| now + Duration::from_secs(u64::from(s))),
+            publisher: Some(Arc::clone(&client_id)),
+        }),
+        delay: Duration::from_secs(u64::from(will.delay_secs)),
+    });
+    let connection_id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
+    let wake = Arc::new(Notify::new());
+    let kick = Arc::new(Notify::new());
+    let receive_maximum = match version {
+        Version::V5 => request.receive_maximum.unwrap_or(u16::MAX),
+        Version::V311 => config.max_inflight_v311,
+    };
+    let link = ConnectionLink {
+        connection_id,
+        wake: Arc::clone(&wake),
+        kick: Arc::clone(&kick),
+        receive_maximum,
+    };
+    let connected = shared.lock().connect(
+        Arc::clone(&client_id),
+        request.clean_start,
+        request.session_expiry_secs,
+        will,
+        link,
+        now,
+    );
+    if let Some(replaced) = connected.replaced {
+        replaced.kick.notify_one();
+    }
+    info.session_present = connected.session_present;
+    protocol::encode_connack(version, &info, out);
+    let client = Client {
+        id: client_id,
+        version,
+        connection_id,
+        max_packet_size: request.max_packet_size,
+        wake,
+        kick,
+    };
+    encode_outgoing(shared, &client, connected.resend, out);
+    Some(client)
+}
+
+fn random_salt() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    hasher.finish()
+}
+
+/// Take what the session may send now and encode it. Returns true if more is waiting.
+fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
+    let mut items = Vec::new();
+    {
+        let mut state = shared.lock();
+        let Some(session) = state.session_mut(&client.id, client.connection_id) else {
+            return false;
+        };
+        session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
+    }
+    let more = items.len() == SEND_BUDGET;
+    encode_outgoing(shared, client, items, out);
+    more
+}
+
+fn encode_outgoing(shared: &Shared, client: &Client, items: Vec<Outgoing>, out: &mut BytesMut) {
+    let now = Instant::now();
+    let mut sent = 0;
+    let mut too_large = Vec::new();
+    for item in items {
+        match item {
+            Outgoing::Publish {
+                delivery,
+                pkid,
+                dup,
+            } => {
+                if protocol::encode_publish(
+                    client.version,
+                    &delivery,
+                    pkid,
+                    dup,
+                    now,
+                    client.max_packet_size,
+                    out,
+                ) {
+                    sent += 1;
+                } else {
+                    too_large.push(pkid);
+                }
+            }
+            Outgoing::PubRel { pkid } => {
+                protocol::encode_ack(client.version, Ack::Pubrel, pkid, out)
+            }
+        }
+    }
+    shared.meters.note_messages_sent(sent);
+    if !too_large.is_empty() {
+        // Larger than the client's maximum packet size: discarded as if delivered (MQTT 5 §3.1.2.25).
+        shared.meters.note_dropped(too_large.len() as u64);
+        let mut state = shared.lock();
+        if let Some(session) = state.session_mut(&client.id, client.connection_id) {
+            for pkid in too_large.into_iter().filter(|&p| p != 0) {
+                session.puback(pkid);
+            }
+        }
+    }
+}
+
+/// Handle every whole packet in `inbuf`. Returns how the connection must close, if it must.
+fn handle_input(
+    shared: &Shared,
+    client: &Client,
+    request: &ConnectRequest,
+    inbuf: &mut BytesMut,
+    aliases: &mut FxHashMap<u16, String>,
+    out: &mut BytesMut,
+) -> Option<Close> {
+    loop {
+        let packet = match protocol::decode(client.version, inbuf, shared.config.max_packet_size) {
+            Ok(Some(packet)) => packet,
+            Ok(None) => return None,
+            Err(error) => return Some(Close::Protocol(error)),
+        };
+        if let Some(close) = handle_packet(shared, client, request, packet, aliases, out) {
+            return Some(close);
+        }
+    }
+}
+
+fn handle_packet(
+    shared: &Shared,
+    client: &Client,
+    request: &ConnectRequest,
+    packet: Inbound,
+    aliases: &mut FxHashMap<u16, String>,
+    out: &mut BytesMut,
+) -> Option<Close> {
+    let version = client.version;
+    let now = Instant::now();
+    match packet {
+        Inbound::Connect(_) => {
+            return Some(Close::Protocol(ProtocolError::protocol("a second CONNECT")));
+        }
+        Inbound::Publish(publish) => return handle_publish(shared, client, publish, aliases, out),
+        Inbound::PubAck(pkid) => {
+            if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
+                session.puback(pkid);
+            }
+        }
+        Inbound::PubRec(pkid) => {
+            if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
+                session.pubrec(pkid);
+            }
+            protocol::encode_ack(version, Ack::Pubrel, pkid, out);
+        }
+        Inbound::PubRel(pkid) => {
+            if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
+                session.incoming_qos2.remove(&pkid);
+            }
+            protocol::encode_ack(version, Ack::Pubcomp, pkid, out);
+        }
+        Inbound::PubComp(pkid) => {
+            if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
+                session.pubcomp(pkid);
+            }
+        }
+        Inbound::Subscribe {
+            pkid,
+            filters,
+            subscription_id,
+        } => {
+            let mut results = Vec::with_capacity(filters.len());
+            let mut state = shared.lock();
+            for filter in filters {
+                let shared_subscription = filter.filter.starts_with("$share/");
+                if shared_subscription && filter.no_local && version == Version::V5 {
+                    return Some(Close::Protocol(ProtocolError::protocol(
+                        "no local on a shared subscription",
+                    )));
+                }
+                let options = SubscriptionOptions {
+                    filter: Arc::from(""),
+                    qos: filter.qos,
+                    no_local: filter.no_local,
+                    retain_as_published: filter.retain_as_published,
+                    retain_handling: filter.retain_handling,
+                    subscription_id,
+                    share_group: None,
+                };
+                let result = state.subscribe(&client.id, &filter.filter, options, now).map_err(|e| {
+                    tracing::info!(client_id = %client.id, "subscription to {:?} refused: {e}", filter.filter);
+                    0x8F
+                });
+                results.push(result);
+            }
+            drop(state);
+            protocol::encode_suback(version, pkid, &results, out);
+        }
+        Inbound::Unsubscribe { pkid, filters } => {
+            let mut state = shared.lock();
+            let existed: Vec<bool> = filters
+                .iter()
+                .map(|f| state.unsubscribe(&client.id, f))
+                .collect();
+            drop(state);
+            protocol::encode_unsuback(version, pkid, &existed, out);
+        }
+        Inbound::PingReq => protocol::encode_pingresp(version, out),
+        Inbound::Disconnect {
+            reason_code,
+            session_expiry_secs,
+        } => {
+            if request.session_expiry_secs == 0 && session_expiry_secs.is_some_and(|s| s > 0) {
+                // MQTT 5 §3.14.2.2.2: a session that was to end cannot be revived at DISCONNECT.
+                return Some(Close::Protocol(ProtocolError::protocol(
+                    "session expiry set at DISCONNECT after connecting with zero",
+                )));
+            }
+            return Some(Close::Normal {
+                publish_will: reason_code == 0x04,
+                session_expiry_secs,
+            });
+        }
+    }
+    None
+}
+
+fn handle_publish(
+    shared: &Shared,
+    client: &Client,
+    publish: PublishRequest,
+    aliases: &mut FxHashMap<u16, String>,
+    out: &mut BytesMut,
+) -> Option<Close> {
+    let PublishRequest {
+        mut topic,
+        payload,
+        qos,
+        retain,
+        pkid,
+        properties,
+        expiry_secs,
+        topic_alias,
+    } = publish;
+    if let Some(alias) = topic_alias {
+        if alias == 0 || alias > shared.config.topic_alias_maximum {
+            return Some(Close::Protocol(ProtocolError {
+                reason_code: 0x94,
+                message: format!(
+                    "topic alias {alias} is outside 1..={}",
+                    shared.config.topic_alias_maximum
+                ),
+            }));
+        }
+        if topic.is_empty() {
+            match aliases.get(&alias) {
+                Some(known) => topic = known.clone(),
+                None => {
+                    return Some(Close::Protocol(ProtocolError::protocol(format!(
+                        "topic alias {alias} used before it was set"
+                    ))));
+                }
+            }
+        } else {
+            aliases.insert(alias, topic.clone());
+        }
+    }
+    if let Err(error) = topic::validate_name(&topic) {
+        return Some(Close::Protocol(ProtocolError {
+            reason_code: 0x90,
+            message: format!("invalid topic name {topic:?}: {error}"),
+        }));
+    }
+    shared.meters.note_message_received();
+    let now = Instant::now();
+    let message = Arc::new(BrokerMessage {
+        topic,
+        payload,
+        qos,
+        retain,
+        properties: properties
+            .map(Box::new)
+            .filter(|p| **p != PublishProperties::default()),
+        expires_at: expiry_secs.map(|s| now + Duration::from_secs(u64::from(s))),
+        publisher: Some(Arc::clone(&client.id)),
+    });
+    let mut state = shared.lock();
+    match qos {
+        Qos::AtMostOnce => {
+            state.publish(message, now);
+        }
+        Qos::AtLeastOnce => {
+            state.publish(message, now);
+            drop(state);
+            protocol::encode_ack(client.version, Ack::Puback, pkid, out);
+        }
+        Qos::ExactlyOnce => {
+            let receive_maximum = usize::from(shared.config.receive_maximum);
+            let Some(session) = state.session_mut(&client.id, client.connection_id) else {
+                return Some(Close::TakenOver);
+            };
+            // A repeated packet id before PUBREL is a redelivery: acknowledge, do not route again.
+            if !session.incoming_qos2.contains(&pkid) {
+                if session.incoming_qos2.len() >= receive_maximum {
+                    return Some(Close::Protocol(ProtocolError {
+                        reason_code: 0x93,
+                        message: format!("more than {receive_maximum} unreleased QoS 2 messages"),
+                    }));
+                }
+                session.incoming_qos2.insert(pkid);
+                state.publish(message, now);
+            }
+            drop(state);
+            protocol::encode_ack(client.version, Ack::Pubrec, pkid, out);
+        }
+    }
+    None
+}
