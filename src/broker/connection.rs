@@ -111,7 +111,24 @@ pub async fn serve<S>(
     let mut deadline = tokio::time::Instant::now() + grace;
     let mut aliases: FxHashMap<u16, String> = FxHashMap::default();
 
+    // Packets pipelined behind CONNECT in the same read are already buffered: handle them now.
+    let mut pipelined = if inbuf.is_empty() {
+        None
+    } else {
+        handle_input(
+            &shared,
+            &client,
+            &request,
+            &mut inbuf,
+            &mut aliases,
+            &mut out,
+        )
+    };
+
     let close = loop {
+        if let Some(close) = pipelined.take() {
+            break close;
+        }
         let more = fill_outgoing(&shared, &client, &mut out);
         if !out.is_empty() {
             if let Err(e) = writer.write_all(&out).await {

@@ -716,19 +716,37 @@ pub fn encode_pingresp(version: Version, out: &mut BytesMut) {
 }
 
 /// Encode an MQTT 5 DISCONNECT with `reason_code` (3.1.1 has no server DISCONNECT: nothing).
+///
+/// Written by hand: rumqttc 0.25's `Disconnect::write` with a reason code and no properties
+/// declares a remaining length of 1 but writes a property-length byte too (malformed), and its
+/// decoder rejects the 1-byte form. Reason code plus an explicit empty property list is valid
+/// (MQTT 5.0 §3.14.2) and every decoder accepts it, rumqttc-based clients included.
 pub fn encode_disconnect(version: Version, reason_code: u8, out: &mut BytesMut) {
     if version == Version::V311 {
         return;
     }
-    let Ok(reason) = v5::DisconnectReasonCode::try_from(reason_code) else {
-        return;
-    };
-    let _ = v5::Packet::Disconnect(v5::Disconnect::new(reason)).write(out, None);
+    out.extend_from_slice(&[0xE0, 0x02, reason_code, 0x00]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disconnect_is_well_formed() {
+        let mut out = BytesMut::new();
+        encode_disconnect(Version::V5, 0x94, &mut out);
+        assert_eq!(&out[..], &[0xE0, 0x02, 0x94, 0x00]);
+        let decoded = v5::Packet::read(&mut out, None).expect("decodes");
+        assert!(matches!(
+            decoded,
+            v5::Packet::Disconnect(d) if d.reason_code == v5::DisconnectReasonCode::TopicAliasInvalid
+        ));
+        assert!(out.is_empty(), "no stray bytes");
+        let mut none = BytesMut::new();
+        encode_disconnect(Version::V311, 0x94, &mut none);
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn detects_the_version_of_a_connect() {

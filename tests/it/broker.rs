@@ -401,8 +401,8 @@ fn stop_sends_mqtt5_clients_a_disconnect() {
     broker.stop();
     let received = read_until_closed(&mut stream, Duration::from_secs(5));
     assert_eq!(
-        &received[..3],
-        &[0xE0, 0x01, 0x8B],
+        &received[..],
+        &[0xE0, 0x02, 0x8B, 0x00],
         "DISCONNECT 'server shutting down'"
     );
 }
