@@ -52,20 +52,82 @@ enum Command {
         client_id: Option<String>,
     },
     /// Run the bundled MQTT broker with no window, until Ctrl-C
-    Broker {
-        /// Address to listen on (any address other than 127.0.0.1 exposes the broker to the network)
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: std::net::IpAddr,
-        /// TCP port (0 picks a free one)
-        #[arg(short = 'p', long, default_value_t = 1883)]
-        port: u16,
-        /// Largest packet accepted, in bytes
-        #[arg(long, default_value_t = 16 * 1024 * 1024)]
-        max_packet_size: u32,
-        /// Seconds between $SYS updates (0 turns $SYS off)
-        #[arg(long, default_value_t = 5)]
-        sys_interval: u64,
-    },
+    Broker(BrokerArgs),
+}
+
+#[derive(clap::Args)]
+struct BrokerArgs {
+    /// Address to listen on (any address other than 127.0.0.1 exposes the broker to the network)
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// TCP port (0 picks a free one)
+    #[arg(short = 'p', long, default_value_t = 1883)]
+    port: u16,
+    /// Also listen for MQTT over TLS, with this PEM certificate chain (needs --tls-key)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Also listen for MQTT over TLS with a certificate generated now for localhost
+    #[arg(long)]
+    tls_self_signed: bool,
+    /// Port of the TLS listener
+    #[arg(long, default_value_t = 8883)]
+    tls_port: u16,
+    /// Also listen for MQTT over WebSocket on this port
+    #[arg(long, value_name = "PORT")]
+    ws_port: Option<u16>,
+    /// mosquitto-format password file (make one with mosquitto_passwd)
+    #[arg(long, value_name = "FILE")]
+    users: Option<std::path::PathBuf>,
+    /// mosquitto-format ACL file: anything it does not grant is refused
+    #[arg(long, value_name = "FILE")]
+    acl: Option<std::path::PathBuf>,
+    /// Accept clients without a user name even when --users is given
+    #[arg(long)]
+    allow_anonymous: bool,
+    /// Largest packet accepted, in bytes
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_packet_size: u32,
+    /// Seconds between $SYS updates (0 turns $SYS off)
+    #[arg(long, default_value_t = 5)]
+    sys_interval: u64,
+}
+
+impl BrokerArgs {
+    fn config(&self) -> anyhow::Result<canopy::broker::BrokerConfig> {
+        use canopy::broker::{Acl, BrokerConfig, TlsIdentity, TlsListenerConfig, Users};
+        let identity = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsIdentity::PemFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ if self.tls_self_signed => Some(TlsIdentity::SelfSigned),
+            _ => None,
+        };
+        let users = self.users.as_deref().map(Users::load).transpose()?;
+        Ok(BrokerConfig {
+            bind: self.bind,
+            port: self.port,
+            max_packet_size: self.max_packet_size,
+            sys_interval: Duration::from_secs(self.sys_interval),
+            allow_anonymous: users.is_none() || self.allow_anonymous,
+            users,
+            acl: self.acl.as_deref().map(Acl::load).transpose()?,
+            tls: identity.map(|identity| TlsListenerConfig {
+                port: self.tls_port,
+                identity,
+            }),
+            websocket_port: self.ws_port,
+            ..BrokerConfig::default()
+        })
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,27 +204,23 @@ fn main() -> anyhow::Result<()> {
             println!("{}", report.final_line());
             Ok(())
         }
-        Some(Command::Broker {
-            bind,
-            port,
-            max_packet_size,
-            sys_interval,
-        }) => {
-            let config = canopy::broker::BrokerConfig {
-                bind,
-                port,
-                max_packet_size,
-                sys_interval: Duration::from_secs(sys_interval),
-                ..Default::default()
-            };
+        Some(Command::Broker(args)) => {
+            let config = args.config()?;
+            let bind = config.bind;
             let (stop_tx, stop_rx) = std::sync::mpsc::channel();
             ctrlc::set_handler(move || {
                 let _ = stop_tx.send(());
             })
             .context("could not install the Ctrl-C handler")?;
             let broker = canopy::broker::Broker::start(config)?;
-            // Scripts read the address from this line (useful with --port 0).
-            println!("listening on {}", broker.local_addr());
+            // Scripts read the addresses from these lines (useful with --port 0).
+            for listener in broker.listeners() {
+                println!(
+                    "listening on {}://{}",
+                    listener.kind.scheme(),
+                    listener.address
+                );
+            }
             if !bind.is_loopback() {
                 eprintln!(
                     "warning: listening on {bind}: anyone who can reach this machine can connect"

@@ -1,7 +1,18 @@
 //! How the bundled broker is set up.
 
+use super::auth::{Acl, Users};
+use super::tls::TlsIdentity;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+
+/// A TLS listener: port and identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsListenerConfig {
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Certificate and key.
+    pub identity: TlsIdentity,
+}
 
 /// Settings of one broker instance.
 #[derive(Clone, Debug)]
@@ -28,6 +39,14 @@ pub struct BrokerConfig {
     pub sys_interval: Duration,
     /// Accept clients that send no user name.
     pub allow_anonymous: bool,
+    /// Users and password hashes; when set, a user name must come with the right password.
+    pub users: Option<Users>,
+    /// Topic permissions; when set, anything not granted is refused.
+    pub acl: Option<Acl>,
+    /// An MQTT-over-TLS listener on the same address.
+    pub tls: Option<TlsListenerConfig>,
+    /// An MQTT-over-WebSocket listener (subprotocol `mqtt`, any path) on the same address.
+    pub websocket_port: Option<u16>,
 }
 
 impl Default for BrokerConfig {
@@ -44,6 +63,10 @@ impl Default for BrokerConfig {
             topic_alias_maximum: 64,
             sys_interval: Duration::from_secs(5),
             allow_anonymous: true,
+            users: None,
+            acl: None,
+            tls: None,
+            websocket_port: None,
         }
     }
 }

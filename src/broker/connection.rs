@@ -8,6 +8,7 @@ use super::protocol::{
 use super::session::{
     BrokerMessage, ConnectionLink, Outgoing, PublishProperties, SubscriptionOptions, Will,
 };
+use super::state::SessionRequest;
 use super::topic;
 use crate::model::Qos;
 use bytes::BytesMut;
@@ -45,6 +46,7 @@ enum Close {
 /// What the connection knows about its client after CONNECT.
 struct Client {
     id: Arc<str>,
+    user: Option<Arc<str>>,
     version: Version,
     connection_id: u64,
     max_packet_size: Option<u32>,
@@ -291,8 +293,16 @@ fn accept(
             out,
         );
     }
-    if !config.allow_anonymous && request.username.is_none() {
-        return refuse(&mut info, 0x87, "anonymous clients are not allowed", out);
+    match (&request.username, &config.users) {
+        (None, _) if !config.allow_anonymous => {
+            return refuse(&mut info, 0x87, "anonymous clients are not allowed", out);
+        }
+        (Some(user), Some(users))
+            if !users.verify(user, request.password.as_deref().unwrap_or("")) =>
+        {
+            return refuse(&mut info, 0x86, "bad user name or password", out);
+        }
+        _ => {}
     }
     if let Some(will) = &request.will
         && topic::validate_name(&will.topic).is_err()
@@ -353,14 +363,15 @@ fn accept(
         kick: Arc::clone(&kick),
         receive_maximum,
     };
-    let connected = shared.lock().connect(
-        Arc::clone(&client_id),
-        request.clean_start,
-        request.session_expiry_secs,
+    let user: Option<Arc<str>> = request.username.as_deref().map(Arc::from);
+    let session = SessionRequest {
+        client_id: Arc::clone(&client_id),
+        user: user.clone(),
+        clean_start: request.clean_start,
+        expiry_interval_secs: request.session_expiry_secs,
         will,
-        link,
-        now,
-    );
+    };
+    let connected = shared.lock().connect(session, link, now);
     if let Some(replaced) = connected.replaced {
         replaced.kick.notify_one();
     }
@@ -368,6 +379,7 @@ fn accept(
     protocol::encode_connack(version, &info, out);
     let client = Client {
         id: client_id,
+        user,
         version,
         connection_id,
         max_packet_size: request.max_packet_size,
@@ -515,6 +527,15 @@ fn handle_packet(
                         "no local on a shared subscription",
                     )));
                 }
+                if let Some(acl) = &shared.config.acl {
+                    let inner = topic::split_shared(&filter.filter)
+                        .map_or(filter.filter.as_str(), |(_, f)| f);
+                    if !acl.can_subscribe(client.user.as_deref(), &client.id, inner) {
+                        tracing::info!(client_id = %client.id, "subscription to {:?} not authorized", filter.filter);
+                        results.push(Err(0x87));
+                        continue;
+                    }
+                }
                 let options = SubscriptionOptions {
                     filter: Arc::from(""),
                     qos: filter.qos,
@@ -609,6 +630,18 @@ fn handle_publish(
         }));
     }
     shared.meters.note_message_received();
+    if let Some(acl) = &shared.config.acl
+        && !acl.can_publish(client.user.as_deref(), &client.id, &topic)
+    {
+        // Not routed, as mosquitto does; the publisher still gets its acknowledgement.
+        tracing::info!(client_id = %client.id, "publish to {topic:?} not authorized: dropped");
+        match qos {
+            Qos::AtMostOnce => {}
+            Qos::AtLeastOnce => protocol::encode_ack(client.version, Ack::Puback, pkid, out),
+            Qos::ExactlyOnce => protocol::encode_ack(client.version, Ack::Pubrec, pkid, out),
+        }
+        return None;
+    }
     let now = Instant::now();
     let message = Arc::new(BrokerMessage {
         topic,

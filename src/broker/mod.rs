@@ -2,6 +2,7 @@
 //! `mqttbytes` packet codecs. It runs on its own thread and runtime, so stopping it ends every
 //! task, connection and port it had.
 
+mod auth;
 mod config;
 mod connection;
 mod meters;
@@ -9,11 +10,14 @@ mod protocol;
 mod session;
 mod state;
 mod sys;
+mod tls;
 mod topic;
 mod trie;
 
-pub use config::BrokerConfig;
+pub use auth::{Acl, AuthFileError, Users};
+pub use config::{BrokerConfig, TlsListenerConfig};
 pub use meters::{MeterSnapshot, Meters};
+pub use tls::{TlsError, TlsIdentity};
 pub use topic::{TopicError, matches as topic_matches, validate_filter, validate_name};
 
 use state::BrokerState;
@@ -36,9 +40,50 @@ pub enum BrokerError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The runtime or its thread could not be created.
     #[error("cannot start the broker: {0}")]
     Start(#[from] std::io::Error),
+}
+
+/// How a listener's connections speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// MQTT over TCP.
+    Tcp,
+    /// MQTT over TLS.
+    Tls,
+    /// MQTT over WebSocket.
+    WebSocket,
+}
+
+impl ListenerKind {
+    /// The URL scheme clients use for it.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            ListenerKind::Tcp => "mqtt",
+            ListenerKind::Tls => "mqtts",
+            ListenerKind::WebSocket => "ws",
+        }
+    }
+}
+
+/// One open listener.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerInfo {
+    /// Its protocol.
+    pub kind: ListenerKind,
+    /// Where it listens.
+    pub address: SocketAddr,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Tcp,
+    Tls(tokio_rustls::TlsAcceptor),
+    WebSocket,
 }
 
 impl BrokerError {
@@ -65,6 +110,8 @@ impl Shared {
 /// A running broker. Dropping it stops it.
 pub struct Broker {
     address: SocketAddr,
+    listeners: Vec<ListenerInfo>,
+    generated_cert_pem: Option<String>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -72,13 +119,35 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Bind the listener and start serving on a thread of its own.
+    /// Bind the listeners and start serving on a thread of its own.
     pub fn start(config: BrokerConfig) -> Result<Self, BrokerError> {
-        let address = SocketAddr::new(config.bind, config.port);
-        let listener = std::net::TcpListener::bind(address)
-            .map_err(|source| BrokerError::Bind { address, source })?;
-        listener.set_nonblocking(true)?;
-        let address = listener.local_addr()?;
+        let bind = |port: u16| -> Result<std::net::TcpListener, BrokerError> {
+            let address = SocketAddr::new(config.bind, port);
+            let listener = std::net::TcpListener::bind(address)
+                .map_err(|source| BrokerError::Bind { address, source })?;
+            listener.set_nonblocking(true)?;
+            Ok(listener)
+        };
+        let mut bound = vec![(ListenerKind::Tcp, Transport::Tcp, bind(config.port)?)];
+        let mut generated_cert_pem = None;
+        if let Some(tls) = &config.tls {
+            let loaded = tls::load(&tls.identity)?;
+            generated_cert_pem = loaded.generated_cert_pem;
+            let acceptor = tokio_rustls::TlsAcceptor::from(loaded.config);
+            bound.push((ListenerKind::Tls, Transport::Tls(acceptor), bind(tls.port)?));
+        }
+        if let Some(port) = config.websocket_port {
+            bound.push((ListenerKind::WebSocket, Transport::WebSocket, bind(port)?));
+        }
+        let mut listeners = Vec::new();
+        for (kind, _, listener) in &bound {
+            listeners.push(ListenerInfo {
+                kind: *kind,
+                address: listener.local_addr()?,
+            });
+        }
+        let address = listeners[0].address;
+
         let config = Arc::new(config);
         let meters = Arc::new(Meters::default());
         let shared = Arc::new(Shared {
@@ -95,20 +164,42 @@ impl Broker {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let started_at = Instant::now();
         let task_shared = Arc::clone(&shared);
+        let transports = bound
+            .into_iter()
+            .map(|(_, transport, listener)| (transport, listener))
+            .collect();
         let thread = std::thread::Builder::new()
             .name("canopy-broker-main".into())
             .spawn(move || {
-                runtime.block_on(run(listener, task_shared, shutdown_rx, started_at));
+                runtime.block_on(run(transports, task_shared, shutdown_rx, started_at));
                 runtime.shutdown_timeout(Duration::from_secs(2));
             })?;
-        tracing::info!("broker listening on {address}");
+        for listener in &listeners {
+            tracing::info!(
+                "broker listening on {}://{}",
+                listener.kind.scheme(),
+                listener.address
+            );
+        }
         Ok(Self {
             address,
+            listeners,
+            generated_cert_pem,
             shared,
             shutdown,
             thread: Some(thread),
             started_at,
         })
+    }
+
+    /// Every listener with its real address.
+    pub fn listeners(&self) -> &[ListenerInfo] {
+        &self.listeners
+    }
+
+    /// The self-signed certificate (PEM) when one was generated, for clients to trust.
+    pub fn generated_cert_pem(&self) -> Option<&str> {
+        self.generated_cert_pem.as_deref()
     }
 
     /// The address it listens on (with the real port when 0 was asked for).
@@ -168,23 +259,41 @@ impl Drop for Broker {
 }
 
 async fn run(
-    listener: std::net::TcpListener,
+    listeners: Vec<(Transport, std::net::TcpListener)>,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     started_at: Instant,
 ) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("broker listener failed: {e}");
-            return;
-        }
-    };
     let mut housekeeping = tokio::spawn(housekeeping(
         Arc::clone(&shared),
         shutdown.clone(),
         started_at,
     ));
+    let mut accept_loops = JoinSet::new();
+    for (transport, listener) in listeners {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => {
+                accept_loops.spawn(accept_loop(
+                    listener,
+                    transport,
+                    Arc::clone(&shared),
+                    shutdown.clone(),
+                ));
+            }
+            Err(e) => tracing::error!("broker listener failed: {e}"),
+        }
+    }
+    while accept_loops.join_next().await.is_some() {}
+    housekeeping.abort();
+    let _ = (&mut housekeeping).await;
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    transport: Transport,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -192,7 +301,7 @@ async fn run(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection::serve(stream, peer, Arc::clone(&shared), shutdown.clone()));
+                    connections.spawn(open(stream, peer, transport.clone(), Arc::clone(&shared), shutdown.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
@@ -209,8 +318,68 @@ async fn run(
     })
     .await;
     connections.abort_all();
-    housekeeping.abort();
-    let _ = (&mut housekeeping).await;
+}
+
+/// Complete the transport's handshake (TLS, WebSocket) within the connect timeout, then serve.
+async fn open(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    transport: Transport,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let timeout = shared.config.connect_timeout;
+    match transport {
+        Transport::Tcp => connection::serve(stream, peer, shared, shutdown).await,
+        Transport::Tls(acceptor) => {
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => connection::serve(tls, peer, shared, shutdown).await,
+                Ok(Err(e)) => tracing::info!(%peer, "TLS handshake failed: {e}"),
+                Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
+            }
+        }
+        Transport::WebSocket => {
+            let handshake =
+                async_tungstenite::tokio::accept_hdr_async(stream, select_mqtt_subprotocol);
+            match tokio::time::timeout(timeout, handshake).await {
+                Ok(Ok(websocket)) => {
+                    let stream = ws_stream_tungstenite::WsStream::new(websocket);
+                    connection::serve(stream, peer, shared, shutdown).await;
+                }
+                Ok(Err(e)) => tracing::info!(%peer, "WebSocket handshake failed: {e}"),
+                Err(_) => tracing::info!(%peer, "WebSocket handshake timed out"),
+            }
+        }
+    }
+}
+
+type WsRequest = async_tungstenite::tungstenite::handshake::server::Request;
+type WsResponse = async_tungstenite::tungstenite::handshake::server::Response;
+type WsErrorResponse = async_tungstenite::tungstenite::handshake::server::ErrorResponse;
+
+/// Answer the `mqtt` subprotocol when the client offers it (MQTT 5.0 §6).
+#[expect(
+    clippy::result_large_err,
+    reason = "the signature is tungstenite's handshake callback"
+)]
+fn select_mqtt_subprotocol(
+    request: &WsRequest,
+    mut response: WsResponse,
+) -> Result<WsResponse, WsErrorResponse> {
+    let offers_mqtt = request
+        .headers()
+        .get_all("Sec-WebSocket-Protocol")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|protocol| protocol.trim().eq_ignore_ascii_case("mqtt"));
+    if offers_mqtt {
+        response.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            async_tungstenite::tungstenite::http::HeaderValue::from_static("mqtt"),
+        );
+    }
+    Ok(response)
 }
 
 /// Once a second: delayed wills and session expiry. Every `sys_interval`: `$SYS`.
@@ -224,6 +393,7 @@ async fn housekeeping(
     let sys_interval = shared.config.sys_interval;
     let mut loads = sys::LoadAverages::default();
     let mut next_sys = Instant::now();
+    let mut dropped_reported = 0;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
@@ -231,6 +401,14 @@ async fn housekeeping(
         }
         let now = Instant::now();
         let meters = shared.meters.snapshot();
+        if meters.publish_dropped > dropped_reported {
+            tracing::warn!(
+                "dropped {} messages in the last second: client queues full or packets over a client's maximum size ({} in all)",
+                meters.publish_dropped - dropped_reported,
+                meters.publish_dropped
+            );
+            dropped_reported = meters.publish_dropped;
+        }
         let mut state = shared.lock();
         state.tick(now);
         if !sys_interval.is_zero() && now >= next_sys {

@@ -63,10 +63,6 @@ pub struct ConnectRequest {
     /// User name.
     pub username: Option<String>,
     /// Password.
-    #[expect(
-        dead_code,
-        reason = "checked once the users file (authentication) lands"
-    )]
     pub password: Option<String>,
     /// MQTT 5 authentication method (enhanced authentication is not supported).
     pub authentication_method: Option<String>,

@@ -150,6 +150,8 @@ pub enum Outgoing {
 pub struct Session {
     /// Client identifier.
     pub client_id: Arc<str>,
+    /// User name the current connection authenticated with.
+    pub user: Option<Arc<str>>,
     /// Subscriptions by full filter as subscribed (with any `$share/` prefix).
     pub subscriptions: FxHashMap<String, SubscriptionOptions>,
     /// Messages not yet sent.
@@ -178,6 +180,7 @@ impl Session {
     pub fn new(client_id: Arc<str>, expiry_interval_secs: u32) -> Self {
         Self {
             client_id,
+            user: None,
             subscriptions: FxHashMap::default(),
             queue: VecDeque::new(),
             queued_bytes: 0,

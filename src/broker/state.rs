@@ -20,6 +20,20 @@ type SubscriberKey = (Arc<str>, Option<Arc<str>>);
 /// Members of each shared-subscription group, keyed by (group, filter).
 type SharedGroups = FxHashMap<(Arc<str>, Arc<str>), Vec<(Arc<str>, SubscriptionOptions)>>;
 
+/// What a CONNECT asks of its session.
+pub struct SessionRequest {
+    /// Client identifier (assigned if the client sent none).
+    pub client_id: Arc<str>,
+    /// Authenticated user name.
+    pub user: Option<Arc<str>>,
+    /// Start from an empty session.
+    pub clean_start: bool,
+    /// How long the session outlives the connection (`u32::MAX`: forever).
+    pub expiry_interval_secs: u32,
+    /// The connection's will.
+    pub will: Option<Will>,
+}
+
 /// What `connect` decided.
 pub struct Connected {
     /// The broker had a session for this client and kept it.
@@ -58,13 +72,17 @@ impl BrokerState {
     /// Attach a new connection to the client's session (creating or clearing it as asked).
     pub fn connect(
         &mut self,
-        client_id: Arc<str>,
-        clean_start: bool,
-        expiry_interval_secs: u32,
-        will: Option<Will>,
+        request: SessionRequest,
         link: ConnectionLink,
         now: Instant,
     ) -> Connected {
+        let SessionRequest {
+            client_id,
+            user,
+            clean_start,
+            expiry_interval_secs,
+            will,
+        } = request;
         let mut replaced = None;
         let mut old_will = None;
         if let Some(existing) = self.sessions.get_mut(&client_id) {
@@ -92,6 +110,7 @@ impl BrokerState {
         session.expiry_interval_secs = expiry_interval_secs;
         session.expires_at = None;
         session.will = will;
+        session.user = user;
         session.link = Some(link);
         self.connected += 1;
         self.meters.note_connected(self.connected);
@@ -278,6 +297,11 @@ impl BrokerState {
             let qos = target.qos.unwrap_or(Qos::AtMostOnce);
             if session.link.is_none() && qos == Qos::AtMostOnce {
                 continue; // QoS 0 is not kept for offline sessions
+            }
+            if let Some(acl) = &self.config.acl
+                && !acl.can_receive(session.user.as_deref(), &client, &message.topic)
+            {
+                continue;
             }
             let mut ids = target.ids;
             ids.sort_unstable();
@@ -487,13 +511,20 @@ mod tests {
         expiry: u32,
     ) -> Connected {
         state.connect(
-            Arc::from(client),
-            clean,
-            expiry,
-            None,
+            request(client, clean, expiry, None),
             link(connection),
             Instant::now(),
         )
+    }
+
+    fn request(client: &str, clean: bool, expiry: u32, will: Option<Will>) -> SessionRequest {
+        SessionRequest {
+            client_id: Arc::from(client),
+            user: None,
+            clean_start: clean,
+            expiry_interval_secs: expiry,
+            will,
+        }
     }
 
     #[test]
@@ -694,15 +725,15 @@ mod tests {
             message: message("wills/dev", "gone", Qos::AtMostOnce, false),
             delay: std::time::Duration::from_secs(delay),
         };
-        state.connect(Arc::from("dev"), true, 0, Some(will(0)), link(2), now);
+        state.connect(request("dev", true, 0, Some(will(0))), link(2), now);
         state.disconnect("dev", 2, false, None, now); // normal DISCONNECT: no will
         assert!(drain(&mut state, "watcher", 1).is_empty());
-        state.connect(Arc::from("dev"), true, 0, Some(will(0)), link(3), now);
+        state.connect(request("dev", true, 0, Some(will(0))), link(3), now);
         state.disconnect("dev", 3, true, None, now);
         assert_eq!(drain(&mut state, "watcher", 1).len(), 1);
 
         // Delayed will with a session that outlives it: sent when the delay passes.
-        state.connect(Arc::from("dev"), true, 60, Some(will(5)), link(4), now);
+        state.connect(request("dev", true, 60, Some(will(5))), link(4), now);
         state.disconnect("dev", 4, true, None, now);
         state.tick(now + std::time::Duration::from_secs(1));
         assert!(drain(&mut state, "watcher", 1).is_empty());
@@ -710,13 +741,10 @@ mod tests {
         assert_eq!(drain(&mut state, "watcher", 1).len(), 1);
 
         // Reconnecting before the delay cancels the will.
-        state.connect(Arc::from("dev"), false, 60, Some(will(5)), link(5), now);
+        state.connect(request("dev", false, 60, Some(will(5))), link(5), now);
         state.disconnect("dev", 5, true, None, now);
         state.connect(
-            Arc::from("dev"),
-            false,
-            60,
-            None,
+            request("dev", false, 60, None),
             link(6),
             now + std::time::Duration::from_secs(1),
         );
