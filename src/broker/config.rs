@@ -35,6 +35,9 @@ pub struct BrokerConfig {
     pub receive_maximum: u16,
     /// Topic Alias Maximum announced to MQTT 5 clients.
     pub topic_alias_maximum: u16,
+    /// Longest keep alive granted to MQTT 5 clients, in seconds: one asking for more, or for
+    /// none, is told this value as Server Keep Alive.
+    pub max_keep_alive_secs: u16,
     /// Seconds between `$SYS` updates; 0 turns `$SYS` off.
     pub sys_interval: Duration,
     /// Accept clients that send no user name.
@@ -60,6 +63,7 @@ impl Default for BrokerConfig {
             max_queued_bytes: 64 * 1024 * 1024,
             max_inflight_v311: 20,
             receive_maximum: 1024,
+            max_keep_alive_secs: 3600,
             topic_alias_maximum: 64,
             sys_interval: Duration::from_secs(5),
             allow_anonymous: true,

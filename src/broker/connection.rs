@@ -1,7 +1,6 @@
 //! One client connection: the CONNECT handshake, then packets in and messages out until the
 //! connection ends. Generic over the stream so TCP, TLS and WebSockets share it.
 
-use super::Shared;
 use super::protocol::{
     self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest, Version,
 };
@@ -10,18 +9,42 @@ use super::session::{
 };
 use super::state::SessionRequest;
 use super::topic;
+use super::trace::{Direction, TracedFilter, TracedPacket, TracedWill};
+use super::{LiveClient, Shared};
 use crate::model::Qos;
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, watch};
 
 /// Most messages taken from a session per write, so the state lock is held briefly.
 const SEND_BUDGET: usize = 256;
+
+/// Longest a publisher waits for one congested subscriber before going on regardless.
+const BACKPRESSURE_LIMIT: Duration = Duration::from_secs(2);
+
+/// Hold a publisher until the subscribers it congested have drained (or are found stuck), so a
+/// flood reaches a slow but live subscriber whole instead of overflowing its queue.
+async fn wait_for_space(shared: &Shared, congested: &mut Vec<Arc<str>>) {
+    for client_id in congested.drain(..) {
+        let deadline = tokio::time::Instant::now() + BACKPRESSURE_LIMIT;
+        loop {
+            let Some(space) = shared.lock().backpressure_wait(&client_id, Instant::now()) else {
+                break;
+            };
+            // Waking is level-checked above; a short timeout covers a wake-up that raced it.
+            let wait = tokio::time::timeout(Duration::from_millis(20), space.notified());
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            let _ = wait.await;
+        }
+    }
+}
 
 /// Why a connection ended.
 #[derive(Debug)]
@@ -41,11 +64,17 @@ enum Close {
     TakenOver,
     /// The broker is stopping.
     Shutdown,
+    /// Someone disconnected the client from the Broker panel.
+    Administrative,
 }
 
 /// What the connection knows about its client after CONNECT.
 struct Client {
     id: Arc<str>,
+    /// This connection's entry in the broker's client list.
+    live: Arc<LiveClient>,
+    /// Keep alive in force: the client's, or the Server Keep Alive we imposed.
+    keep_alive_secs: u16,
     user: Option<Arc<str>>,
     version: Version,
     connection_id: u64,
@@ -105,13 +134,15 @@ pub async fn serve<S>(
         client_id = %client.id,
         "connected (MQTT {}, keep alive {} s)",
         if version == Version::V5 { "5.0" } else { "3.1.1" },
-        request.keep_alive
+        client.keep_alive_secs
     );
 
-    let keep_alive = Duration::from_secs(u64::from(request.keep_alive));
+    let keep_alive = Duration::from_secs(u64::from(client.keep_alive_secs));
     let grace = keep_alive + keep_alive / 2;
     let mut deadline = tokio::time::Instant::now() + grace;
     let mut aliases: FxHashMap<u16, String> = FxHashMap::default();
+    // Subscribers whose queues asked this publisher to wait before reading more.
+    let mut congested: Vec<Arc<str>> = Vec::new();
 
     // Packets pipelined behind CONNECT in the same read are already buffered: handle them now.
     let mut pipelined = if inbuf.is_empty() {
@@ -124,6 +155,7 @@ pub async fn serve<S>(
             &mut inbuf,
             &mut aliases,
             &mut out,
+            &mut congested,
         )
     };
 
@@ -139,21 +171,41 @@ pub async fn serve<S>(
             shared.meters.note_bytes_sent(out.len() as u64);
             out.clear();
         }
+        if !congested.is_empty() {
+            wait_for_space(&shared, &mut congested).await;
+            // Packets left in the buffer when input paused: handle them before reading more.
+            let resumed = handle_input(
+                &shared,
+                &client,
+                &request,
+                &mut inbuf,
+                &mut aliases,
+                &mut out,
+                &mut congested,
+            );
+            if let Some(close) = resumed {
+                break close;
+            }
+            continue;
+        }
         if more {
             tokio::task::yield_now().await;
             continue;
         }
+        // Read in large chunks: a flooding publisher's packets are parsed many per wake-up.
+        inbuf.reserve(64 * 1024);
         tokio::select! {
             biased;
             _ = shutdown.changed() => break Close::Shutdown,
             _ = client.kick.notified() => break Close::TakenOver,
+            _ = client.live.admin_close.notified() => break Close::Administrative,
             read = reader.read_buf(&mut inbuf) => match read {
                 Ok(0) => break Close::Lost("connection closed by the client without DISCONNECT".to_owned()),
                 Err(e) => break Close::Lost(format!("read failed: {e}")),
                 Ok(n) => {
                     shared.meters.note_bytes_received(n as u64);
                     deadline = tokio::time::Instant::now() + grace;
-                    if let Some(close) = handle_input(&shared, &client, &request, &mut inbuf, &mut aliases, &mut out) {
+                    if let Some(close) = handle_input(&shared, &client, &request, &mut inbuf, &mut aliases, &mut out, &mut congested) {
                         break close;
                     }
                 }
@@ -173,10 +225,19 @@ pub async fn serve<S>(
         Close::Protocol(error) => (Some(error.reason_code), true, None),
         Close::TakenOver => (Some(0x8E), false, None),
         Close::Shutdown => (Some(0x8B), false, None),
+        Close::Administrative => (Some(0x98), true, None),
     };
+    shared.clients_lock().remove(&client.connection_id);
     tracing::info!(%peer, client_id = %client.id, "disconnected: {}", describe(&close));
-    if let Some(code) = reason_code {
+    if let Some(code) = reason_code
+        && version == Version::V5
+    {
         protocol::encode_disconnect(version, code, &mut out);
+        shared
+            .trace
+            .record(&client.id, Direction::Out, || TracedPacket::Disconnect {
+                reason_code: code,
+            });
     }
     if !out.is_empty() {
         let _ = writer.write_all(&out).await;
@@ -207,7 +268,163 @@ fn describe(close: &Close) -> String {
         Close::Protocol(error) => format!("protocol error: {}", error.message),
         Close::TakenOver => "session taken over by a new connection".to_owned(),
         Close::Shutdown => "broker stopping".to_owned(),
+        Close::Administrative => "disconnected from the Broker panel".to_owned(),
     }
+}
+
+impl Client {
+    fn send_ack(&self, shared: &Shared, ack: Ack, pkid: u16, out: &mut BytesMut) {
+        protocol::encode_ack(self.version, ack, pkid, out);
+        shared.trace.record(&self.id, Direction::Out, || match ack {
+            Ack::Puback => TracedPacket::PubAck(pkid),
+            Ack::Pubrec => TracedPacket::PubRec(pkid),
+            Ack::Pubrel => TracedPacket::PubRel(pkid),
+            Ack::Pubcomp => TracedPacket::PubComp(pkid),
+        });
+    }
+
+    fn send_suback(
+        &self,
+        shared: &Shared,
+        pkid: u16,
+        results: &[Result<Qos, u8>],
+        out: &mut BytesMut,
+    ) {
+        protocol::encode_suback(self.version, pkid, results, out);
+        let version = self.version;
+        shared
+            .trace
+            .record(&self.id, Direction::Out, || TracedPacket::SubAck {
+                pkid,
+                codes: results
+                    .iter()
+                    .map(|r| match r {
+                        Ok(qos) => qos.level(),
+                        Err(_) if version == Version::V311 => 0x80,
+                        Err(code) => *code,
+                    })
+                    .collect(),
+            });
+    }
+
+    fn send_unsuback(&self, shared: &Shared, pkid: u16, existed: &[bool], out: &mut BytesMut) {
+        protocol::encode_unsuback(self.version, pkid, existed, out);
+        shared
+            .trace
+            .record(&self.id, Direction::Out, || TracedPacket::UnsubAck(pkid));
+    }
+
+    fn send_pingresp(&self, shared: &Shared, out: &mut BytesMut) {
+        protocol::encode_pingresp(self.version, out);
+        shared
+            .trace
+            .record(&self.id, Direction::Out, || TracedPacket::PingResp);
+    }
+}
+
+/// What is traced of a packet a client sent.
+fn traced_inbound(packet: &Inbound) -> TracedPacket {
+    match packet {
+        Inbound::Connect(request) => traced_connect(request, "?"),
+        Inbound::Publish(publish) => TracedPacket::publish(
+            &publish.topic,
+            publish.qos.level(),
+            publish.retain,
+            false,
+            publish.pkid,
+            &publish.payload,
+            traced_properties(
+                publish.properties.as_ref(),
+                publish.expiry_secs,
+                publish.topic_alias,
+            ),
+        ),
+        Inbound::PubAck(pkid) => TracedPacket::PubAck(*pkid),
+        Inbound::PubRec(pkid) => TracedPacket::PubRec(*pkid),
+        Inbound::PubRel(pkid) => TracedPacket::PubRel(*pkid),
+        Inbound::PubComp(pkid) => TracedPacket::PubComp(*pkid),
+        Inbound::Subscribe {
+            pkid,
+            filters,
+            subscription_id,
+        } => TracedPacket::Subscribe {
+            pkid: *pkid,
+            filters: filters
+                .iter()
+                .map(|f| TracedFilter {
+                    filter: f.filter.clone(),
+                    qos: f.qos.level(),
+                    no_local: f.no_local,
+                    retain_as_published: f.retain_as_published,
+                    retain_handling: f.retain_handling,
+                })
+                .collect(),
+            subscription_id: *subscription_id,
+        },
+        Inbound::Unsubscribe { pkid, filters } => TracedPacket::Unsubscribe {
+            pkid: *pkid,
+            filters: filters.clone(),
+        },
+        Inbound::PingReq => TracedPacket::PingReq,
+        Inbound::Disconnect { reason_code, .. } => TracedPacket::Disconnect {
+            reason_code: *reason_code,
+        },
+    }
+}
+
+fn traced_connect(request: &ConnectRequest, version: &'static str) -> TracedPacket {
+    TracedPacket::Connect {
+        version,
+        clean_start: request.clean_start,
+        keep_alive: request.keep_alive,
+        session_expiry_secs: if request.session_expiry_secs == u32::MAX && version == "3.1.1" {
+            0
+        } else {
+            request.session_expiry_secs
+        },
+        username: request.username.clone(),
+        will: request.will.as_ref().map(|will| TracedWill {
+            topic: will.topic.clone(),
+            qos: will.qos.level(),
+            retain: will.retain,
+            delay_secs: will.delay_secs,
+        }),
+        receive_maximum: request.receive_maximum,
+        max_packet_size: request.max_packet_size,
+    }
+}
+
+/// MQTT 5 properties of a PUBLISH as `name=value` strings.
+fn traced_properties(
+    properties: Option<&PublishProperties>,
+    expiry_secs: Option<u32>,
+    alias: Option<u16>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(alias) = alias {
+        out.push(format!("topic-alias={alias}"));
+    }
+    if let Some(expiry) = expiry_secs {
+        out.push(format!("message-expiry={expiry}s"));
+    }
+    if let Some(p) = properties {
+        if let Some(v) = p.payload_format_indicator {
+            out.push(format!("payload-format={v}"));
+        }
+        if let Some(v) = &p.content_type {
+            out.push(format!("content-type={v}"));
+        }
+        if let Some(v) = &p.response_topic {
+            out.push(format!("response-topic={v}"));
+        }
+        if let Some(v) = &p.correlation_data {
+            out.push(format!("correlation-data={} B", v.len()));
+        }
+        for (key, value) in &p.user_properties {
+            out.push(format!("{key}={value}"));
+        }
+    }
+    out
 }
 
 type ConnectFailure = (Option<Version>, ProtocolError);
@@ -278,8 +495,28 @@ fn accept(
         max_packet_size: config.max_packet_size,
         ..ConnAckInfo::default()
     };
+    let version_name = if version == Version::V5 {
+        "5.0"
+    } else {
+        "3.1.1"
+    };
+    let traced_id: Arc<str> = Arc::from(if request.client_id.is_empty() {
+        "(no id)"
+    } else {
+        request.client_id.as_str()
+    });
+    shared.trace.record(&traced_id, Direction::In, || {
+        traced_connect(request, version_name)
+    });
     let refuse = |info: &mut ConnAckInfo, code: u8, why: &str, out: &mut BytesMut| {
         tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
+        shared
+            .trace
+            .record(&traced_id, Direction::Out, || TracedPacket::ConnAck {
+                session_present: false,
+                reason_code: code,
+                assigned_client_id: None,
+            });
         info.reason_code = code;
         info.reason_string = (version == Version::V5).then(|| why.to_owned());
         protocol::encode_connack(version, info, out);
@@ -376,9 +613,42 @@ fn accept(
         replaced.kick.notify_one();
     }
     info.session_present = connected.session_present;
+    let max = config.max_keep_alive_secs;
+    let keep_alive_secs = if version == Version::V5
+        && max > 0
+        && (request.keep_alive == 0 || request.keep_alive > max)
+    {
+        info.server_keep_alive = Some(max);
+        max
+    } else {
+        request.keep_alive
+    };
     protocol::encode_connack(version, &info, out);
+    shared
+        .trace
+        .record(&client_id, Direction::Out, || TracedPacket::ConnAck {
+            session_present: info.session_present,
+            reason_code: 0,
+            assigned_client_id: info.assigned_client_id.clone(),
+        });
+    let live = Arc::new(LiveClient {
+        client_id: Arc::clone(&client_id),
+        address: peer,
+        version,
+        keep_alive_secs,
+        connected_at: std::time::SystemTime::now(),
+        user: user.clone(),
+        messages_in: AtomicU64::new(0),
+        messages_out: AtomicU64::new(0),
+        admin_close: Notify::new(),
+    });
+    shared
+        .clients_lock()
+        .insert(connection_id, Arc::clone(&live));
     let client = Client {
+        live,
         id: client_id,
+        keep_alive_secs,
         user,
         version,
         connection_id,
@@ -406,6 +676,9 @@ fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
             return false;
         };
         session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
+        if session.queue.len() <= shared.config.max_queued_messages / 4 {
+            session.space.notify_waiters();
+        }
     }
     let more = items.len() == SEND_BUDGET;
     encode_outgoing(shared, client, items, out);
@@ -433,16 +706,36 @@ fn encode_outgoing(shared: &Shared, client: &Client, items: Vec<Outgoing>, out: 
                     out,
                 ) {
                     sent += 1;
+                    shared.trace.record(&client.id, Direction::Out, || {
+                        let message = &delivery.message;
+                        let mut properties = traced_properties(
+                            message.properties.as_deref(),
+                            message.remaining_expiry_secs(now),
+                            None,
+                        );
+                        if !delivery.subscription_ids.is_empty() && client.version == Version::V5 {
+                            properties
+                                .push(format!("subscription-ids={:?}", delivery.subscription_ids));
+                        }
+                        TracedPacket::publish(
+                            &message.topic,
+                            delivery.qos.level(),
+                            delivery.retain,
+                            dup,
+                            pkid,
+                            &message.payload,
+                            properties,
+                        )
+                    });
                 } else {
                     too_large.push(pkid);
                 }
             }
-            Outgoing::PubRel { pkid } => {
-                protocol::encode_ack(client.version, Ack::Pubrel, pkid, out)
-            }
+            Outgoing::PubRel { pkid } => client.send_ack(shared, Ack::Pubrel, pkid, out),
         }
     }
     shared.meters.note_messages_sent(sent);
+    client.live.messages_out.fetch_add(sent, Ordering::Relaxed);
     if !too_large.is_empty() {
         // Larger than the client's maximum packet size: discarded as if delivered (MQTT 5 §3.1.2.25).
         shared.meters.note_dropped(too_large.len() as u64);
@@ -463,6 +756,7 @@ fn handle_input(
     inbuf: &mut BytesMut,
     aliases: &mut FxHashMap<u16, String>,
     out: &mut BytesMut,
+    congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
     loop {
         let packet = match protocol::decode(client.version, inbuf, shared.config.max_packet_size) {
@@ -470,8 +764,16 @@ fn handle_input(
             Ok(None) => return None,
             Err(error) => return Some(Close::Protocol(error)),
         };
-        if let Some(close) = handle_packet(shared, client, request, packet, aliases, out) {
+        shared
+            .trace
+            .record(&client.id, Direction::In, || traced_inbound(&packet));
+        if let Some(close) = handle_packet(shared, client, request, packet, aliases, out, congested)
+        {
             return Some(close);
+        }
+        if !congested.is_empty() {
+            // Pause here: the rest stays buffered until the congested subscribers drain.
+            return None;
         }
     }
 }
@@ -483,6 +785,7 @@ fn handle_packet(
     packet: Inbound,
     aliases: &mut FxHashMap<u16, String>,
     out: &mut BytesMut,
+    congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
     let version = client.version;
     let now = Instant::now();
@@ -490,7 +793,9 @@ fn handle_packet(
         Inbound::Connect(_) => {
             return Some(Close::Protocol(ProtocolError::protocol("a second CONNECT")));
         }
-        Inbound::Publish(publish) => return handle_publish(shared, client, publish, aliases, out),
+        Inbound::Publish(publish) => {
+            return handle_publish(shared, client, publish, aliases, out, congested);
+        }
         Inbound::PubAck(pkid) => {
             if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
                 session.puback(pkid);
@@ -500,13 +805,13 @@ fn handle_packet(
             if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
                 session.pubrec(pkid);
             }
-            protocol::encode_ack(version, Ack::Pubrel, pkid, out);
+            client.send_ack(shared, Ack::Pubrel, pkid, out);
         }
         Inbound::PubRel(pkid) => {
             if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
                 session.incoming_qos2.remove(&pkid);
             }
-            protocol::encode_ack(version, Ack::Pubcomp, pkid, out);
+            client.send_ack(shared, Ack::Pubcomp, pkid, out);
         }
         Inbound::PubComp(pkid) => {
             if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
@@ -552,7 +857,7 @@ fn handle_packet(
                 results.push(result);
             }
             drop(state);
-            protocol::encode_suback(version, pkid, &results, out);
+            client.send_suback(shared, pkid, &results, out);
         }
         Inbound::Unsubscribe { pkid, filters } => {
             let mut state = shared.lock();
@@ -561,9 +866,9 @@ fn handle_packet(
                 .map(|f| state.unsubscribe(&client.id, f))
                 .collect();
             drop(state);
-            protocol::encode_unsuback(version, pkid, &existed, out);
+            client.send_unsuback(shared, pkid, &existed, out);
         }
-        Inbound::PingReq => protocol::encode_pingresp(version, out),
+        Inbound::PingReq => client.send_pingresp(shared, out),
         Inbound::Disconnect {
             reason_code,
             session_expiry_secs,
@@ -589,6 +894,7 @@ fn handle_publish(
     publish: PublishRequest,
     aliases: &mut FxHashMap<u16, String>,
     out: &mut BytesMut,
+    congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
     let PublishRequest {
         mut topic,
@@ -630,6 +936,7 @@ fn handle_publish(
         }));
     }
     shared.meters.note_message_received();
+    client.live.messages_in.fetch_add(1, Ordering::Relaxed);
     if let Some(acl) = &shared.config.acl
         && !acl.can_publish(client.user.as_deref(), &client.id, &topic)
     {
@@ -637,8 +944,8 @@ fn handle_publish(
         tracing::info!(client_id = %client.id, "publish to {topic:?} not authorized: dropped");
         match qos {
             Qos::AtMostOnce => {}
-            Qos::AtLeastOnce => protocol::encode_ack(client.version, Ack::Puback, pkid, out),
-            Qos::ExactlyOnce => protocol::encode_ack(client.version, Ack::Pubrec, pkid, out),
+            Qos::AtLeastOnce => client.send_ack(shared, Ack::Puback, pkid, out),
+            Qos::ExactlyOnce => client.send_ack(shared, Ack::Pubrec, pkid, out),
         }
         return None;
     }
@@ -657,12 +964,12 @@ fn handle_publish(
     let mut state = shared.lock();
     match qos {
         Qos::AtMostOnce => {
-            state.publish(message, now);
+            state.publish_noting_congestion(message, now, congested);
         }
         Qos::AtLeastOnce => {
-            state.publish(message, now);
+            state.publish_noting_congestion(message, now, congested);
             drop(state);
-            protocol::encode_ack(client.version, Ack::Puback, pkid, out);
+            client.send_ack(shared, Ack::Puback, pkid, out);
         }
         Qos::ExactlyOnce => {
             let receive_maximum = usize::from(shared.config.receive_maximum);
@@ -678,10 +985,10 @@ fn handle_publish(
                     }));
                 }
                 session.incoming_qos2.insert(pkid);
-                state.publish(message, now);
+                state.publish_noting_congestion(message, now, congested);
             }
             drop(state);
-            protocol::encode_ack(client.version, Ack::Pubrec, pkid, out);
+            client.send_ack(shared, Ack::Pubrec, pkid, out);
         }
     }
     None

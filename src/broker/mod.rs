@@ -12,6 +12,7 @@ mod state;
 mod sys;
 mod tls;
 mod topic;
+mod trace;
 mod trie;
 
 pub use auth::{Acl, AuthFileError, Users};
@@ -19,13 +20,15 @@ pub use config::{BrokerConfig, TlsListenerConfig};
 pub use meters::{MeterSnapshot, Meters};
 pub use tls::{TlsError, TlsIdentity};
 pub use topic::{TopicError, matches as topic_matches, validate_filter, validate_name};
+pub use trace::{Direction, TraceEntry, TracedFilter, TracedPacket, TracedWill};
 
+use rustc_hash::FxHashMap;
 use state::BrokerState;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -99,13 +102,58 @@ pub(crate) struct Shared {
     state: Mutex<BrokerState>,
     meters: Arc<Meters>,
     next_connection_id: AtomicU64,
+    clients: Mutex<FxHashMap<u64, Arc<LiveClient>>>,
+    trace: trace::PacketTrace,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, BrokerState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn clients_lock(&self) -> MutexGuard<'_, FxHashMap<u64, Arc<LiveClient>>> {
+        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
+
+/// A connected client, as the Broker panel lists it.
+pub(crate) struct LiveClient {
+    client_id: Arc<str>,
+    address: SocketAddr,
+    version: protocol::Version,
+    keep_alive_secs: u16,
+    connected_at: SystemTime,
+    user: Option<Arc<str>>,
+    messages_in: AtomicU64,
+    messages_out: AtomicU64,
+    admin_close: tokio::sync::Notify,
+}
+
+/// One connected client at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSummary {
+    /// Client identifier.
+    pub client_id: String,
+    /// Remote address.
+    pub address: SocketAddr,
+    /// "3.1.1" or "5.0".
+    pub protocol: &'static str,
+    /// Keep alive in force, in seconds.
+    pub keep_alive_secs: u16,
+    /// When it connected.
+    pub connected_at: SystemTime,
+    /// User name it logged in with.
+    pub user: Option<String>,
+    /// Its subscriptions, sorted.
+    pub subscriptions: Vec<String>,
+    /// PUBLISH packets it sent.
+    pub messages_in: u64,
+    /// PUBLISH packets sent to it.
+    pub messages_out: u64,
+}
+
+/// Packets kept by the packet trace.
+const TRACE_CAPACITY: usize = 20_000;
 
 /// A running broker. Dropping it stops it.
 pub struct Broker {
@@ -155,6 +203,8 @@ impl Broker {
             config,
             meters,
             next_connection_id: AtomicU64::new(1),
+            clients: Mutex::new(FxHashMap::default()),
+            trace: trace::PacketTrace::new(TRACE_CAPACITY),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -225,6 +275,72 @@ impl Broker {
     /// Retained messages stored.
     pub fn retained_count(&self) -> usize {
         self.shared.lock().retained_count()
+    }
+
+    /// Connected clients, sorted by client id.
+    pub fn clients(&self) -> Vec<ClientSummary> {
+        let live: Vec<Arc<LiveClient>> = self.shared.clients_lock().values().cloned().collect();
+        let state = self.shared.lock();
+        let mut clients: Vec<ClientSummary> = live
+            .iter()
+            .map(|c| ClientSummary {
+                client_id: c.client_id.to_string(),
+                address: c.address,
+                protocol: if c.version == protocol::Version::V5 {
+                    "5.0"
+                } else {
+                    "3.1.1"
+                },
+                keep_alive_secs: c.keep_alive_secs,
+                connected_at: c.connected_at,
+                user: c.user.as_deref().map(str::to_owned),
+                subscriptions: state.subscriptions_of(&c.client_id),
+                messages_in: c.messages_in.load(std::sync::atomic::Ordering::Relaxed),
+                messages_out: c.messages_out.load(std::sync::atomic::Ordering::Relaxed),
+            })
+            .collect();
+        clients.sort_by(|a, b| {
+            a.client_id
+                .cmp(&b.client_id)
+                .then(a.connected_at.cmp(&b.connected_at))
+        });
+        clients
+    }
+
+    /// Close a client's connection (MQTT 5 clients are told "administrative action"); its will
+    /// is published. Returns false if no such client is connected.
+    pub fn disconnect_client(&self, client_id: &str) -> bool {
+        let clients = self.shared.clients_lock();
+        let found = clients.values().find(|c| &*c.client_id == client_id);
+        if let Some(client) = found {
+            client.admin_close.notify_one();
+        }
+        found.is_some()
+    }
+
+    /// Start or stop recording the packet trace.
+    pub fn set_trace_enabled(&self, enabled: bool) {
+        self.shared.trace.set_enabled(enabled);
+    }
+
+    /// Whether the packet trace records.
+    pub fn trace_enabled(&self) -> bool {
+        self.shared.trace.is_enabled()
+    }
+
+    /// Traced packets that pass `keep`, oldest first.
+    pub fn trace(&self, keep: impl FnMut(&TraceEntry) -> bool) -> Vec<TraceEntry> {
+        self.shared.trace.entries(keep)
+    }
+
+    /// Packets traced since start.
+    pub fn trace_recorded(&self) -> u64 {
+        self.shared.trace.recorded()
+    }
+
+    /// Forget the traced packets.
+    pub fn clear_trace(&self) {
+        self.shared.trace.clear();
     }
 
     /// Subscriptions held, over all sessions.

@@ -486,6 +486,8 @@ pub struct ConnAckInfo {
     pub max_packet_size: u32,
     /// Reason string for a refusal (MQTT 5).
     pub reason_string: Option<String>,
+    /// Keep alive the client must use instead of its own (MQTT 5).
+    pub server_keep_alive: Option<u16>,
 }
 
 /// Encode a CONNACK.
@@ -527,7 +529,7 @@ pub fn encode_connack(version: Version, info: &ConnAckInfo, out: &mut BytesMut) 
                 wildcard_subscription_available: None,
                 subscription_identifiers_available: None,
                 shared_subscription_available: None,
-                server_keep_alive: None,
+                server_keep_alive: info.server_keep_alive,
                 response_information: None,
                 server_reference: None,
                 authentication_method: None,

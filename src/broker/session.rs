@@ -9,6 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
+/// A session that takes nothing from its queue for this long is stuck: publishers stop waiting
+/// for it and what does not fit is dropped (and counted).
+pub const STUCK_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// MQTT 5 publish properties the broker passes through untouched (it adds none of its own).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PublishProperties {
@@ -173,6 +177,11 @@ pub struct Session {
     pub will: Option<Will>,
     /// When a delayed will is due.
     pub will_due: Option<Instant>,
+    /// Last time the connection took messages from the queue (or found it empty): a session
+    /// that stops draining for long is stuck, and publishers stop waiting for it.
+    pub last_drained: Instant,
+    /// Woken when the queue drains below the low-water mark, for publishers held back by it.
+    pub space: Arc<Notify>,
 }
 
 impl Session {
@@ -192,7 +201,24 @@ impl Session {
             expires_at: None,
             will: None,
             will_due: None,
+            last_drained: Instant::now(),
+            space: Arc::new(Notify::new()),
         }
+    }
+
+    /// Whether publishers should wait for this session before sending more: it is online, its
+    /// queue is past half full, and it is still draining (it took messages in the last 500 ms).
+    pub fn wants_backpressure(&self, max_messages: usize, now: Instant) -> bool {
+        self.link.is_some()
+            && self.queue.len() >= max_messages / 2
+            && now.saturating_duration_since(self.last_drained) < STUCK_AFTER
+    }
+
+    /// Whether a publisher held back by this session may go on.
+    pub fn relieved(&self, max_messages: usize, now: Instant) -> bool {
+        self.link.is_none()
+            || self.queue.len() <= max_messages / 4
+            || now.saturating_duration_since(self.last_drained) >= STUCK_AFTER
     }
 
     /// Queue a delivery unless the session's limits are reached; returns whether it was queued.
@@ -215,6 +241,7 @@ impl Session {
             .map_or(0, |l| usize::from(l.receive_maximum.max(1)));
         let mut expired = 0;
         let mut taken = 0;
+        self.last_drained = now;
         while taken < budget {
             let Some(front) = self.queue.front() else {
                 break;

@@ -217,6 +217,17 @@ impl BrokerState {
     /// Route a message to every matching subscription and update the retained store.
     /// Returns how many clients it was queued for.
     pub fn publish(&mut self, message: Arc<BrokerMessage>, now: Instant) -> usize {
+        self.publish_noting_congestion(message, now, &mut Vec::new())
+    }
+
+    /// [`BrokerState::publish`], also adding to `congested` the sessions whose queues ask the
+    /// publisher to slow down (see [`Session::wants_backpressure`]).
+    pub fn publish_noting_congestion(
+        &mut self,
+        message: Arc<BrokerMessage>,
+        now: Instant,
+        congested: &mut Vec<Arc<str>>,
+    ) -> usize {
         if message.retain {
             if message.payload.is_empty() {
                 self.retained.remove(&message.topic);
@@ -320,6 +331,13 @@ impl BrokerState {
                 if let Some(link) = &session.link {
                     link.wake.notify_one();
                 }
+                // A client never waits on its own queue: it is the one that drains it.
+                if session.wants_backpressure(self.config.max_queued_messages, now)
+                    && message.publisher.as_deref() != Some(&*client)
+                    && !congested.contains(&client)
+                {
+                    congested.push(Arc::clone(&client));
+                }
             } else {
                 self.meters.note_dropped(1);
             }
@@ -406,6 +424,29 @@ impl BrokerState {
                 .as_ref()
                 .is_some_and(|l| l.connection_id == connection_id)
         })
+    }
+
+    /// For a publisher held back by `client_id`: the notification to wait on, or `None` when
+    /// it may go on (the queue drained, the client left, or it is stuck).
+    pub fn backpressure_wait(
+        &self,
+        client_id: &str,
+        now: Instant,
+    ) -> Option<Arc<tokio::sync::Notify>> {
+        let session = self.sessions.get(client_id)?;
+        (!session.relieved(self.config.max_queued_messages, now))
+            .then(|| Arc::clone(&session.space))
+    }
+
+    /// The subscriptions of a client, sorted.
+    pub fn subscriptions_of(&self, client_id: &str) -> Vec<String> {
+        let mut filters: Vec<String> = self
+            .sessions
+            .get(client_id)
+            .map(|s| s.subscriptions.keys().cloned().collect())
+            .unwrap_or_default();
+        filters.sort();
+        filters
     }
 
     /// Number of sessions, connected or not.

@@ -406,3 +406,112 @@ fn stop_sends_mqtt5_clients_a_disconnect() {
         "DISCONNECT 'server shutting down'"
     );
 }
+
+#[test]
+fn a_flood_reaches_a_slower_live_subscriber_whole() {
+    if !require_tool(
+        "mosquitto_sub",
+        "a_flood_reaches_a_slower_live_subscriber_whole",
+    ) {
+        return;
+    }
+    // A small queue, so the publishers outrun it at once and must be held back.
+    let broker = start(BrokerConfig {
+        max_queued_messages: 200,
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
+    let sub = mosquitto_sub(&broker, &["-t", "flood/#", "-C", "20000", "-W", "30"]);
+    until("the subscriber", || broker.subscription_count() == 1);
+    let lines: String = (0..5000).map(|i| format!("message {i:05}\n")).collect();
+    let publishers: Vec<_> = (0..4)
+        .map(|p| {
+            let mut child = Command::new("mosquitto_pub")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port(&broker),
+                    "-t",
+                    &format!("flood/{p}"),
+                    "-l",
+                ])
+                .stdin(Stdio::piped())
+                .spawn()
+                .expect("mosquitto_pub");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let lines = lines.clone();
+            std::thread::spawn(move || stdin.write_all(lines.as_bytes()));
+            child
+        })
+        .collect();
+    for mut publisher in publishers {
+        assert!(publisher.wait().expect("wait").success());
+    }
+    assert_eq!(lines_count(&finish(sub)), 20_000, "nothing lost");
+    assert_eq!(broker.meters().publish_dropped, 0);
+}
+
+fn lines_count(output: &Output) -> usize {
+    output.stdout.iter().filter(|&&b| b == b'\n').count()
+}
+
+#[test]
+fn a_stuck_subscriber_does_not_stall_the_broker() {
+    if !require_tool(
+        "mosquitto_sub",
+        "a_stuck_subscriber_does_not_stall_the_broker",
+    ) {
+        return;
+    }
+    let broker = start(BrokerConfig {
+        max_queued_messages: 100,
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
+    // A client that subscribes and then never reads again.
+    let mut stuck = raw_connect(&broker, 600);
+    let mut subscribe =
+        rumqttc::mqttbytes::v4::Subscribe::new("jam/#", rumqttc::mqttbytes::QoS::AtMostOnce);
+    subscribe.pkid = 1;
+    let mut out = BytesMut::new();
+    subscribe.write(&mut out).expect("encode");
+    stuck.write_all(&out).expect("subscribe");
+    until("the stuck subscription", || {
+        broker.subscription_count() == 1
+    });
+    let healthy = mosquitto_sub(&broker, &["-t", "jam/#", "-C", "3000", "-W", "30"]);
+    until("the healthy subscription", || {
+        broker.subscription_count() == 2
+    });
+    let started = Instant::now();
+    let payload = "x".repeat(2000); // fill the stuck client's socket buffers quickly
+    let lines: String = (0..3000).map(|_| format!("{payload}\n")).collect();
+    let mut publisher = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &port(&broker), "-t", "jam/x", "-l"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("mosquitto_pub");
+    publisher
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(lines.as_bytes())
+        .expect("feed");
+    assert!(publisher.wait().expect("wait").success());
+    assert_eq!(
+        lines_count(&finish(healthy)),
+        3000,
+        "the healthy subscriber gets everything"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        broker.meters().publish_dropped > 0,
+        "the stuck one's overflow is dropped and counted"
+    );
+    drop(stuck);
+}

@@ -533,3 +533,42 @@ fn a_second_connect_is_a_protocol_error() {
         0x82
     );
 }
+
+#[test]
+fn server_keep_alive_caps_what_clients_ask_for() {
+    let broker = start(BrokerConfig {
+        max_keep_alive_secs: 2,
+        ..BrokerConfig::default()
+    });
+    let mut stream = TcpStream::connect(broker.local_addr()).expect("connect");
+    let mut out = BytesMut::new();
+    rumqttc::v5::mqttbytes::v5::Connect {
+        keep_alive: 0, // "no keep alive": the broker imposes its maximum
+        client_id: "sleepy".into(),
+        clean_start: true,
+        properties: None,
+    }
+    .write(&None, &None, &mut out)
+    .expect("encode");
+    stream.write_all(&out).expect("send");
+    let started = std::time::Instant::now();
+    let mut buf = BytesMut::from(&read_some(&mut stream)[..]);
+    match Packet::read(&mut buf, None).expect("CONNACK") {
+        Packet::ConnAck(ack) => {
+            assert_eq!(ack.properties.and_then(|p| p.server_keep_alive), Some(2))
+        }
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+    // Silent for 1.5 × 2 s: the broker closes with "keep alive timeout" (0x8D).
+    stream
+        .set_read_timeout(Some(Duration::from_secs(6)))
+        .expect("timeout");
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert_eq!(rest, vec![0xE0, 0x02, 0x8D, 0x00]);
+    assert!(
+        started.elapsed() >= Duration::from_millis(2900),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,481 @@
+//! The packet trace: what each client sent and what the broker answered, in a bounded ring.
+//! Off until someone looks (the Broker panel turns it on), so a headless broker pays nothing.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+/// Bytes of a payload kept in a trace entry.
+const PAYLOAD_PREVIEW_BYTES: usize = 64;
+
+/// Which way a packet went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Client to broker.
+    In,
+    /// Broker to client.
+    Out,
+}
+
+/// A will as announced in CONNECT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracedWill {
+    /// Will topic.
+    pub topic: String,
+    /// Will QoS.
+    pub qos: u8,
+    /// Will retain flag.
+    pub retain: bool,
+    /// MQTT 5 will delay.
+    pub delay_secs: u32,
+}
+
+/// One subscription request as traced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracedFilter {
+    /// The filter.
+    pub filter: String,
+    /// Requested QoS.
+    pub qos: u8,
+    /// No local.
+    pub no_local: bool,
+    /// Retain as published.
+    pub retain_as_published: bool,
+    /// Retain handling.
+    pub retain_handling: u8,
+}
+
+/// The parts of a packet worth showing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TracedPacket {
+    /// CONNECT.
+    Connect {
+        /// "3.1.1" or "5.0".
+        version: &'static str,
+        /// Clean session / clean start.
+        clean_start: bool,
+        /// Keep alive asked for.
+        keep_alive: u16,
+        /// Session expiry asked for.
+        session_expiry_secs: u32,
+        /// User name, if any (never the password).
+        username: Option<String>,
+        /// Will, if any.
+        will: Option<TracedWill>,
+        /// Receive maximum (MQTT 5).
+        receive_maximum: Option<u16>,
+        /// Maximum packet size (MQTT 5).
+        max_packet_size: Option<u32>,
+    },
+    /// CONNACK.
+    ConnAck {
+        /// Session present.
+        session_present: bool,
+        /// 0 = accepted.
+        reason_code: u8,
+        /// Client id the broker assigned.
+        assigned_client_id: Option<String>,
+    },
+    /// PUBLISH.
+    Publish {
+        /// Topic.
+        topic: String,
+        /// QoS.
+        qos: u8,
+        /// Retain flag.
+        retain: bool,
+        /// Duplicate flag.
+        dup: bool,
+        /// Packet id (0 for QoS 0).
+        pkid: u16,
+        /// Payload size.
+        payload_len: usize,
+        /// The first bytes of the payload.
+        payload_preview: Bytes,
+        /// MQTT 5 properties, as `name=value` strings.
+        properties: Vec<String>,
+    },
+    /// PUBACK.
+    PubAck(u16),
+    /// PUBREC.
+    PubRec(u16),
+    /// PUBREL.
+    PubRel(u16),
+    /// PUBCOMP.
+    PubComp(u16),
+    /// SUBSCRIBE.
+    Subscribe {
+        /// Packet id.
+        pkid: u16,
+        /// Filters with options.
+        filters: Vec<TracedFilter>,
+        /// Subscription identifier.
+        subscription_id: Option<usize>,
+    },
+    /// SUBACK.
+    SubAck {
+        /// Packet id.
+        pkid: u16,
+        /// Granted QoS, or the refusal code, per filter.
+        codes: Vec<u8>,
+    },
+    /// UNSUBSCRIBE.
+    Unsubscribe {
+        /// Packet id.
+        pkid: u16,
+        /// Filters.
+        filters: Vec<String>,
+    },
+    /// UNSUBACK.
+    UnsubAck(u16),
+    /// PINGREQ.
+    PingReq,
+    /// PINGRESP.
+    PingResp,
+    /// DISCONNECT.
+    Disconnect {
+        /// Reason code.
+        reason_code: u8,
+    },
+}
+
+impl TracedPacket {
+    /// The packet type's name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TracedPacket::Connect { .. } => "CONNECT",
+            TracedPacket::ConnAck { .. } => "CONNACK",
+            TracedPacket::Publish { .. } => "PUBLISH",
+            TracedPacket::PubAck(_) => "PUBACK",
+            TracedPacket::PubRec(_) => "PUBREC",
+            TracedPacket::PubRel(_) => "PUBREL",
+            TracedPacket::PubComp(_) => "PUBCOMP",
+            TracedPacket::Subscribe { .. } => "SUBSCRIBE",
+            TracedPacket::SubAck { .. } => "SUBACK",
+            TracedPacket::Unsubscribe { .. } => "UNSUBSCRIBE",
+            TracedPacket::UnsubAck(_) => "UNSUBACK",
+            TracedPacket::PingReq => "PINGREQ",
+            TracedPacket::PingResp => "PINGRESP",
+            TracedPacket::Disconnect { .. } => "DISCONNECT",
+        }
+    }
+
+    /// Every packet type name, for filters.
+    pub const KINDS: [&'static str; 14] = [
+        "CONNECT",
+        "CONNACK",
+        "PUBLISH",
+        "PUBACK",
+        "PUBREC",
+        "PUBREL",
+        "PUBCOMP",
+        "SUBSCRIBE",
+        "SUBACK",
+        "UNSUBSCRIBE",
+        "UNSUBACK",
+        "PINGREQ",
+        "PINGRESP",
+        "DISCONNECT",
+    ];
+
+    /// One line with the packet's fields.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        match self {
+            TracedPacket::Connect {
+                version,
+                clean_start,
+                keep_alive,
+                session_expiry_secs,
+                username,
+                will,
+                receive_maximum,
+                max_packet_size,
+            } => {
+                let _ = write!(
+                    out,
+                    "MQTT {version}, clean start {clean_start}, keep alive {keep_alive} s"
+                );
+                if *session_expiry_secs != 0 {
+                    let _ = write!(out, ", session expiry {session_expiry_secs} s");
+                }
+                if let Some(user) = username {
+                    let _ = write!(out, ", user {user:?}");
+                }
+                if let Some(max) = receive_maximum {
+                    let _ = write!(out, ", receive max {max}");
+                }
+                if let Some(max) = max_packet_size {
+                    let _ = write!(out, ", max packet {max} B");
+                }
+                if let Some(will) = will {
+                    let _ = write!(out, ", will {:?} QoS {}", will.topic, will.qos);
+                    if will.retain {
+                        out.push_str(" retained");
+                    }
+                    if will.delay_secs > 0 {
+                        let _ = write!(out, " delay {} s", will.delay_secs);
+                    }
+                }
+            }
+            TracedPacket::ConnAck {
+                session_present,
+                reason_code,
+                assigned_client_id,
+            } => {
+                let _ = write!(
+                    out,
+                    "reason 0x{reason_code:02X}, session present {session_present}"
+                );
+                if let Some(id) = assigned_client_id {
+                    let _ = write!(out, ", assigned id {id:?}");
+                }
+            }
+            TracedPacket::Publish {
+                topic,
+                qos,
+                retain,
+                dup,
+                pkid,
+                payload_len,
+                properties,
+                ..
+            } => {
+                let _ = write!(out, "{topic} QoS {qos}");
+                if *pkid != 0 {
+                    let _ = write!(out, " id {pkid}");
+                }
+                if *retain {
+                    out.push_str(" retain");
+                }
+                if *dup {
+                    out.push_str(" dup");
+                }
+                let _ = write!(out, ", {payload_len} B");
+                if !properties.is_empty() {
+                    let _ = write!(out, ", {}", properties.join(", "));
+                }
+            }
+            TracedPacket::PubAck(pkid)
+            | TracedPacket::PubRec(pkid)
+            | TracedPacket::PubRel(pkid)
+            | TracedPacket::PubComp(pkid)
+            | TracedPacket::UnsubAck(pkid) => {
+                let _ = write!(out, "id {pkid}");
+            }
+            TracedPacket::Subscribe {
+                pkid,
+                filters,
+                subscription_id,
+            } => {
+                let _ = write!(out, "id {pkid}");
+                if let Some(id) = subscription_id {
+                    let _ = write!(out, ", subscription id {id}");
+                }
+                for f in filters {
+                    let _ = write!(out, "; {} QoS {}", f.filter, f.qos);
+                    if f.no_local {
+                        out.push_str(" no-local");
+                    }
+                    if f.retain_as_published {
+                        out.push_str(" retain-as-published");
+                    }
+                    if f.retain_handling != 0 {
+                        let _ = write!(out, " retain-handling {}", f.retain_handling);
+                    }
+                }
+            }
+            TracedPacket::SubAck { pkid, codes } => {
+                let codes: Vec<String> = codes.iter().map(|c| format!("0x{c:02X}")).collect();
+                let _ = write!(out, "id {pkid}, codes {}", codes.join(" "));
+            }
+            TracedPacket::Unsubscribe { pkid, filters } => {
+                let _ = write!(out, "id {pkid}; {}", filters.join(", "));
+            }
+            TracedPacket::PingReq | TracedPacket::PingResp => {}
+            TracedPacket::Disconnect { reason_code } => {
+                let _ = write!(out, "reason 0x{reason_code:02X}");
+            }
+        }
+        out
+    }
+
+    /// A PUBLISH entry with a payload preview.
+    pub fn publish(
+        topic: &str,
+        qos: u8,
+        retain: bool,
+        dup: bool,
+        pkid: u16,
+        payload: &Bytes,
+        properties: Vec<String>,
+    ) -> Self {
+        TracedPacket::Publish {
+            topic: topic.to_owned(),
+            qos,
+            retain,
+            dup,
+            pkid,
+            payload_len: payload.len(),
+            payload_preview: payload.slice(..payload.len().min(PAYLOAD_PREVIEW_BYTES)),
+            properties,
+        }
+    }
+}
+
+/// One traced packet.
+#[derive(Clone, Debug)]
+pub struct TraceEntry {
+    /// When it was read or written.
+    pub at: SystemTime,
+    /// Whose connection.
+    pub client_id: Arc<str>,
+    /// Which way.
+    pub direction: Direction,
+    /// What.
+    pub packet: TracedPacket,
+}
+
+/// The trace ring, shared by every connection.
+#[derive(Debug)]
+pub struct PacketTrace {
+    enabled: AtomicBool,
+    capacity: usize,
+    entries: Mutex<VecDeque<TraceEntry>>,
+    recorded: AtomicU64,
+}
+
+impl PacketTrace {
+    /// A disabled trace keeping the last `capacity` packets once enabled.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            enabled: AtomicBool::new(false),
+            capacity: capacity.max(1),
+            entries: Mutex::new(VecDeque::new()),
+            recorded: AtomicU64::new(0),
+        }
+    }
+
+    /// Start or stop recording.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether packets are recorded.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Record a packet if tracing is on; `packet` is only built then.
+    pub fn record(
+        &self,
+        client_id: &Arc<str>,
+        direction: Direction,
+        packet: impl FnOnce() -> TracedPacket,
+    ) {
+        if !self.is_enabled() {
+            return;
+        }
+        let entry = TraceEntry {
+            at: SystemTime::now(),
+            client_id: Arc::clone(client_id),
+            direction,
+            packet: packet(),
+        };
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+        self.recorded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Packets recorded since start (including those the ring has let go).
+    pub fn recorded(&self) -> u64 {
+        self.recorded.load(Ordering::Relaxed)
+    }
+
+    /// The kept entries, oldest first, that pass `keep`.
+    pub fn entries(&self, mut keep: impl FnMut(&TraceEntry) -> bool) -> Vec<TraceEntry> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.iter().filter(|e| keep(e)).cloned().collect()
+    }
+
+    /// Forget everything recorded.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_only_when_enabled_and_stays_bounded() {
+        let trace = PacketTrace::new(3);
+        let id: Arc<str> = Arc::from("c");
+        trace.record(&id, Direction::In, || TracedPacket::PingReq);
+        assert!(trace.entries(|_| true).is_empty());
+        trace.set_enabled(true);
+        for pkid in 1..=5 {
+            trace.record(&id, Direction::Out, || TracedPacket::PubAck(pkid));
+        }
+        let kept: Vec<_> = trace
+            .entries(|_| true)
+            .into_iter()
+            .map(|e| e.packet)
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                TracedPacket::PubAck(3),
+                TracedPacket::PubAck(4),
+                TracedPacket::PubAck(5)
+            ]
+        );
+        assert_eq!(trace.recorded(), 5);
+    }
+
+    #[test]
+    fn summaries_read_well() {
+        let publish = TracedPacket::publish(
+            "a/b",
+            1,
+            true,
+            false,
+            7,
+            &Bytes::from_static(b"hello"),
+            vec!["content-type=text/plain".into()],
+        );
+        assert_eq!(
+            publish.summary(),
+            "a/b QoS 1 id 7 retain, 5 B, content-type=text/plain"
+        );
+        let subscribe = TracedPacket::Subscribe {
+            pkid: 2,
+            filters: vec![TracedFilter {
+                filter: "x/#".into(),
+                qos: 2,
+                no_local: true,
+                retain_as_published: false,
+                retain_handling: 2,
+            }],
+            subscription_id: Some(9),
+        };
+        assert_eq!(
+            subscribe.summary(),
+            "id 2, subscription id 9; x/# QoS 2 no-local retain-handling 2"
+        );
+        assert_eq!(
+            TracedPacket::Disconnect { reason_code: 0x8E }.summary(),
+            "reason 0x8E"
+        );
+    }
+}
