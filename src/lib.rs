@@ -9,3 +9,4 @@ pub mod cli;
 pub mod model;
 pub mod net;
 pub mod payload;
+pub mod sim;

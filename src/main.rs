@@ -53,6 +53,21 @@ enum Command {
     },
     /// Run the bundled MQTT broker with no window, until Ctrl-C
     Broker(BrokerArgs),
+    /// Run the demo device fleet against a broker, until Ctrl-C
+    Sim {
+        /// Broker URL
+        #[arg(default_value = "mqtt://127.0.0.1:1883")]
+        url: String,
+        /// Number of simulated devices
+        #[arg(long, default_value_t = 50)]
+        devices: usize,
+        /// Telemetry messages per second per device
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        /// Keep every device connected (by default a few drop off now and then and come back)
+        #[arg(long)]
+        no_dropouts: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -167,16 +182,16 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         None => {
-            let connect_to = match &cli.connect {
+            let startup = match &cli.connect {
                 Some(url) => {
                     let mut options = BrokerUrl::parse(url)?.connect_options();
                     options.protocol = cli.mqtt_version.into();
-                    Some(options)
+                    canopy::app::Startup::Connect(options)
                 }
-                None => None,
+                // No saved connection profiles exist yet, so every start without --connect is a first run.
+                None => canopy::app::Startup::Demo,
             };
-            canopy::app::run(connect_to)
-                .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+            canopy::app::run(startup).map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
         }
         Some(Command::Sub {
             url,
@@ -202,6 +217,44 @@ fn main() -> anyhow::Result<()> {
                 .context("could not install the Ctrl-C handler")?;
             let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
             println!("{}", report.final_line());
+            Ok(())
+        }
+        Some(Command::Sim {
+            url,
+            devices,
+            rate,
+            no_dropouts,
+        }) => {
+            let url = BrokerUrl::parse(&url)?;
+            anyhow::ensure!(
+                rate.is_finite() && rate > 0.0,
+                "--rate must be a positive number of messages per second"
+            );
+            let mut options = canopy::sim::SimOptions::new(url.host.clone(), url.port);
+            options.devices = devices;
+            options.rate_hz = rate;
+            options.dropouts = !no_dropouts;
+            let (stop_tx, stop_rx) = std::sync::mpsc::channel();
+            ctrlc::set_handler(move || {
+                let _ = stop_tx.send(());
+            })
+            .context("could not install the Ctrl-C handler")?;
+            let fleet = canopy::sim::Fleet::start(options)?;
+            println!(
+                "simulating {} devices at {rate} msg/s each against {}:{}",
+                fleet.device_count(),
+                url.host,
+                url.port
+            );
+            while stop_rx.recv_timeout(Duration::from_secs(5)).is_err() {
+                eprintln!(
+                    "{} messages published, {} of {} devices connected",
+                    fleet.stats().published(),
+                    fleet.stats().connected(),
+                    fleet.device_count()
+                );
+            }
+            fleet.stop();
             Ok(())
         }
         Some(Command::Broker(args)) => {

@@ -1,20 +1,25 @@
 //! The window. Panels read the model and return what the user asked for; this module turns
 //! that into commands for the connection manager. No panel does I/O itself.
 
+mod broker_ui;
 mod connection_ui;
 mod format;
+mod local_broker;
 mod message_ui;
 mod session;
 mod status_bar_ui;
 mod topic_tree_ui;
 
+pub use broker_ui::BrokerAction;
 pub use connection_ui::{ConnectAction, ConnectForm};
+pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageView;
 pub use session::{Notice, Session};
 pub use topic_tree_ui::TopicTreeView;
 
 use crate::model::{Incoming, NodeId};
 use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind};
+use egui::RichText;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,6 +29,27 @@ pub const APP_ID: &str = "canopy";
 /// Longest time per frame spent applying incoming batches, so the UI stays responsive.
 const EVENT_BUDGET: Duration = Duration::from_millis(8);
 
+/// What the window shows in its main area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum View {
+    /// The topic tree and messages.
+    #[default]
+    Explorer,
+    /// The bundled broker.
+    Broker,
+}
+
+/// How the window starts.
+#[derive(Clone, Debug)]
+pub enum Startup {
+    /// Connect to this broker.
+    Connect(ConnectOptions),
+    /// Start the bundled broker and the demo fleet, and explore them (the first-run default).
+    Demo,
+    /// Start idle, the connect bar showing localhost.
+    Idle,
+}
+
 /// Canopy's window state.
 pub struct CanopyApp {
     manager: Result<ConnectionManager, String>,
@@ -31,6 +57,9 @@ pub struct CanopyApp {
     session: Option<Session>,
     tree_view: TopicTreeView,
     message_view: MessageView,
+    local: LocalBroker,
+    view: View,
+    banner: Option<String>,
 }
 
 impl CanopyApp {
@@ -48,6 +77,9 @@ impl CanopyApp {
             session: None,
             tree_view: TopicTreeView::default(),
             message_view: MessageView::default(),
+            local: LocalBroker::default(),
+            view: View::Explorer,
+            banner: None,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -56,11 +88,81 @@ impl CanopyApp {
     }
 
     /// An app whose network thread repaints `ctx` whenever data arrives.
-    pub fn with_context(ctx: &egui::Context, connect_to: Option<ConnectOptions>) -> Self {
+    pub fn with_context(ctx: &egui::Context, startup: Startup) -> Self {
         let ctx = ctx.clone();
         let manager = ConnectionManager::start(Arc::new(move || ctx.request_repaint()))
             .map_err(|e| format!("Could not start the network thread: {e}"));
-        Self::new(manager, connect_to)
+        let connect_to = match &startup {
+            Startup::Connect(options) => Some(options.clone()),
+            Startup::Demo | Startup::Idle => None,
+        };
+        let mut app = Self::new(manager, connect_to);
+        if matches!(startup, Startup::Demo) {
+            app.start_demo();
+        }
+        app
+    }
+
+    /// The first-run default: the bundled broker (on 1883, or a free port if that is taken),
+    /// the demo fleet, and the explorer connected to them, with a banner saying so.
+    pub fn start_demo(&mut self) {
+        let port_taken = !self.local.start()
+            && self
+                .local
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.free_port.is_some());
+        if port_taken {
+            self.local.form.port = "0".into();
+            self.local.start();
+        }
+        let Some(address) = self.local.address() else {
+            let why = self
+                .local
+                .failure
+                .as_ref()
+                .map_or_else(String::new, |f| f.message.clone());
+            self.banner = Some(format!(
+                "The bundled broker did not start: {why} Enter a broker above to explore it."
+            ));
+            return;
+        };
+        self.local.form.port = address.port().to_string();
+        let mut options = ConnectOptions::new("127.0.0.1", address.port());
+        options.client_id = "canopy-explorer".into();
+        self.connect(options);
+        let fleet = match self.local.start_fleet() {
+            Ok(()) => "and a demo fleet of simulated devices".to_owned(),
+            Err(error) => format!("(the demo fleet did not start: {error})"),
+        };
+        self.banner = Some(format!(
+            "Canopy started its own broker on {address} {fleet}. To explore another broker, enter its address above and press Connect."
+        ));
+    }
+
+    /// The bundled broker and fleet.
+    pub fn local_broker(&self) -> &LocalBroker {
+        &self.local
+    }
+
+    /// The bundled broker and fleet, to change.
+    pub fn local_broker_mut(&mut self) -> &mut LocalBroker {
+        &mut self.local
+    }
+
+    /// The one-line banner, if one is showing.
+    pub fn banner(&self) -> Option<&str> {
+        self.banner.as_deref()
+    }
+
+    /// Which view is showing.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// Show a view.
+    pub fn set_view(&mut self, view: View) {
+        self.view = view;
     }
 
     /// The current connection's session, if any.
@@ -129,6 +231,9 @@ impl CanopyApp {
 
     /// Apply what the network reported, for at most a few milliseconds.
     pub fn pump_events(&mut self, ctx: &egui::Context) {
+        if self.view == View::Broker {
+            self.local.refresh_if_due(Instant::now(), false);
+        }
         let Ok(manager) = &self.manager else {
             return;
         };
@@ -160,14 +265,54 @@ impl CanopyApp {
         let now = SystemTime::now();
         let action = egui::Panel::top("connect_bar")
             .show(ui, |ui| {
-                connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref())
+                ui.horizontal(|ui| {
+                    ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
+                    ui.selectable_value(&mut self.view, View::Broker, "Broker");
+                    ui.separator();
+                    connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref())
+                })
+                .inner
             })
             .inner;
+        if let Some(banner) = &self.banner {
+            let dismissed = egui::Panel::top("banner")
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label(
+                            RichText::new(banner).color(egui::Color32::from_rgb(120, 190, 250)),
+                        );
+                        ui.button("Dismiss").clicked()
+                    })
+                    .inner
+                })
+                .inner;
+            if dismissed {
+                self.banner = None;
+            }
+        }
 
         let manager_error = self.manager.as_ref().err().map(String::as_str);
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             status_bar_ui::status_bar_ui(ui, self.session.as_mut(), manager_error);
         });
+
+        if self.view == View::Broker {
+            let actions = egui::CentralPanel::default()
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| broker_ui::broker_ui(ui, &mut self.local))
+                        .inner
+                })
+                .inner;
+            for action in actions {
+                self.broker_action(action);
+            }
+            if self.local.is_running() {
+                ui.ctx().request_repaint_after(Duration::from_millis(500));
+            }
+            self.finish_frame(ui, action, now);
+            return;
+        }
 
         egui::Panel::left("topic_tree")
             .resizable(true)
@@ -204,12 +349,49 @@ impl CanopyApp {
             }
         });
 
+        self.finish_frame(ui, action, now);
+    }
+
+    fn finish_frame(&mut self, ui: &egui::Ui, action: Option<ConnectAction>, now: SystemTime) {
         match action {
             Some(ConnectAction::Connect(options)) => self.connect(options),
             Some(ConnectAction::Disconnect) => self.disconnect(),
             None => {}
         }
         self.schedule_repaint(ui.ctx(), now);
+    }
+
+    /// Carry out what the Broker panel asked for.
+    pub fn broker_action(&mut self, action: BrokerAction) {
+        match action {
+            BrokerAction::Start => {
+                self.local.start();
+            }
+            BrokerAction::Stop => self.local.stop(),
+            BrokerAction::UsePort(port) => {
+                self.local.form.port = port.to_string();
+                self.local.start();
+            }
+            BrokerAction::StartFleet => {
+                if let Err(error) = self.local.start_fleet() {
+                    self.local.failure = Some(local_broker::StartFailure {
+                        message: error,
+                        free_port: None,
+                    });
+                }
+            }
+            BrokerAction::StopFleet => self.local.stop_fleet(),
+            BrokerAction::Disconnect(client_id) => self.local.disconnect_client(&client_id),
+            BrokerAction::Trace(enabled) => self.local.set_trace_enabled(enabled),
+            BrokerAction::ClearTrace => self.local.clear_trace(),
+            BrokerAction::Refilter => self.local.refresh_if_due(Instant::now(), true),
+            BrokerAction::Explore => {
+                if let Some(address) = self.local.address() {
+                    self.connect(ConnectOptions::new("127.0.0.1", address.port()));
+                    self.view = View::Explorer;
+                }
+            }
+        }
     }
 
     /// Repaint only while something on screen changes by itself; never while idle.
@@ -254,7 +436,7 @@ impl eframe::App for CanopyApp {
 }
 
 /// Open the window and run until it is closed.
-pub fn run(connect_to: Option<ConnectOptions>) -> eframe::Result {
+pub fn run(startup: Startup) -> eframe::Result {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Canopy")
         .with_app_id(APP_ID)
@@ -271,7 +453,7 @@ pub fn run(connect_to: Option<ConnectOptions>) -> eframe::Result {
     eframe::run_native(
         "Canopy",
         options,
-        Box::new(move |cc| Ok(Box::new(CanopyApp::with_context(&cc.egui_ctx, connect_to)))),
+        Box::new(move |cc| Ok(Box::new(CanopyApp::with_context(&cc.egui_ctx, startup)))),
     )
 }
 

@@ -7,6 +7,7 @@
 )]
 
 mod broker;
+mod broker_app;
 mod broker_security;
 mod broker_v5;
 mod common;

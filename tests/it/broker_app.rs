@@ -1,0 +1,379 @@
+//! The bundled broker in the app: the Broker panel (kittest), the packet trace, the demo fleet
+//! (`canopy sim`) and the first-run default.
+
+use crate::common;
+use bytes::BytesMut;
+use canopy::app::{CanopyApp, Startup, View};
+use canopy::broker::{Broker, BrokerConfig, Direction, TracedPacket};
+use canopy::net::{ConnectOptions, EventKind, Subscription};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn harness(app: CanopyApp) -> Harness<'static, CanopyApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut CanopyApp| {
+                app.pump_events(ui.ctx());
+                app.show(ui);
+            },
+            app,
+        )
+}
+
+/// Step until `label` exists, panicking after `timeout`.
+fn step_until(
+    harness: &mut Harness<'_, CanopyApp>,
+    what: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&Harness<'_, CanopyApp>) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+/// Whether at least one widget has exactly this label.
+fn exists(harness: &Harness<'_, CanopyApp>, label: &str) -> bool {
+    harness.query_all_by_label(label).next().is_some()
+}
+
+/// An MQTT 3.1.1 client on a raw socket: CONNECT, then keep the socket.
+fn raw_client(port: u16, id: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut out = BytesMut::new();
+    rumqttc::mqttbytes::v4::Connect::new(id)
+        .write(&mut out)
+        .expect("encode");
+    stream.write_all(&out).expect("send");
+    let mut connack = [0u8; 4];
+    stream.read_exact(&mut connack).expect("CONNACK");
+    stream
+}
+
+#[test]
+fn broker_panel_starts_lists_a_client_disconnects_it_and_stops() {
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.set_view(View::Broker);
+    app.local_broker_mut().form.port = "0".into();
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Start broker")
+        .click();
+    step_until(
+        &mut harness,
+        "the broker to run",
+        Duration::from_secs(5),
+        |h| h.query_by_label("Stop broker").is_some(),
+    );
+    let port = harness
+        .state()
+        .local_broker()
+        .address()
+        .expect("running")
+        .port();
+
+    let mut device = raw_client(port, "panel-test-device");
+    step_until(
+        &mut harness,
+        "the client in the list",
+        Duration::from_secs(5),
+        |h| exists(h, "Disconnect panel-test-device"),
+    );
+    harness
+        .get_by_role_and_label(
+            egui::accesskit::Role::Button,
+            "Disconnect panel-test-device",
+        )
+        .click();
+    harness.run_steps(1);
+    let mut rest = Vec::new();
+    let _ = device.read_to_end(&mut rest); // the broker closes it
+    step_until(
+        &mut harness,
+        "the client to leave the list",
+        Duration::from_secs(5),
+        |h| !exists(h, "Disconnect panel-test-device"),
+    );
+
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Stop broker")
+        .click();
+    step_until(
+        &mut harness,
+        "the broker to stop",
+        Duration::from_secs(5),
+        |h| h.query_by_label("Start broker").is_some(),
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is closed"
+    );
+}
+
+#[test]
+fn a_taken_port_is_said_and_a_free_one_offered() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = holder.local_addr().expect("addr").port();
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.set_view(View::Broker);
+    app.local_broker_mut().form.port = taken.to_string();
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Start broker")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label(&format!(
+        "Port {taken} is already in use by another program."
+    ));
+    harness.get_by_label_contains("Use free port").click();
+    step_until(
+        &mut harness,
+        "the broker to run",
+        Duration::from_secs(5),
+        |h| h.query_by_label("Stop broker").is_some(),
+    );
+    assert_ne!(
+        harness.state().local_broker().address().map(|a| a.port()),
+        Some(taken)
+    );
+}
+
+#[test]
+fn the_trace_records_a_known_exchange() {
+    let broker = Broker::start(BrokerConfig {
+        port: 0,
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    })
+    .expect("start");
+    broker.set_trace_enabled(true);
+    let mut stream = raw_client(broker.local_addr().port(), "traced");
+    let mut out = BytesMut::new();
+    let mut subscribe =
+        rumqttc::mqttbytes::v4::Subscribe::new("t/#", rumqttc::mqttbytes::QoS::AtLeastOnce);
+    subscribe.pkid = 1;
+    subscribe.write(&mut out).expect("encode");
+    let mut publish = rumqttc::mqttbytes::v4::Publish::new(
+        "t/x",
+        rumqttc::mqttbytes::QoS::AtLeastOnce,
+        b"hi".to_vec(),
+    );
+    publish.pkid = 2;
+    rumqttc::mqttbytes::v4::Packet::Publish(publish)
+        .write(&mut out, usize::MAX)
+        .expect("encode");
+    stream.write_all(&out).expect("send");
+    // SUBACK (5) + PUBACK (4) + the PUBLISH back to us (2 + 2 + 3 + 2 + 2 = 11).
+    let mut reply = [0u8; 20];
+    stream.read_exact(&mut reply).expect("replies");
+    stream
+        .write_all(&[0x40, 0x02, 0x00, 0x01])
+        .expect("PUBACK our delivery"); // its pkid is 1
+    stream.write_all(&[0xE0, 0x00]).expect("DISCONNECT");
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let exchange = loop {
+        let entries = broker.trace(|e| &*e.client_id == "traced");
+        if entries
+            .iter()
+            .any(|e| matches!(e.packet, TracedPacket::Disconnect { .. }))
+            || Instant::now() > deadline
+        {
+            break entries;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let seen: Vec<(Direction, &str)> = exchange
+        .iter()
+        .map(|e| (e.direction, e.packet.kind()))
+        .collect();
+    use Direction::{In, Out};
+    assert_eq!(
+        seen,
+        vec![
+            (In, "CONNECT"),
+            (Out, "CONNACK"),
+            (In, "SUBSCRIBE"),
+            (Out, "SUBACK"),
+            (In, "PUBLISH"),
+            (Out, "PUBACK"),
+            (Out, "PUBLISH"),
+            (In, "PUBACK"),
+            (In, "DISCONNECT"),
+        ]
+    );
+    assert_eq!(exchange[2].packet.summary(), "id 1; t/# QoS 1");
+    assert_eq!(exchange[4].packet.summary(), "t/x QoS 1 id 2, 2 B");
+    assert_eq!(exchange[6].packet.summary(), "t/x QoS 1 id 1, 2 B");
+}
+
+#[test]
+fn canopy_sim_publishes_the_advertised_topics() {
+    let broker = Broker::start(BrokerConfig {
+        port: 0,
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    })
+    .expect("start");
+    let port = broker.local_addr().port();
+    let mut manager = common::manager();
+    let mut options = ConnectOptions::new("127.0.0.1", port);
+    options.subscriptions = vec![Subscription::new("#")];
+    let (id, _) = manager.connect(options);
+    common::wait_subscribed(&manager, id);
+
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_canopy"))
+        .args([
+            "sim",
+            &format!("mqtt://127.0.0.1:{port}"),
+            "--devices",
+            "50",
+            "--rate",
+            "4",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run canopy sim");
+    let mut topics = std::collections::BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let wanted = [
+        "home/kitchen/thermostat",
+        "factory/line1/motor1/telemetry",
+        "factory/line2/output/count",
+        "spBv1.0/factory/DDATA/line1-edge/plc",
+        "home/garage/camera/snapshot",
+        "devices/thermostat-kitchen/status",
+        "home/kitchen/thermostat/config",
+        "factory/line3/alarms",
+    ];
+    while Instant::now() < deadline && !wanted.iter().all(|t| topics.contains_key(*t)) {
+        if let Some(event) = manager.events().recv_timeout(Duration::from_millis(100))
+            && let EventKind::Batch(batch) = event.kind
+        {
+            for message in batch {
+                topics.insert(message.topic.clone(), message);
+            }
+        }
+    }
+    let _ = sim.kill();
+    let _ = sim.wait();
+    for topic in wanted {
+        assert!(
+            topics.contains_key(topic),
+            "missing {topic}; saw {:?}",
+            topics.keys().collect::<Vec<_>>()
+        );
+    }
+    let thermostat = &topics["home/kitchen/thermostat"];
+    let json: serde_json::Value =
+        serde_json::from_slice(&thermostat.payload).expect("thermostat JSON");
+    assert!(json["temperature"].is_number());
+    let properties = thermostat.properties.as_ref().expect("MQTT 5 properties");
+    assert_eq!(properties.content_type.as_deref(), Some("application/json"));
+    assert!(
+        properties
+            .user_properties
+            .contains(&("unit".to_owned(), "celsius".to_owned()))
+    );
+    assert!(
+        topics["home/garage/camera/snapshot"]
+            .payload
+            .starts_with(b"\x89PNG")
+    );
+    assert_eq!(
+        &topics["devices/thermostat-kitchen/status"].payload[..],
+        b"online"
+    );
+    assert!(topics["devices/thermostat-kitchen/status"].retain);
+    let alarm = topics["factory/line3/alarms"]
+        .properties
+        .as_ref()
+        .expect("alarm properties");
+    assert!(alarm.message_expiry_interval_secs.is_some_and(|s| s <= 60));
+    // Sparkplug B: protobuf starting with the timestamp field (tag 0x08).
+    assert_eq!(
+        topics["spBv1.0/factory/DDATA/line1-edge/plc"]
+            .payload
+            .first(),
+        Some(&0x08)
+    );
+    // Killed without DISCONNECT: the devices' wills set their status to offline.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut offline = false;
+    while Instant::now() < deadline && !offline {
+        if let Some(event) = manager.events().recv_timeout(Duration::from_millis(100))
+            && let EventKind::Batch(batch) = event.kind
+        {
+            offline = batch.iter().any(|m| {
+                m.topic == "devices/thermostat-kitchen/status" && &m.payload[..] == b"offline"
+            });
+        }
+    }
+    assert!(offline, "the will of a vanished device was published");
+}
+
+#[test]
+fn first_run_starts_the_bundled_broker_and_fleet_and_explores_them() {
+    // Hold 1883 when we can, so the fallback to a free port is exercised too.
+    let _holder = std::net::TcpListener::bind("127.0.0.1:1883").ok();
+    let ctx = egui::Context::default();
+    let app = CanopyApp::with_context(&ctx, Startup::Demo);
+    let address = app
+        .local_broker()
+        .address()
+        .expect("the bundled broker runs");
+    assert_ne!(
+        address.port(),
+        1883,
+        "1883 was taken, so another port is used"
+    );
+    assert!(
+        app.banner()
+            .is_some_and(|b| b.contains(&address.to_string())),
+        "{:?}",
+        app.banner()
+    );
+    assert!(app.local_broker().fleet().is_some(), "the demo fleet runs");
+    let mut harness = harness(app);
+    step_until(
+        &mut harness,
+        "a live tree of demo devices",
+        Duration::from_secs(20),
+        |h| h.query_by_label("home").is_some() && h.query_by_label("factory").is_some(),
+    );
+    harness.get_by_label_contains("Canopy started its own broker");
+    harness.get_by_label_contains("Connected to 127.0.0.1");
+    // The Broker panel shows one device's packets: what did the kitchen thermostat send?
+    harness.get_by_label("Broker").click();
+    harness.state_mut().local_broker_mut().trace_filter.client =
+        Some("thermostat-kitchen".to_owned());
+    step_until(
+        &mut harness,
+        "the thermostat's PUBLISH packets",
+        Duration::from_secs(10),
+        |h| {
+            exists(h, "PUBLISH")
+                && h.query_all_by_label_contains("home/kitchen/thermostat QoS 0")
+                    .next()
+                    .is_some()
+        },
+    );
+}
