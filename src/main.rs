@@ -51,6 +51,21 @@ enum Command {
         #[arg(short = 'i', long)]
         client_id: Option<String>,
     },
+    /// Publish one message and wait until the broker has it
+    Pub(PubArgs),
+    /// Delete every retained message under a topic filter (prints how many it found and cleared)
+    ClearRetained {
+        /// Broker URL, e.g. mqtt://localhost:1883
+        url: String,
+        /// Topic filter, e.g. 'home/#'
+        filter: String,
+        /// Only count and list them
+        #[arg(long)]
+        dry_run: bool,
+        /// MQTT version
+        #[arg(long, value_enum, default_value_t = Version::V5)]
+        mqtt_version: Version,
+    },
     /// Run the bundled MQTT broker with no window, until Ctrl-C
     Broker(BrokerArgs),
     /// Run the demo device fleet against a broker, until Ctrl-C
@@ -68,6 +83,113 @@ enum Command {
         #[arg(long)]
         no_dropouts: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct PubArgs {
+    /// Broker URL, e.g. mqtt://localhost:1883
+    url: String,
+    /// Topic to publish to
+    #[arg(short = 't', long)]
+    topic: String,
+    /// Payload given on the command line
+    #[arg(short = 'm', long, conflicts_with_all = ["file", "null"])]
+    message: Option<String>,
+    /// Payload read from a file, byte for byte
+    #[arg(short = 'f', long, value_name = "FILE", conflicts_with = "null")]
+    file: Option<std::path::PathBuf>,
+    /// Send an empty payload (with -r: delete the topic's retained message)
+    #[arg(short = 'n', long)]
+    null: bool,
+    /// How -m is written: text, json (checked), hex or base64
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// QoS
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    qos: u8,
+    /// Retain the message on the broker
+    #[arg(short = 'r', long)]
+    retain: bool,
+    /// MQTT 5 user property (repeatable)
+    #[arg(long = "user-property", value_name = "KEY=VALUE")]
+    user_properties: Vec<String>,
+    /// MQTT 5 content type
+    #[arg(long)]
+    content_type: Option<String>,
+    /// MQTT 5 response topic
+    #[arg(long)]
+    response_topic: Option<String>,
+    /// MQTT 5 correlation data (as text)
+    #[arg(long)]
+    correlation_data: Option<String>,
+    /// MQTT 5 message expiry, in seconds
+    #[arg(long, value_name = "SECONDS")]
+    message_expiry: Option<u32>,
+    /// MQTT 5 payload format indicator: the payload is UTF-8 text
+    #[arg(long)]
+    utf8: bool,
+    /// MQTT version
+    #[arg(long, value_enum, default_value_t = Version::V5)]
+    mqtt_version: Version,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// UTF-8 text as given
+    Text,
+    /// JSON, checked before sending
+    Json,
+    /// Hex digits
+    Hex,
+    /// Base64
+    Base64,
+}
+
+impl From<Format> for canopy::payload::PayloadFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Text => Self::Text,
+            Format::Json => Self::Json,
+            Format::Hex => Self::Hex,
+            Format::Base64 => Self::Base64,
+        }
+    }
+}
+
+impl PubArgs {
+    fn options(self) -> anyhow::Result<canopy::cli::publish::PubOptions> {
+        let payload = match (&self.message, &self.file) {
+            (Some(text), _) => canopy::payload::encode(text, self.format.into())
+                .map_err(|e| anyhow::anyhow!("-m: {e}"))?,
+            (None, Some(path)) => {
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+            }
+            (None, None) if self.null => Vec::new(),
+            (None, None) => {
+                anyhow::bail!("give a payload with -m TEXT, -f FILE, or -n for an empty one")
+            }
+        };
+        let properties = canopy::cli::publish::properties(
+            self.content_type,
+            self.response_topic,
+            self.correlation_data,
+            &self.user_properties,
+            self.message_expiry,
+            self.utf8,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(canopy::cli::publish::PubOptions {
+            url: self.url,
+            protocol: self.mqtt_version.into(),
+            message: canopy::net::OutgoingMessage {
+                topic: self.topic,
+                payload: payload.into(),
+                qos: Qos::from_level(self.qos).unwrap_or_default(),
+                retain: self.retain,
+                properties,
+            },
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -164,7 +286,18 @@ impl From<Version> for ProtocolVersion {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One readable line (with its causes), never a backtrace dump.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The headless broker logs connections by default; everything else only warnings.
     let default_filter = if matches!(cli.command, Some(Command::Broker { .. })) {
@@ -217,6 +350,51 @@ fn main() -> anyhow::Result<()> {
                 .context("could not install the Ctrl-C handler")?;
             let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
             println!("{}", report.final_line());
+            Ok(())
+        }
+        Some(Command::Pub(args)) => {
+            let line =
+                canopy::cli::publish::run(args.options()?).map_err(|e| anyhow::anyhow!(e))?;
+            println!("{line}");
+            Ok(())
+        }
+        Some(Command::ClearRetained {
+            url,
+            filter,
+            dry_run,
+            mqtt_version,
+        }) => {
+            let report = canopy::cli::clear_retained::run(
+                &url,
+                mqtt_version.into(),
+                &filter,
+                dry_run,
+                &mut std::io::stderr(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            if dry_run {
+                for topic in &report.found {
+                    println!("{topic}");
+                }
+                println!(
+                    "found {} retained messages under {filter} (dry run: nothing cleared)",
+                    report.found.len()
+                );
+                return Ok(());
+            }
+            for (topic, reason) in &report.failed {
+                eprintln!("could not clear {topic}: {reason}");
+            }
+            println!(
+                "found {} retained messages under {filter}; cleared {}",
+                report.found.len(),
+                report.cleared
+            );
+            anyhow::ensure!(
+                report.failed.is_empty(),
+                "{} retained messages could not be cleared",
+                report.failed.len()
+            );
             Ok(())
         }
         Some(Command::Sim {

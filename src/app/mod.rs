@@ -254,6 +254,11 @@ impl CanopyApp {
                 EventKind::Batch(batch) => session.apply(batch),
                 EventKind::Subscribed(filters) => session.subscribed(filters),
                 EventKind::Error(message) => session.notice(message),
+                EventKind::Published {
+                    result: Err(reason),
+                    ..
+                } => session.notice(reason),
+                EventKind::Published { result: Ok(()), .. } => {}
             }
         }
         // Out of time with events left: come back next frame.

@@ -1,3 +1,6 @@
 //! Headless commands. `main.rs` parses arguments into these option structs and calls `run`.
 
+pub mod clear_retained;
+pub mod publish;
+pub mod script_client;
 pub mod sub;

@@ -184,7 +184,7 @@ pub fn run(
             EventKind::State(ConnectionState::Connected { .. }) => {
                 let _ = writeln!(progress, "connected to {}", url.connect_options().address());
             }
-            EventKind::State(ConnectionState::Connecting) => {}
+            EventKind::State(ConnectionState::Connecting) | EventKind::Published { .. } => {}
             EventKind::Subscribed(filters) => {
                 let _ = writeln!(progress, "subscribed to {}", filters.join(", "));
             }

@@ -1,14 +1,13 @@
 //! One MQTT connection: the rumqttc client and event loop for either protocol version, and the
 //! task that polls the event loop, batches messages, reconnects and re-subscribes.
 
-use super::ConnectionId;
 use super::MAX_PACKET_SIZE_BYTES;
 use super::batcher::Batcher;
 use super::describe::{self, Failure};
 use super::events::{ConnectionState, EventSender};
 use super::options::{ConnectOptions, ProtocolVersion, Subscription};
+use super::{ConnectionId, OutgoingMessage};
 use crate::model::{Incoming, MessageProperties, Qos};
-use bytes::Bytes;
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,6 +41,18 @@ enum Polled {
     },
     Publish(Incoming),
     SentSubscribe(u16),
+    /// A PUBLISH went out (packet id 0 for QoS 0).
+    SentPublish(u16),
+    /// PUBACK (QoS 1) or PUBCOMP (QoS 2): the publish is done; `refused` holds an MQTT 5 failure.
+    PublishAcked {
+        pkid: u16,
+        refused: Option<String>,
+    },
+    /// PUBREC carrying an MQTT 5 failure code: the QoS 2 publish ends there.
+    PublishRefused {
+        pkid: u16,
+        reason: String,
+    },
     SubAck {
         pkid: u16,
         refusals: Vec<Option<String>>,
@@ -163,20 +174,47 @@ impl Client {
     }
 
     /// Queue a PUBLISH.
-    pub(super) fn try_publish(
-        &self,
-        topic: &str,
-        payload: Bytes,
-        qos: Qos,
-        retain: bool,
-    ) -> Result<(), String> {
+    fn try_publish(&self, message: &OutgoingMessage) -> Result<(), String> {
+        let OutgoingMessage {
+            topic,
+            payload,
+            qos,
+            retain,
+            properties,
+        } = message;
         match self {
+            Client::V311(_) if properties.as_ref().is_some_and(|p| !p.is_empty()) => Err(
+                "MQTT 3.1.1 has no message properties: connect with MQTT 5 to send them".to_owned(),
+            ),
             Client::V311(client) => client
-                .try_publish(topic, rumqttc_qos(qos), retain, payload.to_vec())
+                .try_publish(topic, rumqttc_qos(*qos), *retain, payload.to_vec())
                 .map_err(|e| e.to_string()),
-            Client::V5(client) => client
-                .try_publish(topic, v5_qos(qos), retain, payload)
-                .map_err(|e| e.to_string()),
+            Client::V5(client) => match properties {
+                Some(p) => {
+                    let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
+                        payload_format_indicator: p.payload_format_indicator,
+                        message_expiry_interval: p.message_expiry_interval_secs,
+                        topic_alias: None,
+                        response_topic: p.response_topic.clone(),
+                        correlation_data: p.correlation_data.clone(),
+                        user_properties: p.user_properties.clone(),
+                        subscription_identifiers: Vec::new(),
+                        content_type: p.content_type.clone(),
+                    };
+                    client
+                        .try_publish_with_properties(
+                            topic.as_str(),
+                            v5_qos(*qos),
+                            *retain,
+                            payload.clone(),
+                            properties,
+                        )
+                        .map_err(|e| e.to_string())
+                }
+                None => client
+                    .try_publish(topic.as_str(), v5_qos(*qos), *retain, payload.clone())
+                    .map_err(|e| e.to_string()),
+            },
         }
         .map_err(|e| format!("could not publish to {topic}: {e}"))
     }
@@ -246,6 +284,15 @@ fn polled_v311(event: rumqttc::Event) -> Polled {
                 .collect(),
         },
         Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SentSubscribe(pkid),
+        Event::Outgoing(Outgoing::Publish(pkid)) => Polled::SentPublish(pkid),
+        Event::Incoming(Packet::PubAck(ack)) => Polled::PublishAcked {
+            pkid: ack.pkid,
+            refused: None,
+        },
+        Event::Incoming(Packet::PubComp(ack)) => Polled::PublishAcked {
+            pkid: ack.pkid,
+            refused: None,
+        },
         _ => Polled::Other,
     }
 }
@@ -302,6 +349,32 @@ fn polled_v5(event: rumqttc::v5::Event) -> Polled {
             Polled::BrokerDisconnect(reason)
         }
         Event::Outgoing(Outgoing::Subscribe(pkid)) => Polled::SentSubscribe(pkid),
+        Event::Outgoing(Outgoing::Publish(pkid)) => Polled::SentPublish(pkid),
+        Event::Incoming(Packet::PubAck(ack)) => {
+            use rumqttc::v5::mqttbytes::v5::PubAckReason;
+            let refused = match ack.reason {
+                PubAckReason::Success | PubAckReason::NoMatchingSubscribers => None,
+                other => Some(format!("refused by the broker ({other:?})")),
+            };
+            Polled::PublishAcked {
+                pkid: ack.pkid,
+                refused,
+            }
+        }
+        Event::Incoming(Packet::PubRec(rec)) => {
+            use rumqttc::v5::mqttbytes::v5::PubRecReason;
+            match rec.reason {
+                PubRecReason::Success | PubRecReason::NoMatchingSubscribers => Polled::Other,
+                other => Polled::PublishRefused {
+                    pkid: rec.pkid,
+                    reason: format!("refused by the broker ({other:?})"),
+                },
+            }
+        }
+        Event::Incoming(Packet::PubComp(comp)) => Polled::PublishAcked {
+            pkid: comp.pkid,
+            refused: None,
+        },
         _ => Polled::Other,
     }
 }
@@ -309,15 +382,19 @@ fn polled_v5(event: rumqttc::v5::Event) -> Polled {
 /// The subscriptions of one connection, and which SUBSCRIBE packet carried which filters so a
 /// refusal in a SUBACK can name its filter.
 #[derive(Default)]
-pub(super) struct SubscriptionBook {
+pub(super) struct RequestBook {
     subscriptions: Vec<Subscription>,
     connected: bool,
+    /// Publishes queued in rumqttc but not yet written, in order: (ticket, QoS 0?).
+    publishes_queued: VecDeque<(u64, bool)>,
+    /// Written QoS 1/2 publishes awaiting PUBACK/PUBCOMP, by packet id.
+    publishes_in_flight: FxHashMap<u16, u64>,
     /// Filters of each SUBSCRIBE queued but not yet given a packet id, in send order.
     queued: VecDeque<Vec<String>>,
     by_pkid: FxHashMap<u16, Vec<String>>,
 }
 
-impl SubscriptionBook {
+impl RequestBook {
     pub(super) fn new(subscriptions: Vec<Subscription>) -> Self {
         Self {
             subscriptions,
@@ -330,6 +407,45 @@ impl SubscriptionBook {
         self.queued
             .push_back(subscriptions.into_iter().map(|s| s.filter).collect());
         Ok(())
+    }
+
+    /// Queue a publish; its outcome is reported under `ticket`.
+    pub(super) fn publish(
+        &mut self,
+        client: &Client,
+        message: &OutgoingMessage,
+        ticket: u64,
+    ) -> Result<(), String> {
+        client.try_publish(message)?;
+        self.publishes_queued
+            .push_back((ticket, message.qos == Qos::AtMostOnce));
+        Ok(())
+    }
+
+    /// A PUBLISH was written: QoS 0 is done; QoS 1/2 wait for their acknowledgement.
+    fn publish_sent(&mut self, pkid: u16) -> Option<u64> {
+        let (ticket, qos0) = self.publishes_queued.pop_front()?;
+        if qos0 {
+            return Some(ticket);
+        }
+        self.publishes_in_flight.insert(pkid, ticket);
+        None
+    }
+
+    fn publish_acked(&mut self, pkid: u16) -> Option<u64> {
+        self.publishes_in_flight.remove(&pkid)
+    }
+
+    /// Every publish still waiting, when the connection is lost.
+    fn publishes_lost(&mut self) -> Vec<u64> {
+        let mut lost: Vec<u64> = self
+            .publishes_queued
+            .drain(..)
+            .map(|(ticket, _)| ticket)
+            .collect();
+        lost.extend(self.publishes_in_flight.drain().map(|(_, ticket)| ticket));
+        lost.sort_unstable();
+        lost
     }
 
     /// Remember a subscription and send it now if connected (else on the next CONNACK).
@@ -399,7 +515,7 @@ pub(super) struct Connection {
     pub(super) id: ConnectionId,
     pub(super) options: ConnectOptions,
     pub(super) client: Client,
-    pub(super) book: Arc<Mutex<SubscriptionBook>>,
+    pub(super) book: Arc<Mutex<RequestBook>>,
     pub(super) batcher: Arc<Batcher>,
     pub(super) events: EventSender,
     /// Set by the manager when the user disconnects: errors after that are expected.
@@ -431,6 +547,25 @@ impl Connection {
                     }
                 }
                 Ok(Polled::SentSubscribe(pkid)) => self.book().sent(pkid),
+                Ok(Polled::SentPublish(pkid)) => {
+                    let done = self.book().publish_sent(pkid);
+                    if let Some(ticket) = done {
+                        self.events.published(self.id, ticket, Ok(()));
+                    }
+                }
+                Ok(Polled::PublishAcked { pkid, refused }) => {
+                    let done = self.book().publish_acked(pkid);
+                    if let Some(ticket) = done {
+                        self.events
+                            .published(self.id, ticket, refused.map_or(Ok(()), Err));
+                    }
+                }
+                Ok(Polled::PublishRefused { pkid, reason }) => {
+                    let done = self.book().publish_acked(pkid);
+                    if let Some(ticket) = done {
+                        self.events.published(self.id, ticket, Err(reason));
+                    }
+                }
                 Ok(Polled::SubAck { pkid, refusals }) => {
                     let (granted, refused) = self.book().acked(pkid, refusals);
                     self.events.subscribed(self.id, granted);
@@ -443,6 +578,15 @@ impl Connection {
                 Err(failure) => {
                     self.batcher.flush();
                     self.book().connected = false;
+                    let lost = self.book().publishes_lost();
+                    for ticket in lost {
+                        self.events.published(
+                            self.id,
+                            ticket,
+                            Err("the connection was lost before the broker acknowledged it"
+                                .to_owned()),
+                        );
+                    }
                     if self.closing.load(Ordering::Acquire) {
                         return;
                     }
@@ -475,7 +619,7 @@ impl Connection {
         }
     }
 
-    fn book(&self) -> std::sync::MutexGuard<'_, SubscriptionBook> {
+    fn book(&self) -> std::sync::MutexGuard<'_, RequestBook> {
         self.book.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -495,7 +639,7 @@ mod tests {
 
     #[test]
     fn suback_refusals_name_their_filter() {
-        let mut book = SubscriptionBook::new(vec![]);
+        let mut book = RequestBook::new(vec![]);
         book.queued.push_back(vec!["a/#".into(), "secret/#".into()]);
         book.sent(7);
         let (granted, refused) =

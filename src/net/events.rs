@@ -63,6 +63,14 @@ pub enum EventKind {
     Batch(Vec<Incoming>),
     /// The broker acknowledged these topic filters (a SUBACK granted them).
     Subscribed(Vec<String>),
+    /// A publish asked for with this ticket is done: written (QoS 0) or acknowledged (QoS 1/2),
+    /// or failed with the reason.
+    Published {
+        /// The ticket [`crate::net::ConnectionManager::publish`] returned.
+        ticket: u64,
+        /// `Err` with the reason when it did not reach the broker.
+        result: Result<(), String>,
+    },
     /// Something failed that the user should hear about (a refused subscription, a failed publish).
     Error(String),
 }
@@ -117,6 +125,15 @@ impl EventSender {
 
     pub(super) fn error(&self, connection: ConnectionId, message: String) {
         self.send(connection, EventKind::Error(message));
+    }
+
+    pub(super) fn published(
+        &self,
+        connection: ConnectionId,
+        ticket: u64,
+        result: Result<(), String>,
+    ) {
+        self.send(connection, EventKind::Published { ticket, result });
     }
 
     pub(super) fn subscribed(&self, connection: ConnectionId, filters: Vec<String>) {

@@ -1,12 +1,10 @@
 //! The manager thread: owns a tokio runtime, executes commands, never blocks an event loop.
 
-use super::ConnectionId;
 use super::batcher::Batcher;
-use super::connection::{self, Client, Connection, SubscriptionBook};
+use super::connection::{self, Client, Connection, RequestBook};
 use super::events::{ConnectionState, ConnectionStats, EventReceiver, EventSender, event_channel};
 use super::options::{ConnectOptions, Subscription};
-use crate::model::Qos;
-use bytes::Bytes;
+use super::{ConnectionId, OutgoingMessage};
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,23 +54,19 @@ pub enum Command {
         /// The filter as subscribed.
         filter: String,
     },
-    /// Publish a message.
+    /// Publish a message; the outcome comes back as [`crate::net::EventKind::Published`].
     Publish {
         /// Which connection.
         id: ConnectionId,
-        /// Topic name (no wildcards).
-        topic: String,
-        /// Payload bytes.
-        payload: Bytes,
-        /// QoS.
-        qos: Qos,
-        /// Retain flag.
-        retain: bool,
+        /// What to publish.
+        message: OutgoingMessage,
+        /// Identifies the outcome event.
+        ticket: u64,
     },
 }
 
 enum Request {
-    Command(Command),
+    Command(Box<Command>),
     Shutdown,
 }
 
@@ -81,6 +75,7 @@ pub struct ConnectionManager {
     requests: mpsc::UnboundedSender<Request>,
     events: EventReceiver,
     next_id: u64,
+    next_ticket: u64,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -99,6 +94,7 @@ impl ConnectionManager {
             requests,
             events,
             next_id: 1,
+            next_ticket: 1,
             thread: Some(thread),
         })
     }
@@ -116,10 +112,23 @@ impl ConnectionManager {
         (id, stats)
     }
 
+    /// Publish on connection `id`; returns the ticket its [`crate::net::EventKind::Published`]
+    /// event will carry.
+    pub fn publish(&mut self, id: ConnectionId, message: OutgoingMessage) -> u64 {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.send(Command::Publish {
+            id,
+            message,
+            ticket,
+        });
+        ticket
+    }
+
     /// Queue a command; it runs on the manager thread.
     pub fn send(&self, command: Command) {
         // Only fails once the manager thread has ended, which happens only in `drop`.
-        let _ = self.requests.send(Request::Command(command));
+        let _ = self.requests.send(Request::Command(Box::new(command)));
     }
 
     /// The events the manager reports.
@@ -141,7 +150,7 @@ impl Drop for ConnectionManager {
 /// A connection the manager is running.
 struct Live {
     client: Client,
-    book: Arc<Mutex<SubscriptionBook>>,
+    book: Arc<Mutex<RequestBook>>,
     closing: Arc<AtomicBool>,
     batcher: Arc<Batcher>,
     poll_task: TaskHandle<()>,
@@ -152,7 +161,7 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
     let mut live: FxHashMap<ConnectionId, Live> = FxHashMap::default();
     while let Some(request) = requests.recv().await {
         let command = match request {
-            Request::Command(command) => command,
+            Request::Command(command) => *command,
             Request::Shutdown => break,
         };
         match command {
@@ -181,21 +190,23 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
             }
             Command::Publish {
                 id,
-                topic,
-                payload,
-                qos,
-                retain,
+                message,
+                ticket,
             } => match live.get(&id) {
                 Some(connection) => {
-                    report(
-                        &events,
-                        id,
-                        connection.client.try_publish(&topic, payload, qos, retain),
-                    );
+                    let result =
+                        lock(&connection.book).publish(&connection.client, &message, ticket);
+                    if let Err(reason) = result {
+                        events.published(id, ticket, Err(reason));
+                    }
                 }
-                None => events.error(
+                None => events.published(
                     id,
-                    format!("not connected: nothing was published to {topic}"),
+                    ticket,
+                    Err(format!(
+                        "not connected: nothing was published to {}",
+                        message.topic
+                    )),
                 ),
             },
         }
@@ -215,9 +226,7 @@ fn open(
     events: &EventSender,
 ) -> Live {
     let (client, event_loop) = connection::build(&options);
-    let book = Arc::new(Mutex::new(SubscriptionBook::new(
-        options.subscriptions.clone(),
-    )));
+    let book = Arc::new(Mutex::new(RequestBook::new(options.subscriptions.clone())));
     let closing = Arc::new(AtomicBool::new(false));
     let batcher = Batcher::new(id, events.clone(), stats);
     let timer_task = tokio::spawn(Arc::clone(&batcher).run_timer());
@@ -271,6 +280,6 @@ fn report(events: &EventSender, id: ConnectionId, result: Result<(), String>) {
     }
 }
 
-fn lock(book: &Mutex<SubscriptionBook>) -> std::sync::MutexGuard<'_, SubscriptionBook> {
+fn lock(book: &Mutex<RequestBook>) -> std::sync::MutexGuard<'_, RequestBook> {
     book.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -14,6 +14,48 @@ pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiv
 pub use manager::{Command, ConnectionManager, Waker};
 pub use options::{BrokerUrl, ConnectOptions, ProtocolVersion, Subscription, UrlError};
 
+use crate::model::{MessageProperties, Qos};
+use bytes::Bytes;
+
+/// A message to publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    /// Topic name (no wildcards).
+    pub topic: String,
+    /// Payload bytes.
+    pub payload: Bytes,
+    /// QoS.
+    pub qos: Qos,
+    /// Retain flag (an empty retained payload deletes the retained message).
+    pub retain: bool,
+    /// MQTT 5 properties; refused on an MQTT 3.1.1 connection.
+    pub properties: Option<MessageProperties>,
+}
+
+impl OutgoingMessage {
+    /// A QoS 0 message without properties.
+    pub fn new(topic: impl Into<String>, payload: impl Into<Bytes>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos: Qos::AtMostOnce,
+            retain: false,
+            properties: None,
+        }
+    }
+
+    /// The empty retained message that deletes `topic`'s retained message.
+    pub fn clear_retained(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: Bytes::new(),
+            qos: Qos::AtLeastOnce,
+            retain: true,
+            properties: None,
+        }
+    }
+}
+
 /// Identifies one connection for the life of the manager.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);

@@ -251,6 +251,118 @@ pub fn render(payload: &[u8], view: PayloadView) -> Rendered {
     }
 }
 
+/// How a typed payload is turned into bytes for publishing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PayloadFormat {
+    /// The text as UTF-8.
+    #[default]
+    Text,
+    /// JSON, checked to be valid, sent as typed.
+    Json,
+    /// Hex digits (spaces, newlines and a `0x` prefix allowed).
+    Hex,
+    /// Standard base64.
+    Base64,
+}
+
+impl PayloadFormat {
+    /// Every format, in menu order.
+    pub const ALL: [PayloadFormat; 4] = [
+        PayloadFormat::Text,
+        PayloadFormat::Json,
+        PayloadFormat::Hex,
+        PayloadFormat::Base64,
+    ];
+
+    /// The name shown in menus and accepted on the command line.
+    pub fn label(self) -> &'static str {
+        match self {
+            PayloadFormat::Text => "text",
+            PayloadFormat::Json => "json",
+            PayloadFormat::Hex => "hex",
+            PayloadFormat::Base64 => "base64",
+        }
+    }
+}
+
+/// The bytes to publish for `text` typed in `format`, or what is wrong with it.
+pub fn encode(text: &str, format: PayloadFormat) -> Result<Vec<u8>, String> {
+    match format {
+        PayloadFormat::Text => Ok(text.as_bytes().to_vec()),
+        PayloadFormat::Json => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text)
+                .map_err(|e| format!("not valid JSON: {e}"))?;
+            Ok(text.as_bytes().to_vec())
+        }
+        PayloadFormat::Hex => {
+            let digits: Vec<u8> = text
+                .trim()
+                .trim_start_matches("0x")
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            if let Some(bad) = digits.iter().position(|b| !b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "not hex: '{}' at digit {}",
+                    digits[bad] as char,
+                    bad + 1
+                ));
+            }
+            if !digits.len().is_multiple_of(2) {
+                return Err(format!(
+                    "not hex: an odd number of digits ({})",
+                    digits.len()
+                ));
+            }
+            Ok(digits
+                .chunks(2)
+                .map(|pair| {
+                    let high = (pair[0] as char).to_digit(16).unwrap_or(0);
+                    let low = (pair[1] as char).to_digit(16).unwrap_or(0);
+                    (high * 16 + low) as u8
+                })
+                .collect())
+        }
+        PayloadFormat::Base64 => {
+            use base64::Engine as _;
+            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .map_err(|e| format!("not base64: {e}"))
+        }
+    }
+}
+
+/// JSON re-indented for reading (keys and numbers as typed), or compacted onto one line.
+pub fn reformat_json(text: &str, pretty: bool) -> Result<String, String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    if pretty {
+        return Ok(reindent_json(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// A payload rendered for display.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
@@ -362,6 +474,53 @@ mod tests {
         }
         assert!(pretty_json(b"{\"a\":}").is_err());
         assert!(pretty_json(b"\xff").is_err());
+    }
+
+    #[test]
+    fn encoding_table() {
+        let ok: &[(&str, PayloadFormat, &[u8])] = &[
+            ("hi", PayloadFormat::Text, b"hi"),
+            (r#"{"a": 1}"#, PayloadFormat::Json, br#"{"a": 1}"#),
+            (
+                "de ad\nBE EF",
+                PayloadFormat::Hex,
+                &[0xde, 0xad, 0xbe, 0xef],
+            ),
+            ("0x0102", PayloadFormat::Hex, &[1, 2]),
+            ("aGVs bG8=", PayloadFormat::Base64, b"hello"),
+            ("", PayloadFormat::Hex, b""),
+        ];
+        for (text, format, bytes) in ok {
+            assert_eq!(
+                encode(text, *format).as_deref(),
+                Ok(*bytes),
+                "{text:?} as {format:?}"
+            );
+        }
+        let bad: &[(&str, PayloadFormat, &str)] = &[
+            ("{a:", PayloadFormat::Json, "not valid JSON"),
+            ("abc", PayloadFormat::Hex, "odd number of digits (3)"),
+            ("zz", PayloadFormat::Hex, "'z' at digit 1"),
+            ("###", PayloadFormat::Base64, "not base64"),
+        ];
+        for (text, format, message) in bad {
+            let error = encode(text, *format).expect_err("refused");
+            assert!(error.contains(message), "{text:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn json_can_be_compacted_and_prettied_as_typed() {
+        let typed = "{ \"b\" : [1, 2.50],\n \"a\": \"x y\" }";
+        assert_eq!(
+            reformat_json(typed, false).as_deref(),
+            Ok(r#"{"b":[1,2.50],"a":"x y"}"#)
+        );
+        assert_eq!(
+            reformat_json(typed, true).as_deref(),
+            Ok("{\n  \"b\": [\n    1,\n    2.50\n  ],\n  \"a\": \"x y\"\n}")
+        );
+        assert!(reformat_json("{", true).is_err());
     }
 
     #[test]

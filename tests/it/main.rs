@@ -12,5 +12,6 @@ mod broker_security;
 mod broker_v5;
 mod common;
 mod net;
+mod publish;
 mod sub_cli;
 mod ui;

@@ -3,7 +3,8 @@
 use crate::common::{self, Mosquitto, free_port, wait_connected, wait_for, wait_subscribed};
 use canopy::model::{Incoming, Qos};
 use canopy::net::{
-    BrokerUrl, Command, ConnectOptions, ConnectionState, EventKind, ProtocolVersion, Subscription,
+    BrokerUrl, Command, ConnectOptions, ConnectionState, EventKind, OutgoingMessage,
+    ProtocolVersion, Subscription,
 };
 use std::time::Duration;
 
@@ -260,14 +261,26 @@ fn subscribe_unsubscribe_and_publish_commands() {
         subscription: Subscription::new("extra/#"),
     });
     wait_subscribed(&manager, id);
-    manager.send(Command::Publish {
+    let ticket = manager.publish(
         id,
-        topic: "extra/ping".into(),
-        payload: "pong".into(),
-        qos: Qos::AtLeastOnce,
-        retain: false,
+        OutgoingMessage {
+            qos: Qos::AtLeastOnce,
+            ..OutgoingMessage::new("extra/ping", "pong")
+        },
+    );
+    let mut messages = Vec::new();
+    let mut acknowledged = false;
+    wait_for(&manager, id, Duration::from_secs(10), |event| {
+        match &event.kind {
+            EventKind::Batch(batch) => messages.extend(batch.iter().cloned()),
+            EventKind::Published { ticket: t, result } if *t == ticket => {
+                assert_eq!(result, &Ok(()));
+                acknowledged = true;
+            }
+            _ => {}
+        }
+        (acknowledged && !messages.is_empty()).then_some(())
     });
-    let (messages, _) = collect(&manager, id, 1);
     assert_eq!(messages[0].topic, "extra/ping");
     assert_eq!(&messages[0].payload[..], b"pong");
 

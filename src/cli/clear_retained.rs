@@ -1,0 +1,140 @@
+//! `canopy clear-retained`: find every retained message under a filter and delete it.
+
+use super::script_client::ScriptClient;
+use crate::model::Qos;
+use crate::net::{BrokerUrl, EventKind, OutgoingMessage, ProtocolVersion, Subscription};
+use rustc_hash::FxHashSet;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Retained messages arrive right after SUBACK; this much silence means all have come.
+const QUIET: Duration = Duration::from_millis(500);
+
+/// Most clears in flight at once (rumqttc's request queue holds 1,024).
+const WINDOW: usize = 512;
+
+/// What `canopy clear-retained` found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClearReport {
+    /// Topics with a retained message under the filter, sorted.
+    pub found: Vec<String>,
+    /// How many were cleared.
+    pub cleared: usize,
+    /// Topics that could not be cleared, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Find the retained messages under `filter` and, unless `dry_run`, clear them.
+pub fn run(
+    url: &str,
+    protocol: ProtocolVersion,
+    filter: &str,
+    dry_run: bool,
+    progress: &mut dyn Write,
+) -> Result<ClearReport, String> {
+    crate::broker::validate_filter(filter).map_err(|e| format!("filter {filter:?}: {e}"))?;
+    let url = BrokerUrl::parse(url).map_err(|e| e.to_string())?;
+    let mut connect = url.connect_options();
+    connect.protocol = protocol;
+    connect.subscriptions = vec![Subscription {
+        filter: filter.to_owned(),
+        qos: Qos::AtMostOnce,
+    }];
+    let mut client = ScriptClient::connect(connect, Duration::from_secs(10))?;
+    let found = collect_retained(&client)?;
+    let mut report = ClearReport {
+        found,
+        ..ClearReport::default()
+    };
+    if dry_run || report.found.is_empty() {
+        client.disconnect();
+        return Ok(report);
+    }
+    let id = client.id();
+    client.manager().send(crate::net::Command::Unsubscribe {
+        id,
+        filter: filter.to_owned(),
+    });
+    let mut pending: FxHashSet<u64> = FxHashSet::default();
+    let mut topic_of = rustc_hash::FxHashMap::default();
+    let mut next = 0;
+    let started = Instant::now();
+    let mut last_progress = Instant::now();
+    while report.cleared + report.failed.len() < report.found.len() {
+        while pending.len() < WINDOW && next < report.found.len() {
+            let topic = &report.found[next];
+            let ticket = client
+                .manager()
+                .publish(id, OutgoingMessage::clear_retained(topic.clone()));
+            pending.insert(ticket);
+            topic_of.insert(ticket, next);
+            next += 1;
+        }
+        let Some(event) = client.next_event(Instant::now() + Duration::from_secs(10)) else {
+            return Err(format!(
+                "the broker stopped acknowledging: {} of {} cleared",
+                report.cleared,
+                report.found.len()
+            ));
+        };
+        if let EventKind::Published { ticket, result } = event
+            && pending.remove(&ticket)
+        {
+            match result {
+                Ok(()) => report.cleared += 1,
+                Err(reason) => {
+                    let index = topic_of.get(&ticket).copied().unwrap_or(0);
+                    report.failed.push((report.found[index].clone(), reason));
+                }
+            }
+        }
+        if last_progress.elapsed() >= Duration::from_secs(1) {
+            let _ = writeln!(
+                progress,
+                "cleared {} of {}",
+                report.cleared,
+                report.found.len()
+            );
+            last_progress = Instant::now();
+        }
+    }
+    tracing::debug!(
+        "cleared {} retained messages in {:?}",
+        report.cleared,
+        started.elapsed()
+    );
+    client.disconnect();
+    Ok(report)
+}
+
+/// Gather the topics whose retained messages arrive after subscribing, until a quiet spell.
+fn collect_retained(client: &ScriptClient) -> Result<Vec<String>, String> {
+    let mut subscribed = false;
+    let mut topics = FxHashSet::default();
+    let give_up = Instant::now() + Duration::from_secs(60);
+    let mut quiet_until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < give_up {
+        let deadline = quiet_until.min(give_up);
+        match client.next_event(deadline) {
+            Some(EventKind::Subscribed(_)) => {
+                subscribed = true;
+                quiet_until = Instant::now() + QUIET;
+            }
+            Some(EventKind::Batch(batch)) => {
+                for message in batch {
+                    if message.retain && !message.payload.is_empty() {
+                        topics.insert(message.topic);
+                    }
+                }
+                quiet_until = Instant::now() + QUIET;
+            }
+            Some(EventKind::Error(message)) => return Err(message),
+            Some(_) => {}
+            None if subscribed => break,
+            None => return Err("the broker did not acknowledge the subscription".to_owned()),
+        }
+    }
+    let mut topics: Vec<String> = topics.into_iter().collect();
+    topics.sort();
+    Ok(topics)
+}

@@ -1,0 +1,88 @@
+//! `canopy pub`: publish one message and wait until the broker has it.
+
+use super::script_client::ScriptClient;
+use crate::model::MessageProperties;
+use crate::net::{BrokerUrl, EventKind, OutgoingMessage, ProtocolVersion};
+use std::time::{Duration, Instant};
+
+/// How long to wait for the connection and the acknowledgement.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `canopy pub` was asked to do.
+#[derive(Clone, Debug)]
+pub struct PubOptions {
+    /// Broker URL.
+    pub url: String,
+    /// Protocol version.
+    pub protocol: ProtocolVersion,
+    /// The message.
+    pub message: OutgoingMessage,
+}
+
+/// Build the MQTT 5 properties from command-line values; `None` when none was given.
+pub fn properties(
+    content_type: Option<String>,
+    response_topic: Option<String>,
+    correlation_data: Option<String>,
+    user_properties: &[String],
+    message_expiry_secs: Option<u32>,
+    utf8: bool,
+) -> Result<Option<MessageProperties>, String> {
+    let mut pairs = Vec::new();
+    for pair in user_properties {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--user-property {pair:?}: expected KEY=VALUE"))?;
+        pairs.push((key.to_owned(), value.to_owned()));
+    }
+    let properties = MessageProperties {
+        payload_format_indicator: utf8.then_some(1),
+        message_expiry_interval_secs: message_expiry_secs,
+        content_type,
+        response_topic,
+        correlation_data: correlation_data.map(Into::into),
+        user_properties: pairs,
+        subscription_identifiers: Vec::new(),
+    };
+    Ok((!properties.is_empty()).then_some(properties))
+}
+
+/// Check a topic name that will be published to.
+pub fn check_topic(topic: &str) -> Result<(), String> {
+    crate::broker::validate_name(topic).map_err(|e| format!("topic {topic:?}: {e}"))
+}
+
+/// Publish, wait for the broker's acknowledgement (QoS 1/2) or the write (QoS 0), disconnect.
+/// Returns a line describing what was published.
+pub fn run(options: PubOptions) -> Result<String, String> {
+    check_topic(&options.message.topic)?;
+    if options.protocol == ProtocolVersion::V311 && options.message.properties.is_some() {
+        return Err("MQTT 3.1.1 has no message properties: use --mqtt-version 5".to_owned());
+    }
+    let url = BrokerUrl::parse(&options.url).map_err(|e| e.to_string())?;
+    let mut connect = url.connect_options();
+    connect.protocol = options.protocol;
+    connect.subscriptions.clear();
+    let mut client = ScriptClient::connect(connect, TIMEOUT)?;
+    let id = client.id();
+    let message = options.message.clone();
+    let ticket = client.manager().publish(id, message);
+    let deadline = Instant::now() + TIMEOUT;
+    let outcome = loop {
+        match client.next_event(deadline) {
+            Some(EventKind::Published { ticket: t, result }) if t == ticket => break result,
+            Some(_) => {}
+            None => break Err("the broker did not acknowledge the message in time".to_owned()),
+        }
+    };
+    client.disconnect();
+    outcome?;
+    let message = &options.message;
+    Ok(format!(
+        "published {} B to {} (QoS {}{})",
+        message.payload.len(),
+        message.topic,
+        message.qos.level(),
+        if message.retain { ", retained" } else { "" }
+    ))
+}
