@@ -13,6 +13,13 @@ const INLINE_CHARS: usize = 64 * 1024;
 /// Characters of a payload shown in a history row.
 const HISTORY_PREVIEW_CHARS: usize = 120;
 
+/// What the message panel asks the app to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageAction {
+    /// Delete this topic's retained message (publish an empty retained message).
+    DeleteRetained(String),
+}
+
 /// What the message panel remembers between frames.
 #[derive(Default)]
 pub struct MessageView {
@@ -56,16 +63,20 @@ pub fn message_ui(
     tree: &TopicTree,
     selected: Option<NodeId>,
     now: SystemTime,
-) {
+) -> Option<MessageAction> {
     let Some((id, node)) = selected.and_then(|id| tree.node(id).map(|node| (id, node))) else {
         ui.weak("Select a topic in the tree to see its messages.");
-        return;
+        return None;
     };
     let topic = tree.topic_name(id);
+    let mut action = None;
     ui.horizontal(|ui| {
         ui.add(egui::Label::new(RichText::new(&topic).monospace().strong().size(15.0)).truncate());
         if ui.small_button("Copy topic").clicked() {
             ui.ctx().copy_text(topic.clone());
+        }
+        if node.retained && ui.small_button("Delete retained message").clicked() {
+            action = Some(MessageAction::DeleteRetained(topic.clone()));
         }
     });
 
@@ -75,7 +86,7 @@ pub fn message_ui(
             format::count(u64::from(node.subtree_topic_count), "topic", "topics"),
             format::count(node.subtree_message_count, "message", "messages")
         ));
-        return;
+        return action;
     };
 
     if view.pinned.is_some_and(|(pinned_id, _)| pinned_id != id) {
@@ -169,6 +180,7 @@ pub fn message_ui(
         view.pinned = (seq != newest.seq).then_some((id, seq));
         view.show_all = false;
     }
+    action
 }
 
 fn message_details_ui(ui: &mut egui::Ui, message: &Message, message_count: u64, now: SystemTime) {

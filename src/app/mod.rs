@@ -6,6 +6,8 @@ mod connection_ui;
 mod format;
 mod local_broker;
 mod message_ui;
+mod publish_ui;
+mod retained_clear;
 mod session;
 mod status_bar_ui;
 mod topic_tree_ui;
@@ -13,12 +15,16 @@ mod topic_tree_ui;
 pub use broker_ui::BrokerAction;
 pub use connection_ui::{ConnectAction, ConnectForm};
 pub use local_broker::{BrokerForm, LocalBroker};
+pub use message_ui::MessageAction;
 pub use message_ui::MessageView;
+pub use publish_ui::PublishForm;
+pub use retained_clear::{ClearRequest, RetainedClear};
 pub use session::{Notice, Session};
 pub use topic_tree_ui::TopicTreeView;
+pub use topic_tree_ui::TreeAction;
 
 use crate::model::{Incoming, NodeId};
-use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind};
+use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind, OutgoingMessage};
 use egui::RichText;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -60,6 +66,9 @@ pub struct CanopyApp {
     local: LocalBroker,
     view: View,
     banner: Option<String>,
+    publish: PublishForm,
+    confirm_clear: Option<ClearRequest>,
+    clearing: Option<RetainedClear>,
 }
 
 impl CanopyApp {
@@ -80,6 +89,9 @@ impl CanopyApp {
             local: LocalBroker::default(),
             view: View::Explorer,
             banner: None,
+            publish: PublishForm::default(),
+            confirm_clear: None,
+            clearing: None,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -234,7 +246,7 @@ impl CanopyApp {
         if self.view == View::Broker {
             self.local.refresh_if_due(Instant::now(), false);
         }
-        let Ok(manager) = &self.manager else {
+        let Ok(manager) = &mut self.manager else {
             return;
         };
         let deadline = Instant::now() + EVENT_BUDGET;
@@ -254,11 +266,41 @@ impl CanopyApp {
                 EventKind::Batch(batch) => session.apply(batch),
                 EventKind::Subscribed(filters) => session.subscribed(filters),
                 EventKind::Error(message) => session.notice(message),
-                EventKind::Published {
-                    result: Err(reason),
-                    ..
-                } => session.notice(reason),
-                EventKind::Published { result: Ok(()), .. } => {}
+                EventKind::Published { ticket, result } => {
+                    let mut handled = false;
+                    if let Some(job) = &mut self.clearing {
+                        let (ours, cleared) = job.on_published(ticket, &result);
+                        handled = ours;
+                        if let Some(topic) = cleared {
+                            session.model.tree.forget_retained(&topic);
+                        }
+                        if ours {
+                            if let Some(id) = session.id {
+                                job.top_up(manager, id);
+                            }
+                            if job.is_done() {
+                                session.notice(job.summary());
+                            }
+                        }
+                    }
+                    if !handled
+                        && self
+                            .publish
+                            .pending
+                            .as_ref()
+                            .is_some_and(|(t, _)| *t == ticket)
+                    {
+                        let description = self
+                            .publish
+                            .pending
+                            .take()
+                            .map(|(_, d)| d)
+                            .unwrap_or_default();
+                        self.publish.outcome = Some(result.map(|()| description));
+                    } else if !handled && let Err(reason) = result {
+                        session.notice(reason);
+                    }
+                }
             }
         }
         // Out of time with events left: come back next frame.
@@ -319,7 +361,7 @@ impl CanopyApp {
             return;
         }
 
-        egui::Panel::left("topic_tree")
+        let tree_action = egui::Panel::left("topic_tree")
             .resizable(true)
             .default_size(520.0)
             .min_size(200.0)
@@ -335,26 +377,191 @@ impl CanopyApp {
                     ),
                     None => {
                         ui.weak("Connect to a broker to see its topics.");
+                        None
                     }
                 }
-            });
+            })
+            .inner;
 
-        egui::CentralPanel::default().show(ui, |ui| match &self.session {
-            Some(session) => {
-                message_ui::message_ui(
+        let mqtt5 = self
+            .session
+            .as_ref()
+            .is_none_or(|s| s.options.protocol == crate::net::ProtocolVersion::V5);
+        let to_publish = egui::Panel::bottom("publish")
+            .resizable(true)
+            .default_size(170.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| {
+                        publish_ui::publish_ui(
+                            ui,
+                            &mut self.publish,
+                            self.session.as_ref().map(|s| &s.model.tree),
+                            self.tree_view.selected,
+                            mqtt5,
+                        )
+                    })
+                    .inner
+            })
+            .inner;
+
+        let message_action = egui::CentralPanel::default()
+            .show(ui, |ui| match &self.session {
+                Some(session) => message_ui::message_ui(
                     ui,
                     &mut self.message_view,
                     &session.model.tree,
                     self.tree_view.selected,
                     now,
-                );
+                ),
+                None => {
+                    ui.weak("Messages of the selected topic appear here.");
+                    None
+                }
+            })
+            .inner;
+
+        self.confirm_clear_ui(ui);
+        if let Some(message) = to_publish {
+            self.publish(message);
+        }
+        match tree_action {
+            Some(TreeAction::ClearRetainedUnder(id)) => {
+                if let Some(session) = &self.session {
+                    let tree = &session.model.tree;
+                    self.confirm_clear = Some(ClearRequest {
+                        scope: format!("under {}", tree.topic_name(id)),
+                        topics: tree.retained_topics_under(id),
+                    });
+                }
             }
-            None => {
-                ui.weak("Messages of the selected topic appear here.");
+            Some(TreeAction::ClearRetainedMatching) => {
+                if let Some(session) = &self.session {
+                    let tree = &session.model.tree;
+                    let topics = self
+                        .tree_view
+                        .matches(tree)
+                        .iter()
+                        .filter(|&&id| tree.node(id).is_some_and(|n| n.retained))
+                        .map(|&id| tree.topic_name(id))
+                        .collect();
+                    self.confirm_clear = Some(ClearRequest {
+                        scope: format!("matching '{}'", self.tree_view.filter.trim()),
+                        topics,
+                    });
+                }
             }
-        });
+            None => {}
+        }
+        if let Some(MessageAction::DeleteRetained(topic)) = message_action {
+            self.start_clear(ClearRequest {
+                scope: format!("on {topic}"),
+                topics: vec![topic],
+            });
+        }
 
         self.finish_frame(ui, action, now);
+    }
+
+    /// Ask before clearing more than one retained message, saying how many.
+    fn confirm_clear_ui(&mut self, ui: &egui::Ui) {
+        let Some(request) = &self.confirm_clear else {
+            return;
+        };
+        let mut decision = None;
+        let modal =
+            egui::Modal::new(ui.scope_id().with("confirm_clear_retained")).show(ui.ctx(), |ui| {
+                ui.heading("Clear retained messages");
+                ui.label(format!(
+                    "Delete {} {}? The broker will no longer hand them to new subscribers.",
+                    format::count(
+                        request.topics.len() as u64,
+                        "retained message",
+                        "retained messages"
+                    ),
+                    request.scope
+                ));
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(format!("Clear {}", request.topics.len()))
+                        .clicked()
+                    {
+                        decision = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        decision = Some(false);
+                    }
+                });
+            });
+        if modal.should_close() && decision.is_none() {
+            decision = Some(false);
+        }
+        match decision {
+            Some(true) => {
+                if let Some(request) = self.confirm_clear.take() {
+                    self.start_clear(request);
+                }
+            }
+            Some(false) => self.confirm_clear = None,
+            None => {}
+        }
+    }
+
+    /// Begin clearing retained messages on the current connection.
+    pub fn start_clear(&mut self, request: ClearRequest) {
+        let (Ok(manager), Some(session)) = (&mut self.manager, &mut self.session) else {
+            return;
+        };
+        let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
+            session.notice("Not connected: nothing was cleared".to_owned());
+            return;
+        };
+        if request.topics.is_empty() {
+            return;
+        }
+        let mut job = RetainedClear::new(request);
+        job.top_up(manager, id);
+        self.clearing = Some(job);
+    }
+
+    /// The clear under way or last finished.
+    pub fn retained_clear(&self) -> Option<&RetainedClear> {
+        self.clearing.as_ref()
+    }
+
+    /// The clear waiting for confirmation.
+    pub fn pending_clear(&self) -> Option<&ClearRequest> {
+        self.confirm_clear.as_ref()
+    }
+
+    /// Publish from the publish panel.
+    pub fn publish(&mut self, message: OutgoingMessage) {
+        let target = match (&mut self.manager, &self.session) {
+            (Ok(manager), Some(session)) if session.state.is_connected() => {
+                session.id.map(|id| (manager, id))
+            }
+            _ => None,
+        };
+        let Some((manager, id)) = target else {
+            self.publish.outcome = Some(Err("Not connected: connect to a broker first".to_owned()));
+            return;
+        };
+        let description = format!(
+            "Published {} to {} (QoS {}{})",
+            format::bytes(message.payload.len() as u64),
+            message.topic,
+            message.qos.level(),
+            if message.retain { ", retained" } else { "" }
+        );
+        let ticket = manager.publish(id, message.clone());
+        self.publish.pending = Some((ticket, description));
+        self.publish.outcome = None;
+        self.publish.remember(message);
+    }
+
+    /// The publish panel's state.
+    pub fn publish_form_mut(&mut self) -> &mut PublishForm {
+        &mut self.publish
     }
 
     fn finish_frame(&mut self, ui: &egui::Ui, action: Option<ConnectAction>, now: SystemTime) {

@@ -25,6 +25,20 @@ pub struct TopicTreeView {
     expansion_version: u64,
     scroll_to_selected: bool,
     scroll_offset: f32,
+    /// Show only topics whose full name contains this (case-insensitive), with their ancestors.
+    pub filter: String,
+    filter_key: String,
+    /// Topics matching the filter (not their ancestors), in tree order.
+    matches: Vec<NodeId>,
+}
+
+/// What the tree asks the app to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeAction {
+    /// Clear the retained messages at or below this node.
+    ClearRetainedUnder(NodeId),
+    /// Clear the retained messages of the topics matching the filter.
+    ClearRetainedMatching,
 }
 
 impl TopicTreeView {
@@ -67,12 +81,26 @@ impl TopicTreeView {
         &self.rows
     }
 
+    /// Topics matching the filter, in tree order (empty when there is no filter).
+    pub fn matches(&mut self, tree: &TopicTree) -> &[NodeId] {
+        self.refresh_rows(tree);
+        &self.matches
+    }
+
     fn refresh_rows(&mut self, tree: &TopicTree) {
         let key = (tree.structure_version(), self.expansion_version);
-        if self.rows_key == Some(key) {
+        if self.rows_key == Some(key) && self.filter_key == self.filter {
             return;
         }
+        self.filter_key.clone_from(&self.filter);
         self.rows.clear();
+        self.matches.clear();
+        let needle = self.filter.trim().to_lowercase();
+        if !needle.is_empty() {
+            self.filter_rows(tree, &needle);
+            self.rows_key = Some(key);
+            return;
+        }
         let mut stack: Vec<NodeId> = tree.root().children().iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
             self.rows.push(id);
@@ -83,6 +111,43 @@ impl TopicTreeView {
             }
         }
         self.rows_key = Some(key);
+    }
+
+    /// Rows for a filter: every node whose full topic contains `needle`, its ancestors, and
+    /// nothing else, all shown open.
+    fn filter_rows(&mut self, tree: &TopicTree, needle: &str) {
+        // Depth-first with the path built as we go, so no topic name is rebuilt from scratch.
+        let mut keep = vec![false; tree.node_count()];
+        let mut stack: Vec<(NodeId, String)> = tree
+            .root()
+            .children()
+            .iter()
+            .rev()
+            .map(|&id| (id, tree.segment(id).to_lowercase()))
+            .collect();
+        let mut order = Vec::new();
+        while let Some((id, path)) = stack.pop() {
+            order.push(id);
+            if path.contains(needle) {
+                self.matches.push(id);
+                let mut cursor = Some(id);
+                while let Some(current) = cursor.filter(|&c| c != NodeId::ROOT) {
+                    if std::mem::replace(&mut keep[current.index()], true) {
+                        break;
+                    }
+                    cursor = tree.node(current).and_then(|n| n.parent());
+                }
+            }
+            if let Some(node) = tree.node(id) {
+                for &child in node.children().iter().rev() {
+                    stack.push((
+                        child,
+                        format!("{path}/{}", tree.segment(child).to_lowercase()),
+                    ));
+                }
+            }
+        }
+        self.rows = order.into_iter().filter(|id| keep[id.index()]).collect();
     }
 
     fn handle_keys(&mut self, ui: &egui::Ui, tree: &TopicTree) {
@@ -136,15 +201,52 @@ pub fn topic_tree_ui(
     view: &mut TopicTreeView,
     tree: &TopicTree,
     now: SystemTime,
-) {
+) -> Option<TreeAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let label = ui.label("Filter");
+        ui.add(
+            egui::TextEdit::singleline(&mut view.filter)
+                .hint_text("part of a topic")
+                .desired_width(180.0),
+        )
+        .labelled_by(label.id);
+        if !view.filter.is_empty() {
+            if ui.small_button("Clear filter").clicked() {
+                view.filter.clear();
+            }
+            view.refresh_rows(tree);
+            let retained = view
+                .matches
+                .iter()
+                .filter(|&&id| tree.node(id).is_some_and(|n| n.retained))
+                .count();
+            ui.weak(format!(
+                "{} matching",
+                format::count(view.matches.len() as u64, "topic", "topics")
+            ));
+            if retained > 0
+                && ui
+                    .small_button(format!("Clear {retained} retained"))
+                    .clicked()
+            {
+                action = Some(TreeAction::ClearRetainedMatching);
+            }
+        }
+    });
     view.refresh_rows(tree);
     view.handle_keys(ui, tree);
     view.refresh_rows(tree);
 
     if view.rows.is_empty() {
-        ui.weak("No messages yet. Topics appear here as they arrive.");
-        return;
+        if view.filter.is_empty() {
+            ui.weak("No messages yet. Topics appear here as they arrive.");
+        } else {
+            ui.weak("No topic matches the filter.");
+        }
+        return action;
     }
+    let filtering = !view.filter.trim().is_empty();
 
     let row_height = ui.spacing().interact_size.y;
     let spacing = ui.spacing().item_spacing.y;
@@ -168,12 +270,13 @@ pub fn topic_tree_ui(
     let mut toggled: Option<NodeId> = None;
     let output = scroll.show_rows(ui, row_height, view.rows.len(), |ui, range| {
         for &id in &view.rows[range] {
-            let expanded = view.expanded.contains(&id);
+            let expanded = filtering || view.expanded.contains(&id);
             let selected = view.selected == Some(id);
             match row_ui(ui, tree, id, expanded, selected, row_height, now) {
                 RowAction::None => {}
                 RowAction::Select => clicked = Some(id),
                 RowAction::Toggle => toggled = Some(id),
+                RowAction::ClearRetained => action = Some(TreeAction::ClearRetainedUnder(id)),
             }
         }
     });
@@ -198,12 +301,14 @@ pub fn topic_tree_ui(
             }
         }
     }
+    action
 }
 
 enum RowAction {
     None,
     Select,
     Toggle,
+    ClearRetained,
 }
 
 fn row_ui(
@@ -280,6 +385,21 @@ fn row_ui(
         if response.double_clicked() {
             action = RowAction::Toggle;
         }
+        response.context_menu(|ui| {
+            let retained = tree.retained_topics_under(id).len();
+            let clear = ui.add_enabled(
+                retained > 0,
+                egui::Button::new(format!("Clear {retained} retained here and below")),
+            );
+            if clear.clicked() {
+                action = RowAction::ClearRetained;
+                ui.close();
+            }
+            if ui.button("Copy topic").clicked() {
+                ui.ctx().copy_text(tree.topic_name(id));
+                ui.close();
+            }
+        });
 
         if node.retained {
             ui.label(

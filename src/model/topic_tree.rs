@@ -337,6 +337,41 @@ impl TopicTree {
         path
     }
 
+    /// Every node below `id` (not `id` itself), depth first.
+    pub fn descendants(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = self
+            .node(id)
+            .map(|n| n.children.iter().rev().copied().collect())
+            .unwrap_or_default();
+        while let Some(current) = stack.pop() {
+            out.push(current);
+            if let Some(node) = self.node(current) {
+                stack.extend(node.children.iter().rev().copied());
+            }
+        }
+        out
+    }
+
+    /// Topics at or below `id` that hold a retained message, in tree order.
+    pub fn retained_topics_under(&self, id: NodeId) -> Vec<String> {
+        std::iter::once(id)
+            .chain(self.descendants(id))
+            .filter(|&n| self.node(n).is_some_and(|node| node.retained))
+            .map(|n| self.topic_name(n))
+            .collect()
+    }
+
+    /// Record that the broker no longer retains a message for `topic` (after clearing it:
+    /// an MQTT 3.1.1 subscription does not see the deletion as retained).
+    pub fn forget_retained(&mut self, topic: &str) {
+        if let Some(id) = self.find(topic)
+            && let Some(node) = self.nodes.get_mut(id.index())
+        {
+            node.retained = false;
+        }
+    }
+
     /// Distinct topics that received at least one message.
     pub fn topic_count(&self) -> usize {
         self.topic_count
@@ -501,6 +536,26 @@ mod tests {
         // An empty retained publish deletes the retained message.
         tree.insert(Incoming::new("dev/status", "").retained());
         assert!(!tree.node(id).expect("node").retained);
+    }
+
+    #[test]
+    fn retained_topics_under_a_subtree() {
+        let mut tree = TopicTree::example();
+        tree.insert(Incoming::new("home/kitchen/state", "on").retained());
+        assert_eq!(
+            tree.retained_topics_under(tree.find("home").expect("home")),
+            vec!["home/kitchen/state", "home/livingroom/lamp"]
+        );
+        tree.forget_retained("home/kitchen/state");
+        assert_eq!(
+            tree.retained_topics_under(NodeId::ROOT),
+            vec!["home/livingroom/lamp"]
+        );
+        assert_eq!(
+            tree.descendants(tree.find("factory").expect("factory"))
+                .len(),
+            2
+        );
     }
 
     #[test]

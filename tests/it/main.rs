@@ -13,5 +13,6 @@ mod broker_v5;
 mod common;
 mod net;
 mod publish;
+mod publish_ui;
 mod sub_cli;
 mod ui;

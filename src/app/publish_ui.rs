@@ -1,0 +1,399 @@
+//! The publish panel: compose a message, check it, send it, and send it again from history.
+
+use crate::model::{MessageProperties, NodeId, Qos, TopicTree};
+use crate::net::OutgoingMessage;
+use crate::payload::{self, PayloadFormat};
+use egui::{Color32, RichText};
+use std::collections::VecDeque;
+
+/// Messages kept in the publish history.
+pub const HISTORY_LIMIT: usize = 50;
+
+/// Completions shown under the topic field.
+const COMPLETIONS: usize = 8;
+
+/// What the publish form holds, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct PublishForm {
+    /// Topic to publish to.
+    pub topic: String,
+    /// Payload as typed.
+    pub payload: String,
+    /// How the payload is written.
+    pub format: PayloadFormat,
+    /// QoS.
+    pub qos: Qos,
+    /// Retain flag.
+    pub retain: bool,
+    /// MQTT 5 content type.
+    pub content_type: String,
+    /// MQTT 5 response topic.
+    pub response_topic: String,
+    /// MQTT 5 correlation data, as text.
+    pub correlation_data: String,
+    /// MQTT 5 message expiry in seconds; empty for none.
+    pub message_expiry: String,
+    /// MQTT 5 payload format indicator: UTF-8.
+    pub utf8: bool,
+    /// MQTT 5 user properties, one `KEY=VALUE` per line.
+    pub user_properties: String,
+    /// Why the last attempt was not sent, or how the last publish ended.
+    pub outcome: Option<Result<String, String>>,
+    /// The ticket of the publish in flight.
+    pub pending: Option<(u64, String)>,
+    /// Sent messages, newest first.
+    pub history: VecDeque<OutgoingMessage>,
+    last_selected: Option<NodeId>,
+    /// Where the completions row was drawn, so it stays while the pointer is on it.
+    completions_rect: Option<egui::Rect>,
+}
+
+impl PublishForm {
+    /// The message to send, or which field is wrong and why.
+    pub fn to_message(&self) -> Result<OutgoingMessage, String> {
+        let topic = self.topic.trim();
+        crate::broker::validate_name(topic).map_err(|e| format!("Topic: {e}"))?;
+        let bytes =
+            payload::encode(&self.payload, self.format).map_err(|e| format!("Payload: {e}"))?;
+        let mut user_properties = Vec::new();
+        for line in self
+            .user_properties
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| format!("User properties: {line:?} is not KEY=VALUE"))?;
+            user_properties.push((key.trim().to_owned(), value.trim().to_owned()));
+        }
+        let expiry = if self.message_expiry.trim().is_empty() {
+            None
+        } else {
+            Some(self.message_expiry.trim().parse::<u32>().map_err(|_| {
+                format!(
+                    "Expiry: '{}' is not a number of seconds",
+                    self.message_expiry.trim()
+                )
+            })?)
+        };
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let properties = MessageProperties {
+            payload_format_indicator: self.utf8.then_some(1),
+            message_expiry_interval_secs: expiry,
+            content_type: text(&self.content_type),
+            response_topic: text(&self.response_topic),
+            correlation_data: text(&self.correlation_data).map(Into::into),
+            user_properties,
+            subscription_identifiers: Vec::new(),
+        };
+        Ok(OutgoingMessage {
+            topic: topic.to_owned(),
+            payload: bytes.into(),
+            qos: self.qos,
+            retain: self.retain,
+            properties: (!properties.is_empty()).then_some(properties),
+        })
+    }
+
+    /// Remember a sent message (newest first, at most [`HISTORY_LIMIT`]).
+    pub fn remember(&mut self, message: OutgoingMessage) {
+        self.history.retain(|m| m != &message);
+        self.history.push_front(message);
+        self.history.truncate(HISTORY_LIMIT);
+    }
+}
+
+/// Topics in the tree that complete what is typed: the children of the typed parent level
+/// whose names start with the last, partial level.
+pub fn completions(tree: &TopicTree, typed: &str, limit: usize) -> Vec<String> {
+    let (parent, partial) = typed.rsplit_once('/').map_or(("", typed), |(p, s)| (p, s));
+    let parent_id = if typed.contains('/') {
+        tree.find(parent)
+    } else {
+        Some(NodeId::ROOT)
+    };
+    let Some(node) = parent_id.and_then(|id| tree.node(id)) else {
+        return Vec::new();
+    };
+    node.children()
+        .iter()
+        .filter(|&&child| tree.segment(child).starts_with(partial))
+        .map(|&child| tree.topic_name(child))
+        .filter(|name| name != typed)
+        .take(limit)
+        .collect()
+}
+
+/// Draw the panel. Returns a message to publish when the user asked to and it is valid.
+pub fn publish_ui(
+    ui: &mut egui::Ui,
+    form: &mut PublishForm,
+    tree: Option<&TopicTree>,
+    selected: Option<NodeId>,
+    mqtt5: bool,
+) -> Option<OutgoingMessage> {
+    // Pre-fill the selected topic when the selection changes.
+    if selected != form.last_selected {
+        form.last_selected = selected;
+        if let (Some(tree), Some(id)) = (tree, selected) {
+            form.topic = tree.topic_name(id);
+        }
+    }
+    let mut send = false;
+    let mut topic_focused = false;
+    let mut resend = None;
+    ui.horizontal(|ui| {
+        ui.strong("Publish");
+        let label = ui.label("Topic");
+        let topic = ui
+            .add(
+                egui::TextEdit::singleline(&mut form.topic)
+                    .desired_width(280.0)
+                    .hint_text("home/kitchen/lamp/set"),
+            )
+            .labelled_by(label.id);
+        topic_focused = topic.has_focus();
+        let label = ui.label("QoS");
+        egui::ComboBox::from_id_salt("publish_qos")
+            .selected_text(form.qos.level().to_string())
+            .width(40.0)
+            .show_ui(ui, |ui| {
+                for qos in [Qos::AtMostOnce, Qos::AtLeastOnce, Qos::ExactlyOnce] {
+                    ui.selectable_value(&mut form.qos, qos, qos.level().to_string());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.checkbox(&mut form.retain, "Retain");
+        let label = ui.label("Format");
+        egui::ComboBox::from_id_salt("publish_format")
+            .selected_text(form.format.label())
+            .width(70.0)
+            .show_ui(ui, |ui| {
+                for format in PayloadFormat::ALL {
+                    ui.selectable_value(&mut form.format, format, format.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if form.format == PayloadFormat::Json {
+            for (name, pretty) in [("Pretty", true), ("Compact", false)] {
+                if ui.small_button(name).clicked() {
+                    match payload::reformat_json(&form.payload, pretty) {
+                        Ok(text) => form.payload = text,
+                        Err(error) => form.outcome = Some(Err(format!("Payload: {error}"))),
+                    }
+                }
+            }
+        }
+        send |= ui.button("Publish").on_hover_text("Ctrl+Enter").clicked();
+        if !form.history.is_empty() {
+            ui.menu_button(format!("History ({})", form.history.len()), |ui| {
+                for message in &form.history {
+                    let entry = format!(
+                        "Send again: {} · QoS {}{} · {}",
+                        message.topic,
+                        message.qos.level(),
+                        if message.retain { " retained" } else { "" },
+                        payload::preview(&message.payload, 40)
+                    );
+                    if ui.button(entry).clicked() {
+                        resend = Some(message.clone());
+                        ui.close();
+                    }
+                }
+            });
+        }
+    });
+    // Completions from the tree, while the topic field has focus or the pointer is on them.
+    let hovering = form
+        .completions_rect
+        .is_some_and(|rect| ui.input(|i| i.pointer.hover_pos().is_some_and(|p| rect.contains(p))));
+    form.completions_rect = None;
+    if (topic_focused || hovering)
+        && let Some(tree) = tree
+    {
+        let options = completions(tree, form.topic.trim(), COMPLETIONS);
+        if !options.is_empty() {
+            let row = ui.horizontal_wrapped(|ui| {
+                ui.weak("Topics:");
+                for option in options {
+                    if ui.small_button(&option).clicked() {
+                        form.topic = option;
+                    }
+                }
+            });
+            form.completions_rect = Some(row.response.rect);
+        }
+    }
+    let label = ui.label("Publish payload");
+    let payload = ui
+        .add(
+            egui::TextEdit::multiline(&mut form.payload)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(3)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(label.id);
+    // Ctrl+Enter anywhere in the panel's fields publishes.
+    send |=
+        payload.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
+    if form.format == PayloadFormat::Json
+        && !form.payload.trim().is_empty()
+        && let Err(error) = payload::encode(&form.payload, PayloadFormat::Json)
+    {
+        ui.label(
+            RichText::new(error)
+                .small()
+                .color(Color32::from_rgb(230, 160, 60)),
+        );
+    }
+    egui::CollapsingHeader::new(if mqtt5 {
+        "MQTT 5 properties"
+    } else {
+        "MQTT 5 properties (not on MQTT 3.1.1)"
+    })
+    .id_salt("publish_properties")
+    .show(ui, |ui| {
+        ui.add_enabled_ui(mqtt5, |ui| {
+            egui::Grid::new("publish_properties_grid")
+                .num_columns(4)
+                .show(ui, |ui| {
+                    for (name, value) in [
+                        ("Content type", &mut form.content_type),
+                        ("Response topic", &mut form.response_topic),
+                    ] {
+                        let label = ui.label(name);
+                        ui.add(egui::TextEdit::singleline(value).desired_width(180.0))
+                            .labelled_by(label.id);
+                    }
+                    ui.end_row();
+                    for (name, value) in [
+                        ("Correlation data", &mut form.correlation_data),
+                        ("Expiry (s)", &mut form.message_expiry),
+                    ] {
+                        let label = ui.label(name);
+                        ui.add(egui::TextEdit::singleline(value).desired_width(180.0))
+                            .labelled_by(label.id);
+                    }
+                    ui.end_row();
+                });
+            ui.checkbox(&mut form.utf8, "Payload is UTF-8 text (format indicator 1)");
+            let label = ui.label("User properties (KEY=VALUE per line)");
+            ui.add(
+                egui::TextEdit::multiline(&mut form.user_properties)
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        });
+    });
+
+    let mut to_send = resend;
+    if send {
+        match form.to_message() {
+            Ok(mut message) => {
+                if !mqtt5 {
+                    message.properties = None;
+                }
+                form.outcome = None;
+                to_send = Some(message);
+            }
+            Err(error) => form.outcome = Some(Err(error)),
+        }
+    }
+    match &form.outcome {
+        Some(Ok(text)) => {
+            ui.label(RichText::new(text).color(Color32::from_rgb(80, 200, 120)));
+        }
+        Some(Err(text)) => {
+            ui.label(RichText::new(text).color(Color32::from_rgb(230, 90, 80)));
+        }
+        None if form.pending.is_some() => {
+            ui.weak("Publishing…");
+        }
+        None => {}
+    }
+    to_send
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incoming;
+
+    #[test]
+    fn bad_fields_are_named_and_good_ones_make_a_message() {
+        let mut form = PublishForm {
+            topic: "a/+".into(),
+            payload: "x".into(),
+            ..PublishForm::default()
+        };
+        assert!(
+            form.to_message()
+                .err()
+                .is_some_and(|e| e.starts_with("Topic:"))
+        );
+        form.topic = "a/b".into();
+        form.format = PayloadFormat::Hex;
+        form.payload = "abc".into();
+        assert!(
+            form.to_message()
+                .err()
+                .is_some_and(|e| e.contains("odd number of digits"))
+        );
+        form.payload = "0a0b".into();
+        form.user_properties = "k=v\nbroken".into();
+        assert!(
+            form.to_message()
+                .err()
+                .is_some_and(|e| e.starts_with("User properties:"))
+        );
+        form.user_properties = "k = v\n\n".into();
+        form.message_expiry = "soon".into();
+        assert!(
+            form.to_message()
+                .err()
+                .is_some_and(|e| e.starts_with("Expiry:"))
+        );
+        form.message_expiry = "30".into();
+        let message = form.to_message().expect("valid");
+        assert_eq!(&message.payload[..], &[0x0a, 0x0b]);
+        let properties = message.properties.expect("properties");
+        assert_eq!(properties.user_properties, vec![("k".into(), "v".into())]);
+        assert_eq!(properties.message_expiry_interval_secs, Some(30));
+    }
+
+    #[test]
+    fn history_keeps_the_newest_fifty_without_repeats() {
+        let mut form = PublishForm::default();
+        for i in 0..60 {
+            form.remember(OutgoingMessage::new(format!("t/{i}"), "x"));
+        }
+        form.remember(OutgoingMessage::new("t/59", "x"));
+        assert_eq!(form.history.len(), HISTORY_LIMIT);
+        assert_eq!(form.history[0].topic, "t/59");
+        assert_eq!(form.history[1].topic, "t/58");
+    }
+
+    #[test]
+    fn completions_follow_the_tree() {
+        let mut tree = TopicTree::default();
+        tree.apply(vec![
+            Incoming::new("home/kitchen/temp", "1"),
+            Incoming::new("home/kitchen/lamp", "1"),
+            Incoming::new("home/hall/door", "1"),
+            Incoming::new("factory/x", "1"),
+        ]);
+        assert_eq!(completions(&tree, "ho", 8), vec!["home"]);
+        assert_eq!(
+            completions(&tree, "home/", 8),
+            vec!["home/hall", "home/kitchen"]
+        );
+        assert_eq!(
+            completions(&tree, "home/kitchen/l", 8),
+            vec!["home/kitchen/lamp"]
+        );
+        assert!(completions(&tree, "nowhere/x", 8).is_empty());
+    }
+}
