@@ -9,4 +9,5 @@ pub mod cli;
 pub mod model;
 pub mod net;
 pub mod payload;
+pub mod settings;
 pub mod sim;

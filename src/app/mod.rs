@@ -17,7 +17,7 @@ pub use connection_ui::{ConnectAction, ConnectForm};
 pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageAction;
 pub use message_ui::MessageView;
-pub use publish_ui::PublishForm;
+pub use publish_ui::{PublishForm, PublishRequests, from_stored, to_stored};
 pub use retained_clear::{ClearRequest, RetainedClear};
 pub use session::{Notice, Session};
 pub use topic_tree_ui::TopicTreeView;
@@ -25,6 +25,7 @@ pub use topic_tree_ui::TreeAction;
 
 use crate::model::{Incoming, NodeId};
 use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind, OutgoingMessage};
+use crate::settings::{Loaded, Settings, SettingsStore};
 use egui::RichText;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -69,6 +70,26 @@ pub struct CanopyApp {
     publish: PublishForm,
     confirm_clear: Option<ClearRequest>,
     clearing: Option<RetainedClear>,
+    store: Option<SettingsStore>,
+    file_picker: Box<dyn FilePicker>,
+}
+
+/// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
+/// without one.
+pub trait FilePicker {
+    /// The chosen file, or `None` if the user cancelled.
+    fn pick_file(&mut self) -> Option<std::path::PathBuf>;
+}
+
+/// The system's file dialog.
+pub struct SystemFilePicker;
+
+impl FilePicker for SystemFilePicker {
+    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("Payload from a file")
+            .pick_file()
+    }
 }
 
 impl CanopyApp {
@@ -92,6 +113,8 @@ impl CanopyApp {
             publish: PublishForm::default(),
             confirm_clear: None,
             clearing: None,
+            store: None,
+            file_picker: Box::new(SystemFilePicker),
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -101,6 +124,15 @@ impl CanopyApp {
 
     /// An app whose network thread repaints `ctx` whenever data arrives.
     pub fn with_context(ctx: &egui::Context, startup: Startup) -> Self {
+        Self::with_context_and_settings(ctx, startup, SettingsStore::default_location())
+    }
+
+    /// [`CanopyApp::with_context`] with settings kept in `store` (tests use a temporary one).
+    pub fn with_context_and_settings(
+        ctx: &egui::Context,
+        startup: Startup,
+        store: Option<SettingsStore>,
+    ) -> Self {
         let ctx = ctx.clone();
         let manager = ConnectionManager::start(Arc::new(move || ctx.request_repaint()))
             .map_err(|e| format!("Could not start the network thread: {e}"));
@@ -109,10 +141,66 @@ impl CanopyApp {
             Startup::Demo | Startup::Idle => None,
         };
         let mut app = Self::new(manager, connect_to);
+        if let Some(store) = store {
+            app.use_settings(store);
+        }
         if matches!(startup, Startup::Demo) {
             app.start_demo();
         }
         app
+    }
+
+    /// Read settings from `store` (publish history and saved messages) and keep them there.
+    /// An unreadable file is moved aside, reported in the banner, and defaults are used.
+    pub fn use_settings(&mut self, store: SettingsStore) {
+        match store.load() {
+            Loaded::Read(settings) => {
+                self.publish.history = settings
+                    .publish_history
+                    .iter()
+                    .map(publish_ui::from_stored)
+                    .collect();
+                self.publish.saved = settings.saved_messages;
+            }
+            Loaded::Missing => {}
+            Loaded::Corrupt { reason, kept_at } => {
+                self.banner = Some(format!(
+                    "Your settings file could not be read ({reason}). It was kept at {} and Canopy started with defaults.",
+                    kept_at.display()
+                ));
+            }
+        }
+        self.store = Some(store);
+    }
+
+    /// Replace the file dialog (tests answer without one).
+    pub fn set_file_picker(&mut self, picker: Box<dyn FilePicker>) {
+        self.file_picker = picker;
+    }
+
+    /// Write the publish history and saved messages if they changed.
+    fn save_settings(&mut self) {
+        if !std::mem::take(&mut self.publish.dirty) {
+            return;
+        }
+        let Some(store) = &self.store else {
+            return;
+        };
+        let settings = Settings {
+            publish_history: self
+                .publish
+                .history
+                .iter()
+                .map(publish_ui::to_stored)
+                .collect(),
+            saved_messages: self.publish.saved.clone(),
+            ..Settings::default()
+        };
+        if let Err(error) = store.save(&settings)
+            && let Some(session) = &mut self.session
+        {
+            session.notice(format!("Settings not saved: {error}"));
+        }
     }
 
     /// The first-run default: the bundled broker (on 1883, or a free port if that is taken),
@@ -340,7 +428,12 @@ impl CanopyApp {
 
         let manager_error = self.manager.as_ref().err().map(String::as_str);
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_bar_ui::status_bar_ui(ui, self.session.as_mut(), manager_error);
+            status_bar_ui::status_bar_ui(
+                ui,
+                self.session.as_mut(),
+                manager_error,
+                self.clearing.as_ref(),
+            );
         });
 
         if self.view == View::Broker {
@@ -422,9 +515,28 @@ impl CanopyApp {
             .inner;
 
         self.confirm_clear_ui(ui);
-        if let Some(message) = to_publish {
+        if to_publish.pick_file
+            && let Some(path) = self.file_picker.pick_file()
+        {
+            match std::fs::read(&path) {
+                Ok(contents) => {
+                    let name = path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    self.publish.file = Some((name, contents.into()));
+                    self.publish.outcome = None;
+                }
+                Err(error) => {
+                    self.publish.outcome =
+                        Some(Err(format!("Cannot read {}: {error}", path.display())));
+                }
+            }
+        }
+        if let Some(message) = to_publish.send {
             self.publish(message);
         }
+        self.save_settings();
         match tree_action {
             Some(TreeAction::ClearRetainedUnder(id)) => {
                 if let Some(session) = &self.session {

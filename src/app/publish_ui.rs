@@ -3,6 +3,8 @@
 use crate::model::{MessageProperties, NodeId, Qos, TopicTree};
 use crate::net::OutgoingMessage;
 use crate::payload::{self, PayloadFormat};
+use crate::settings::{NamedMessage, StoredMessage};
+use bytes::Bytes;
 use egui::{Color32, RichText};
 use std::collections::VecDeque;
 
@@ -43,6 +45,14 @@ pub struct PublishForm {
     pub pending: Option<(u64, String)>,
     /// Sent messages, newest first.
     pub history: VecDeque<OutgoingMessage>,
+    /// Messages saved under a name.
+    pub saved: Vec<NamedMessage>,
+    /// Name typed for saving the current message.
+    pub save_name: String,
+    /// A file whose bytes are the payload (instead of the typed text): name and contents.
+    pub file: Option<(String, Bytes)>,
+    /// History or saved messages changed and should be written to the settings file.
+    pub dirty: bool,
     last_selected: Option<NodeId>,
     /// Where the completions row was drawn, so it stays while the pointer is on it.
     completions_rect: Option<egui::Rect>,
@@ -53,8 +63,12 @@ impl PublishForm {
     pub fn to_message(&self) -> Result<OutgoingMessage, String> {
         let topic = self.topic.trim();
         crate::broker::validate_name(topic).map_err(|e| format!("Topic: {e}"))?;
-        let bytes =
-            payload::encode(&self.payload, self.format).map_err(|e| format!("Payload: {e}"))?;
+        let bytes = match &self.file {
+            Some((_, contents)) => contents.to_vec(),
+            None => {
+                payload::encode(&self.payload, self.format).map_err(|e| format!("Payload: {e}"))?
+            }
+        };
         let mut user_properties = Vec::new();
         for line in self
             .user_properties
@@ -100,8 +114,102 @@ impl PublishForm {
         self.history.retain(|m| m != &message);
         self.history.push_front(message);
         self.history.truncate(HISTORY_LIMIT);
+        self.dirty = true;
+    }
+
+    /// Put a stored message into the form, its payload as text when it is UTF-8, else as hex.
+    pub fn load(&mut self, message: &OutgoingMessage) {
+        self.topic.clone_from(&message.topic);
+        self.qos = message.qos;
+        self.retain = message.retain;
+        self.file = None;
+        match std::str::from_utf8(&message.payload) {
+            Ok(text) => {
+                self.payload = text.to_owned();
+                self.format = if payload::detect(&message.payload) == payload::PayloadKind::Json {
+                    PayloadFormat::Json
+                } else {
+                    PayloadFormat::Text
+                };
+            }
+            Err(_) => {
+                self.payload = message
+                    .payload
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.format = PayloadFormat::Hex;
+            }
+        }
+        let p = message.properties.clone().unwrap_or_default();
+        self.content_type = p.content_type.unwrap_or_default();
+        self.response_topic = p.response_topic.unwrap_or_default();
+        self.correlation_data = p
+            .correlation_data
+            .map(|d| String::from_utf8_lossy(&d).into_owned())
+            .unwrap_or_default();
+        self.message_expiry = p
+            .message_expiry_interval_secs
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        self.utf8 = p.payload_format_indicator == Some(1);
+        self.user_properties = p
+            .user_properties
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("\n");
     }
 }
+
+/// The stored form of a message.
+pub fn to_stored(message: &OutgoingMessage) -> StoredMessage {
+    let p = message.properties.clone().unwrap_or_default();
+    StoredMessage {
+        topic: message.topic.clone(),
+        payload: message.payload.to_vec(),
+        qos: message.qos.level(),
+        retain: message.retain,
+        content_type: p.content_type,
+        response_topic: p.response_topic,
+        correlation_data: p.correlation_data.map(|d| d.to_vec()),
+        user_properties: p.user_properties,
+        message_expiry_secs: p.message_expiry_interval_secs,
+        payload_format_indicator: p.payload_format_indicator,
+    }
+}
+
+/// A message from its stored form.
+pub fn from_stored(stored: &StoredMessage) -> OutgoingMessage {
+    let properties = MessageProperties {
+        payload_format_indicator: stored.payload_format_indicator,
+        message_expiry_interval_secs: stored.message_expiry_secs,
+        content_type: stored.content_type.clone(),
+        response_topic: stored.response_topic.clone(),
+        correlation_data: stored.correlation_data.clone().map(Into::into),
+        user_properties: stored.user_properties.clone(),
+        subscription_identifiers: Vec::new(),
+    };
+    OutgoingMessage {
+        topic: stored.topic.clone(),
+        payload: Bytes::from(stored.payload.clone()),
+        qos: Qos::from_level(stored.qos).unwrap_or_default(),
+        retain: stored.retain,
+        properties: (!properties.is_empty()).then_some(properties),
+    }
+}
+
+/// What the publish panel asks of the app besides sending.
+#[derive(Debug, Default)]
+pub struct PublishRequests {
+    /// A message to publish.
+    pub send: Option<OutgoingMessage>,
+    /// The user wants to pick a file for the payload.
+    pub pick_file: bool,
+}
+
+impl PublishForm {}
 
 /// Topics in the tree that complete what is typed: the children of the typed parent level
 /// whose names start with the last, partial level.
@@ -131,7 +239,8 @@ pub fn publish_ui(
     tree: Option<&TopicTree>,
     selected: Option<NodeId>,
     mqtt5: bool,
-) -> Option<OutgoingMessage> {
+) -> PublishRequests {
+    let mut requests = PublishRequests::default();
     // Pre-fill the selected topic when the selection changes.
     if selected != form.last_selected {
         form.last_selected = selected;
@@ -187,6 +296,30 @@ pub fn publish_ui(
             }
         }
         send |= ui.button("Publish").on_hover_text("Ctrl+Enter").clicked();
+        if !form.saved.is_empty() {
+            ui.menu_button(format!("Saved ({})", form.saved.len()), |ui| {
+                let mut load = None;
+                let mut delete = None;
+                for (index, named) in form.saved.iter().enumerate() {
+                    ui.horizontal(|ui| {
+                        if ui.button(format!("Load: {}", named.name)).clicked() {
+                            load = Some(from_stored(&named.message));
+                            ui.close();
+                        }
+                        if ui.small_button(format!("Delete {}", named.name)).clicked() {
+                            delete = Some(index);
+                        }
+                    });
+                }
+                if let Some(message) = load {
+                    form.load(&message);
+                }
+                if let Some(index) = delete {
+                    form.saved.remove(index);
+                    form.dirty = true;
+                }
+            });
+        }
         if !form.history.is_empty() {
             ui.menu_button(format!("History ({})", form.history.len()), |ui| {
                 for message in &form.history {
@@ -226,6 +359,45 @@ pub fn publish_ui(
             form.completions_rect = Some(row.response.rect);
         }
     }
+    ui.horizontal(|ui| {
+        if ui.small_button("Load file…").clicked() {
+            requests.pick_file = true;
+        }
+        if let Some((name, contents)) = &form.file {
+            ui.label(format!(
+                "Payload: the file {name} ({} bytes)",
+                contents.len()
+            ));
+            if ui.small_button("Use typed text").clicked() {
+                form.file = None;
+            }
+        }
+        ui.separator();
+        let label = ui.label("Save as");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.save_name)
+                .desired_width(120.0)
+                .hint_text("name"),
+        )
+        .labelled_by(label.id);
+        if ui.small_button("Save").clicked() {
+            match (form.save_name.trim(), form.to_message()) {
+                ("", _) => form.outcome = Some(Err("Save as: give the message a name".to_owned())),
+                (_, Err(error)) => form.outcome = Some(Err(error)),
+                (name, Ok(message)) => {
+                    let name = name.to_owned();
+                    form.saved.retain(|n| n.name != name);
+                    form.saved.push(NamedMessage {
+                        name: name.clone(),
+                        message: to_stored(&message),
+                    });
+                    form.saved.sort_by(|a, b| a.name.cmp(&b.name));
+                    form.dirty = true;
+                    form.outcome = Some(Ok(format!("Saved as {name:?}")));
+                }
+            }
+        }
+    });
     let label = ui.label("Publish payload");
     let payload = ui
         .add(
@@ -314,7 +486,8 @@ pub fn publish_ui(
         }
         None => {}
     }
-    to_send
+    requests.send = to_send;
+    requests
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub fn status_bar_ui(
     ui: &mut egui::Ui,
     session: Option<&mut Session>,
     manager_error: Option<&str>,
+    clearing: Option<&super::RetainedClear>,
 ) {
     ui.horizontal(|ui| {
         if let Some(error) = manager_error {
@@ -48,6 +49,14 @@ pub fn status_bar_ui(
                 "The window fell behind the network: these messages were received and counted \
                  but not added to the tree.",
             );
+        }
+        if let Some(job) = clearing.filter(|job| !job.is_done()) {
+            ui.separator();
+            ui.add(
+                egui::ProgressBar::new(job.cleared as f32 / job.total.max(1) as f32)
+                    .desired_width(120.0),
+            );
+            ui.label(job.summary());
         }
         if let Some(last) = session.notices.back() {
             ui.separator();

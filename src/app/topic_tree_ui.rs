@@ -402,13 +402,20 @@ fn row_ui(
         });
 
         if node.retained {
+            let age = node
+                .retained_at
+                .map(|at| format::age(at, now))
+                .unwrap_or_default();
             ui.label(
                 RichText::new("R")
                     .small()
                     .strong()
                     .color(Color32::from_rgb(200, 160, 60)),
             )
-            .on_hover_text("A retained message is stored on the broker for this topic");
+            .on_hover_text(format!(
+                "A retained message is stored on the broker for this topic (received {age})"
+            ));
+            ui.label(RichText::new(age).small().weak());
         }
         if !node.children().is_empty() {
             ui.weak(format!(

@@ -47,6 +47,8 @@ pub struct Node {
     pub subtree_last_received: Option<SystemTime>,
     /// Whether the broker holds a retained message for this topic, as far as we have seen.
     pub retained: bool,
+    /// When the retained message we know of arrived.
+    pub retained_at: Option<SystemTime>,
     history: VecDeque<Message>,
 }
 
@@ -64,6 +66,7 @@ impl Node {
             subtree_topic_count: 0,
             subtree_last_received: None,
             retained: false,
+            retained_at: None,
             history: VecDeque::new(),
         }
     }
@@ -202,6 +205,7 @@ impl TopicTree {
         if incoming.retain {
             // An empty retained publish is how a retained message is deleted.
             node.retained = !incoming.payload.is_empty();
+            node.retained_at = node.retained.then_some(received_at);
         }
         if node.history.len() >= history_limit {
             node.history.pop_front();
@@ -369,6 +373,7 @@ impl TopicTree {
             && let Some(node) = self.nodes.get_mut(id.index())
         {
             node.retained = false;
+            node.retained_at = None;
         }
     }
 

@@ -335,7 +335,9 @@ fn first_run_starts_the_bundled_broker_and_fleet_and_explores_them() {
     // Hold 1883 when we can, so the fallback to a free port is exercised too.
     let _holder = std::net::TcpListener::bind("127.0.0.1:1883").ok();
     let ctx = egui::Context::default();
-    let app = CanopyApp::with_context(&ctx, Startup::Demo);
+    let settings = tempfile::tempdir().expect("tmp");
+    let store = canopy::settings::SettingsStore::at(settings.path().join("settings.ron"));
+    let app = CanopyApp::with_context_and_settings(&ctx, Startup::Demo, Some(store));
     let address = app
         .local_broker()
         .address()

@@ -185,3 +185,101 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
         tree.retained_topics_under(canopy::model::NodeId::ROOT) == vec!["keep/config".to_owned()]
     );
 }
+
+/// A file picker that answers with a fixed path, so no dialog opens.
+struct FixedPicker(std::path::PathBuf);
+
+impl canopy::app::FilePicker for FixedPicker {
+    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
+}
+
+#[test]
+fn a_file_payload_saved_messages_and_history_survive_a_restart() {
+    let broker = broker();
+    let port = broker.local_addr().port();
+    let mut listener = common::manager();
+    let mut options = ConnectOptions::new("127.0.0.1", port);
+    options.subscriptions = vec![Subscription::new("files/#")];
+    let (listener_id, _) = listener.connect(options);
+    common::wait_subscribed(&listener, listener_id);
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let settings = dir.path().join("settings.ron");
+    let blob = dir.path().join("firmware.bin");
+    std::fs::write(&blob, [0xCAu8, 0xFE, 0x00, 0x01]).expect("write");
+
+    let mut harness = connected_app(port);
+    harness
+        .state_mut()
+        .use_settings(canopy::settings::SettingsStore::at(&settings));
+    harness
+        .state_mut()
+        .set_file_picker(Box::new(FixedPicker(blob.clone())));
+    replace_text(&mut harness, "Topic", "files/fw");
+    harness.get_by_label("Load file…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Payload: the file firmware.bin (4 bytes)");
+    replace_text(&mut harness, "Save as", "firmware image");
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+    harness.get_by_label("Saved as \"firmware image\"");
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Publish")
+        .click();
+    step_until(&mut harness, "the acknowledgement", |h| {
+        h.query_by_label("Published 4 B to files/fw (QoS 0)")
+            .is_some()
+    });
+    let received =
+        common::wait_for(
+            &listener,
+            listener_id,
+            Duration::from_secs(5),
+            |event| match &event.kind {
+                EventKind::Batch(batch) => batch.first().cloned(),
+                _ => None,
+            },
+        );
+    assert_eq!(&received.payload[..], &[0xCA, 0xFE, 0x00, 0x01]);
+    drop(harness);
+
+    // A new window with the same settings file finds both again.
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.use_settings(canopy::settings::SettingsStore::at(&settings));
+    let form = app.publish_form_mut();
+    assert_eq!(form.history.len(), 1);
+    assert_eq!(&form.history[0].payload[..], &[0xCA, 0xFE, 0x00, 0x01]);
+    assert_eq!(form.saved.len(), 1);
+    assert_eq!(form.saved[0].name, "firmware image");
+    let saved = canopy::app::from_stored(&form.saved[0].message);
+    form.load(&saved);
+    assert_eq!(form.topic, "files/fw");
+    assert_eq!(form.payload, "ca fe 00 01", "binary payloads load as hex");
+}
+
+#[test]
+fn an_unreadable_settings_file_is_kept_and_reported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let settings = dir.path().join("settings.ron");
+    std::fs::write(&settings, "this is not ron").expect("write");
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.use_settings(canopy::settings::SettingsStore::at(&settings));
+    let banner = app.banner().expect("reported").to_owned();
+    assert!(banner.contains("could not be read"), "{banner}");
+    let kept = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().contains("unreadable"))
+        .expect("kept aside");
+    assert_eq!(
+        std::fs::read_to_string(kept.path()).expect("read"),
+        "this is not ron"
+    );
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(|ui, app: &mut CanopyApp| app.show(ui), app);
+    harness.run_steps(1);
+    harness.get_by_label_contains("Your settings file could not be read");
+}

@@ -1,0 +1,232 @@
+//! Preferences kept between runs: RON in the platform's config directory, written atomically,
+//! with a schema version. A file that cannot be read is moved aside and reported, never
+//! overwritten.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Bumped when the file's shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A message as the publish panel stores it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// Topic.
+    pub topic: String,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+    /// QoS 0, 1 or 2.
+    pub qos: u8,
+    /// Retain flag.
+    pub retain: bool,
+    /// MQTT 5 content type.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// MQTT 5 response topic.
+    #[serde(default)]
+    pub response_topic: Option<String>,
+    /// MQTT 5 correlation data.
+    #[serde(default)]
+    pub correlation_data: Option<Vec<u8>>,
+    /// MQTT 5 user properties.
+    #[serde(default)]
+    pub user_properties: Vec<(String, String)>,
+    /// MQTT 5 message expiry in seconds.
+    #[serde(default)]
+    pub message_expiry_secs: Option<u32>,
+    /// MQTT 5 payload format indicator.
+    #[serde(default)]
+    pub payload_format_indicator: Option<u8>,
+}
+
+/// A message the user saved under a name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedMessage {
+    /// The name shown in the menu.
+    pub name: String,
+    /// The message.
+    pub message: StoredMessage,
+}
+
+/// Everything Canopy remembers between runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The file's schema version.
+    pub schema_version: u32,
+    /// Recently published messages, newest first.
+    #[serde(default)]
+    pub publish_history: Vec<StoredMessage>,
+    /// Messages saved under a name.
+    #[serde(default)]
+    pub saved_messages: Vec<NamedMessage>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            publish_history: Vec::new(),
+            saved_messages: Vec::new(),
+        }
+    }
+}
+
+/// What loading found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// The file was read.
+    Read(Settings),
+    /// There was no file yet (first run).
+    Missing,
+    /// The file could not be read; it was moved to `kept_at` and defaults are used.
+    Corrupt {
+        /// Why it could not be read.
+        reason: String,
+        /// Where the unreadable file now is (nothing was lost).
+        kept_at: PathBuf,
+    },
+}
+
+/// Where settings live, and how they are read and written.
+#[derive(Clone, Debug)]
+pub struct SettingsStore {
+    path: PathBuf,
+}
+
+impl SettingsStore {
+    /// `settings.ron` in the platform's config directory for Canopy.
+    pub fn default_location() -> Option<Self> {
+        let dirs = directories::ProjectDirs::from("", "", "canopy")?;
+        Some(Self::at(dirs.config_dir().join("settings.ron")))
+    }
+
+    /// A store at `path` (tests use a temporary directory).
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read the settings. An unreadable file is moved aside (never overwritten) and reported.
+    pub fn load(&self) -> Loaded {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
+            Err(e) => return self.keep_aside(format!("cannot read it: {e}")),
+        };
+        match ron::from_str::<Settings>(&text) {
+            Ok(settings) if settings.schema_version <= SCHEMA_VERSION => Loaded::Read(settings),
+            Ok(settings) => self.keep_aside(format!(
+                "it was written by a newer Canopy (schema {} > {SCHEMA_VERSION})",
+                settings.schema_version
+            )),
+            Err(e) => self.keep_aside(format!("it is not valid: {e}")),
+        }
+    }
+
+    fn keep_aside(&self, reason: String) -> Loaded {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let kept_at = self.path.with_extension(format!("ron.unreadable-{stamp}"));
+        match std::fs::rename(&self.path, &kept_at) {
+            Ok(()) => Loaded::Corrupt { reason, kept_at },
+            // Could not move it: leave it where it is; saving will refuse to overwrite it.
+            Err(e) => Loaded::Corrupt {
+                reason: format!("{reason} (and it could not be moved aside: {e})"),
+                kept_at: self.path.clone(),
+            },
+        }
+    }
+
+    /// Write the settings atomically: a temporary file beside the real one, then a rename.
+    pub fn save(&self, settings: &Settings) -> Result<(), String> {
+        let text = ron::ser::to_string_pretty(settings, ron::ser::PrettyConfig::default())
+            .map_err(|e| format!("cannot encode settings: {e}"))?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let temporary = self.path.with_extension("ron.tmp");
+        std::fs::write(&temporary, text)
+            .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
+        std::fs::rename(&temporary, &self.path)
+            .map_err(|e| format!("cannot replace {}: {e}", self.path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Settings {
+        Settings {
+            publish_history: vec![StoredMessage {
+                topic: "a/b".into(),
+                payload: vec![0, 255, b'x'],
+                qos: 1,
+                retain: true,
+                user_properties: vec![("k".into(), "v".into())],
+                ..StoredMessage::default()
+            }],
+            saved_messages: vec![NamedMessage {
+                name: "lamp on".into(),
+                message: StoredMessage {
+                    topic: "home/lamp/set".into(),
+                    payload: b"on".to_vec(),
+                    ..StoredMessage::default()
+                },
+            }],
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn round_trips_through_ron_atomically() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = SettingsStore::at(dir.path().join("nested").join("settings.ron"));
+        assert!(matches!(store.load(), Loaded::Missing));
+        store.save(&sample()).expect("saved");
+        assert!(
+            !dir.path().join("nested").join("settings.ron.tmp").exists(),
+            "no temporary left"
+        );
+        match store.load() {
+            Loaded::Read(settings) => assert_eq!(settings, sample()),
+            other => panic!("expected settings, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_corrupt_file_is_kept_aside_not_overwritten() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("settings.ron");
+        std::fs::write(&path, "(schema_version: 1, publish_history: [oops").expect("write");
+        let store = SettingsStore::at(&path);
+        let Loaded::Corrupt { reason, kept_at } = store.load() else {
+            panic!("corruption not reported");
+        };
+        assert!(reason.contains("not valid"), "{reason}");
+        assert_eq!(
+            std::fs::read_to_string(&kept_at).expect("kept"),
+            "(schema_version: 1, publish_history: [oops"
+        );
+        assert!(!path.exists(), "moved, so a later save cannot overwrite it");
+        store.save(&Settings::default()).expect("fresh file");
+        assert!(kept_at.exists(), "the unreadable copy survives a save");
+    }
+
+    #[test]
+    fn a_newer_schema_is_not_misread() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("settings.ron");
+        std::fs::write(&path, "(schema_version: 99)").expect("write");
+        assert!(matches!(
+            SettingsStore::at(&path).load(),
+            Loaded::Corrupt { .. }
+        ));
+    }
+}
