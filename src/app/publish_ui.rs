@@ -261,7 +261,8 @@ pub fn publish_ui(
                     .hint_text("home/kitchen/lamp/set"),
             )
             .labelled_by(label.id);
-        topic_focused = topic.has_focus();
+        // Enter ends editing a single-line field, so count the frame it lost focus too.
+        topic_focused = topic.has_focus() || topic.lost_focus();
         let label = ui.label("QoS");
         egui::ComboBox::from_id_salt("publish_qos")
             .selected_text(form.qos.level().to_string())
@@ -408,8 +409,8 @@ pub fn publish_ui(
         )
         .labelled_by(label.id);
     // Ctrl+Enter anywhere in the panel's fields publishes.
-    send |=
-        payload.has_focus() && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
+    send |= (payload.has_focus() || topic_focused)
+        && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
     if form.format == PayloadFormat::Json
         && !form.payload.trim().is_empty()
         && let Err(error) = payload::encode(&form.payload, PayloadFormat::Json)
