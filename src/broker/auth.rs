@@ -40,16 +40,7 @@ pub struct Users {
 impl Users {
     /// Read a mosquitto password file (`user:$7$…` lines, `#` comments).
     pub fn load(path: &Path) -> Result<Self, AuthFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| AuthFileError {
-            path: path.to_owned(),
-            line: 0,
-            reason: e.to_string(),
-        })?;
-        Self::parse(&text).map_err(|(line, reason)| AuthFileError {
-            path: path.to_owned(),
-            line,
-            reason,
-        })
+        load_file(path, Self::parse)
     }
 
     /// Parse password-file text; errors carry the 1-based line.
@@ -155,6 +146,20 @@ impl Users {
     }
 }
 
+/// Read `path` and parse it, naming the file (and line) in any error.
+fn load_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<T, (usize, String)>,
+) -> Result<T, AuthFileError> {
+    let error = |line, reason| AuthFileError {
+        path: path.to_owned(),
+        line,
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(0, e.to_string()))?;
+    parse(&text).map_err(|(line, reason)| error(line, reason))
+}
+
 fn ring_constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -220,16 +225,7 @@ pub struct Acl {
 impl Acl {
     /// Read an ACL file.
     pub fn load(path: &Path) -> Result<Self, AuthFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| AuthFileError {
-            path: path.to_owned(),
-            line: 0,
-            reason: e.to_string(),
-        })?;
-        Self::parse(&text).map_err(|(line, reason)| AuthFileError {
-            path: path.to_owned(),
-            line,
-            reason,
-        })
+        load_file(path, Self::parse)
     }
 
     /// Parse ACL text; errors carry the 1-based line.

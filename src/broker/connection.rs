@@ -24,8 +24,10 @@ use tokio::sync::{Notify, watch};
 /// Most messages taken from a session per write, so the state lock is held briefly.
 const SEND_BUDGET: usize = 256;
 
-/// Longest a publisher waits for one congested subscriber before going on regardless.
-const BACKPRESSURE_LIMIT: Duration = Duration::from_secs(2);
+/// Longest a publisher waits for one congested subscriber that is still draining. A subscriber
+/// that stops draining releases publishers after `STUCK_AFTER` anyway; this only bounds the
+/// wait for one that drains very slowly.
+const BACKPRESSURE_LIMIT: Duration = Duration::from_secs(10);
 
 /// Hold a publisher until the subscribers it congested have drained (or are found stuck), so a
 /// flood reaches a slow but live subscriber whole instead of overflowing its queue.
@@ -670,17 +672,17 @@ fn random_salt() -> u64 {
 /// Take what the session may send now and encode it. Returns true if more is waiting.
 fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
     let mut items = Vec::new();
-    {
+    let more = {
         let mut state = shared.lock();
         let Some(session) = state.session_mut(&client.id, client.connection_id) else {
             return false;
         };
-        session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
+        let (_, budget_hit) = session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
         if session.queue.len() <= shared.config.max_queued_messages / 4 {
             session.space.notify_waiters();
         }
-    }
-    let more = items.len() == SEND_BUDGET;
+        budget_hit
+    };
     encode_outgoing(shared, client, items, out);
     more
 }

@@ -13,6 +13,9 @@ use tokio::sync::Notify;
 /// for it and what does not fit is dropped (and counted).
 pub const STUCK_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Most payload taken from a queue at once (at least one message is always taken).
+pub const TAKE_BYTES: usize = 64 * 1024;
+
 /// MQTT 5 publish properties the broker passes through untouched (it adds none of its own).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PublishProperties {
@@ -234,20 +237,30 @@ impl Session {
 
     /// Take what may be sent now: up to `budget` messages, QoS 1/2 only while fewer than the
     /// client's receive maximum are unacknowledged. Expired messages are dropped and counted.
-    pub fn take_sendable(&mut self, budget: usize, now: Instant, out: &mut Vec<Outgoing>) -> usize {
+    ///
+    /// Returns how many expired messages were dropped, and whether it stopped on its budget
+    /// (`budget` messages or [`TAKE_BYTES`] of payload) with more ready to send. Small takes keep
+    /// `last_drained` meaningful: a live but modest reader shows progress every few KiB.
+    pub fn take_sendable(
+        &mut self,
+        budget: usize,
+        now: Instant,
+        out: &mut Vec<Outgoing>,
+    ) -> (usize, bool) {
         let window = self
             .link
             .as_ref()
             .map_or(0, |l| usize::from(l.receive_maximum.max(1)));
         let mut expired = 0;
         let mut taken = 0;
+        let mut taken_bytes = 0;
         self.last_drained = now;
-        while taken < budget {
-            let Some(front) = self.queue.front() else {
-                break;
-            };
+        while let Some(front) = self.queue.front() {
             if front.qos != Qos::AtMostOnce && self.inflight.len() >= window {
                 break;
+            }
+            if taken >= budget || taken_bytes >= TAKE_BYTES {
+                return (expired, true);
             }
             let Some(delivery) = self.queue.pop_front() else {
                 break;
@@ -267,6 +280,7 @@ impl Session {
                     .insert(pkid, (delivery.clone(), InflightState::AwaitingAck));
                 pkid
             };
+            taken_bytes += delivery.message.weight_bytes();
             out.push(Outgoing::Publish {
                 delivery,
                 pkid,
@@ -274,7 +288,7 @@ impl Session {
             });
             taken += 1;
         }
-        expired
+        (expired, false)
     }
 
     /// What to send again when a persistent session resumes: unacknowledged PUBLISHes (DUP) and

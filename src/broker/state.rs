@@ -854,7 +854,8 @@ mod tests {
         state.publish(expiring, now);
         let mut out = Vec::new();
         let session = state.session_mut("c", 1).expect("connected");
-        let expired = session.take_sendable(10, now + std::time::Duration::from_secs(2), &mut out);
+        let (expired, _) =
+            session.take_sendable(10, now + std::time::Duration::from_secs(2), &mut out);
         assert_eq!((out.len(), expired), (0, 1));
         // Nor sent to new subscribers once expired.
         connect(&mut state, "late", 2, true, 0);

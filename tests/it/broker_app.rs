@@ -2,50 +2,15 @@
 //! (`canopy sim`) and the first-run default.
 
 use crate::common;
+use crate::common::ui::{exists, harness, step_until};
 use bytes::BytesMut;
 use canopy::app::{CanopyApp, Startup, View};
 use canopy::broker::{Broker, BrokerConfig, Direction, TracedPacket};
 use canopy::net::{ConnectOptions, EventKind, Subscription};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-fn harness(app: CanopyApp) -> Harness<'static, CanopyApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut CanopyApp| {
-                app.pump_events(ui.ctx());
-                app.show(ui);
-            },
-            app,
-        )
-}
-
-/// Step until `label` exists, panicking after `timeout`.
-fn step_until(
-    harness: &mut Harness<'_, CanopyApp>,
-    what: &str,
-    timeout: Duration,
-    mut done: impl FnMut(&Harness<'_, CanopyApp>) -> bool,
-) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
-
-/// Whether at least one widget has exactly this label.
-fn exists(harness: &Harness<'_, CanopyApp>, label: &str) -> bool {
-    harness.query_all_by_label(label).next().is_some()
-}
 
 /// An MQTT 3.1.1 client on a raw socket: CONNECT, then keep the socket.
 fn raw_client(port: u16, id: &str) -> TcpStream {

@@ -15,12 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn start(config: BrokerConfig) -> Broker {
-    Broker::start(BrokerConfig {
-        port: 0,
+    crate::common::start_broker(BrokerConfig {
         sys_interval: Duration::ZERO,
         ..config
     })
-    .expect("start the broker")
 }
 
 fn listener_port(broker: &Broker, kind: ListenerKind) -> u16 {

@@ -13,12 +13,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 fn start(config: BrokerConfig) -> Broker {
-    Broker::start(BrokerConfig {
-        port: 0,
+    crate::common::start_broker(BrokerConfig {
         sys_interval: Duration::ZERO,
         ..config
     })
-    .expect("start the broker")
 }
 
 /// A rumqttc v5 client whose incoming packets arrive on a channel.

@@ -3,35 +3,18 @@
 
 use crate::common;
 use canopy::app::CanopyApp;
-use canopy::broker::{Broker, BrokerConfig};
+use canopy::broker::BrokerConfig;
 use canopy::model::Qos;
 use canopy::net::{ConnectOptions, EventKind, OutgoingMessage, Subscription};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
 
-fn broker() -> Broker {
-    Broker::start(BrokerConfig {
-        port: 0,
-        sys_interval: Duration::ZERO,
-        ..BrokerConfig::default()
-    })
-    .expect("start")
-}
-
 /// The app connected to `port`, drawn in a harness, once subscriptions are acknowledged.
 fn connected_app(port: u16) -> Harness<'static, CanopyApp> {
     let mut app = CanopyApp::new(Ok(common::manager()), None);
     app.connect(ConnectOptions::new("127.0.0.1", port));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .build_ui_state(
-            |ui, app: &mut CanopyApp| {
-                app.pump_events(ui.ctx());
-                app.show(ui);
-            },
-            app,
-        );
+    let mut harness = crate::common::ui::harness(app);
     step_until(&mut harness, "the subscriptions", |h| {
         h.state()
             .session()
@@ -43,17 +26,9 @@ fn connected_app(port: u16) -> Harness<'static, CanopyApp> {
 fn step_until(
     harness: &mut Harness<'_, CanopyApp>,
     what: &str,
-    mut done: impl FnMut(&Harness<'_, CanopyApp>) -> bool,
+    done: impl FnMut(&Harness<'_, CanopyApp>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        harness.step();
-        if done(harness) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::common::ui::step_until(harness, what, Duration::from_secs(10), done);
 }
 
 fn replace_text(harness: &mut Harness<'_, CanopyApp>, label: &str, text: &str) {
@@ -67,7 +42,10 @@ fn replace_text(harness: &mut Harness<'_, CanopyApp>, label: &str, text: &str) {
 
 #[test]
 fn the_publish_form_sends_what_was_typed_and_refuses_bad_input() {
-    let broker = broker();
+    let broker = common::start_broker(BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
     let port = broker.local_addr().port();
     let mut listener = common::manager();
     let mut options = ConnectOptions::new("127.0.0.1", port);
@@ -133,7 +111,10 @@ fn the_publish_form_sends_what_was_typed_and_refuses_bad_input() {
 
 #[test]
 fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
-    let broker = broker();
+    let broker = common::start_broker(BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
     let port = broker.local_addr().port();
     let mut seeder = common::manager();
     let (seed_id, _) = seeder.connect(ConnectOptions {
@@ -197,7 +178,10 @@ impl canopy::app::FilePicker for FixedPicker {
 
 #[test]
 fn a_file_payload_saved_messages_and_history_survive_a_restart() {
-    let broker = broker();
+    let broker = common::start_broker(BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
     let port = broker.local_addr().port();
     let mut listener = common::manager();
     let mut options = ConnectOptions::new("127.0.0.1", port);

@@ -1,5 +1,6 @@
 //! The window, driven through egui_kittest: widgets found by role and label, clicked and typed into.
 
+use crate::common::ui::{harness, step_until};
 use crate::common::{self, Mosquitto, free_port};
 use canopy::app::CanopyApp;
 use canopy::model::Incoming;
@@ -7,51 +8,23 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
 
-fn harness(app: CanopyApp) -> Harness<'static, CanopyApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(
-            |ui, app: &mut CanopyApp| {
-                app.pump_events(ui.ctx());
-                app.show(ui);
-            },
-            app,
-        )
-}
-
 fn app_without_connection() -> CanopyApp {
     CanopyApp::new(Ok(common::manager()), None)
 }
 
 /// Step the UI until `label` exists, or panic after `timeout`.
 fn step_until_label(harness: &mut Harness<'_, CanopyApp>, label: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        harness.step();
-        if harness.query_by_label(label).is_some() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no widget labelled {label:?} appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let what = format!("a widget labelled {label:?}");
+    step_until(harness, &what, timeout, |h| {
+        h.query_by_label(label).is_some()
+    });
 }
 
 fn step_until_label_contains(harness: &mut Harness<'_, CanopyApp>, text: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        harness.step();
-        if harness.query_by_label_contains(text).is_some() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no widget with {text:?} in its label appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let what = format!("a widget with {text:?} in its label");
+    step_until(harness, &what, timeout, |h| {
+        h.query_by_label_contains(text).is_some()
+    });
 }
 
 /// The text of the payload field in the message panel.

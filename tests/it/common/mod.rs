@@ -1,5 +1,7 @@
 //! Shared test helpers: free ports, a real mosquitto per test, waiting on events.
 
+pub mod ui;
+
 use canopy::net::{ConnectionId, ConnectionManager, ConnectionState, Event, EventKind};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -210,4 +212,10 @@ pub fn wait_subscribed(manager: &ConnectionManager, id: ConnectionId) {
     wait_for(manager, id, Duration::from_secs(15), |event| {
         matches!(event.kind, EventKind::Subscribed(_)).then_some(())
     });
+}
+
+/// The bundled broker on a free loopback port, with `config`'s other settings.
+pub fn start_broker(config: canopy::broker::BrokerConfig) -> canopy::broker::Broker {
+    canopy::broker::Broker::start(canopy::broker::BrokerConfig { port: 0, ..config })
+        .expect("start the bundled broker")
 }

@@ -1,0 +1,42 @@
+//! Helpers for driving the window through egui_kittest.
+
+use canopy::app::CanopyApp;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::time::{Duration, Instant};
+
+/// The whole window in a harness, pumping network events every frame as the real app does.
+pub fn harness(app: CanopyApp) -> Harness<'static, CanopyApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut CanopyApp| {
+                app.pump_events(ui.ctx());
+                app.show(ui);
+            },
+            app,
+        )
+}
+
+/// Step frames until `done` holds; panics naming `what` after `timeout`.
+pub fn step_until(
+    harness: &mut Harness<'_, CanopyApp>,
+    what: &str,
+    timeout: Duration,
+    mut done: impl FnMut(&Harness<'_, CanopyApp>) -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether at least one widget has exactly this label.
+pub fn exists(harness: &Harness<'_, CanopyApp>, label: &str) -> bool {
+    harness.query_all_by_label(label).next().is_some()
+}
