@@ -230,6 +230,11 @@ impl Session {
         if self.queue.len() >= max_messages || self.queued_bytes + weight > max_bytes {
             return false;
         }
+        if self.queue.is_empty() {
+            // The stuck clock starts when there is something to drain, not when the session
+            // last had something: an idle subscriber is not a stuck one.
+            self.last_drained = Instant::now();
+        }
         self.queued_bytes += weight;
         self.queue.push_back(delivery);
         true

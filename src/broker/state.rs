@@ -820,6 +820,33 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_subscriber_is_not_mistaken_for_a_stuck_one() {
+        let mut state = state();
+        let long_ago = Instant::now();
+        connect(&mut state, "idle", 1, true, 0);
+        state
+            .subscribe("idle", "#", options(Qos::AtMostOnce), long_ago)
+            .expect("valid");
+        let session = state.session_mut("idle", 1).expect("connected");
+        session.last_drained = long_ago - std::time::Duration::from_secs(60); // idle for a minute
+        let now = Instant::now();
+        let max = BrokerConfig::default().max_queued_messages;
+        let mut congested = Vec::new();
+        for i in 0..max / 2 {
+            state.publish_noting_congestion(
+                message("t", &i.to_string(), Qos::AtMostOnce, false),
+                now,
+                &mut congested,
+            );
+        }
+        assert_eq!(
+            congested.len(),
+            1,
+            "a burst to an idle but live subscriber holds the publisher back"
+        );
+    }
+
+    #[test]
     fn queue_limits_drop_and_count() {
         let config = BrokerConfig {
             max_queued_messages: 3,
