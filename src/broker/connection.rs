@@ -4,19 +4,16 @@
 use super::protocol::{
     self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest, Version,
 };
-use super::session::{
-    BrokerMessage, ConnectionLink, Outgoing, PublishProperties, SubscriptionOptions, Will,
-};
-use super::state::SessionRequest;
+use super::session::{BrokerMessage, Outgoing, PublishProperties, SubscriptionOptions};
 use super::topic;
-use super::trace::{Direction, TracedFilter, TracedPacket, TracedWill};
+use super::trace::{Direction, TracedPacket, traced_inbound, traced_properties};
 use super::{LiveClient, Shared};
 use crate::model::Qos;
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, watch};
@@ -71,18 +68,18 @@ enum Close {
 }
 
 /// What the connection knows about its client after CONNECT.
-struct Client {
-    id: Arc<str>,
+pub(super) struct Client {
+    pub(super) id: Arc<str>,
     /// This connection's entry in the broker's client list.
-    live: Arc<LiveClient>,
+    pub(super) live: Arc<LiveClient>,
     /// Keep alive in force: the client's, or the Server Keep Alive we imposed.
-    keep_alive_secs: u16,
-    user: Option<Arc<str>>,
-    version: Version,
-    connection_id: u64,
-    max_packet_size: Option<u32>,
-    wake: Arc<Notify>,
-    kick: Arc<Notify>,
+    pub(super) keep_alive_secs: u16,
+    pub(super) user: Option<Arc<str>>,
+    pub(super) version: Version,
+    pub(super) connection_id: u64,
+    pub(super) max_packet_size: Option<u32>,
+    pub(super) wake: Arc<Notify>,
+    pub(super) kick: Arc<Notify>,
 }
 
 /// Serve one connection until it ends.
@@ -100,7 +97,7 @@ pub async fn serve<S>(
 
     let first = tokio::time::timeout(
         shared.config.connect_timeout,
-        read_connect(&mut reader, &mut inbuf, max_packet_size, &shared),
+        super::handshake::read_connect(&mut reader, &mut inbuf, max_packet_size, &shared),
     )
     .await;
     let (version, request) = match first {
@@ -126,7 +123,7 @@ pub async fn serve<S>(
     };
 
     let mut out = BytesMut::with_capacity(8192);
-    let Some(client) = accept(&shared, version, &request, peer, &mut out) else {
+    let Some(client) = super::handshake::accept(&shared, version, &request, peer, &mut out) else {
         let _ = writer.write_all(&out).await;
         let _ = writer.shutdown().await;
         return;
@@ -324,351 +321,6 @@ impl Client {
     }
 }
 
-/// What is traced of a packet a client sent.
-fn traced_inbound(packet: &Inbound) -> TracedPacket {
-    match packet {
-        Inbound::Connect(request) => traced_connect(request, "?"),
-        Inbound::Publish(publish) => TracedPacket::publish(
-            &publish.topic,
-            publish.qos.level(),
-            publish.retain,
-            false,
-            publish.pkid,
-            &publish.payload,
-            traced_properties(
-                publish.properties.as_ref(),
-                publish.expiry_secs,
-                publish.topic_alias,
-            ),
-        ),
-        Inbound::PubAck(pkid) => TracedPacket::PubAck(*pkid),
-        Inbound::PubRec(pkid) => TracedPacket::PubRec(*pkid),
-        Inbound::PubRel(pkid) => TracedPacket::PubRel(*pkid),
-        Inbound::PubComp(pkid) => TracedPacket::PubComp(*pkid),
-        Inbound::Subscribe {
-            pkid,
-            filters,
-            subscription_id,
-        } => TracedPacket::Subscribe {
-            pkid: *pkid,
-            filters: filters
-                .iter()
-                .map(|f| TracedFilter {
-                    filter: f.filter.clone(),
-                    qos: f.qos.level(),
-                    no_local: f.no_local,
-                    retain_as_published: f.retain_as_published,
-                    retain_handling: f.retain_handling,
-                })
-                .collect(),
-            subscription_id: *subscription_id,
-        },
-        Inbound::Unsubscribe { pkid, filters } => TracedPacket::Unsubscribe {
-            pkid: *pkid,
-            filters: filters.clone(),
-        },
-        Inbound::PingReq => TracedPacket::PingReq,
-        Inbound::Disconnect { reason_code, .. } => TracedPacket::Disconnect {
-            reason_code: *reason_code,
-        },
-    }
-}
-
-fn traced_connect(request: &ConnectRequest, version: &'static str) -> TracedPacket {
-    TracedPacket::Connect {
-        version,
-        clean_start: request.clean_start,
-        keep_alive: request.keep_alive,
-        session_expiry_secs: if request.session_expiry_secs == u32::MAX && version == "3.1.1" {
-            0
-        } else {
-            request.session_expiry_secs
-        },
-        username: request.username.clone(),
-        will: request.will.as_ref().map(|will| TracedWill {
-            topic: will.topic.clone(),
-            qos: will.qos.level(),
-            retain: will.retain,
-            delay_secs: will.delay_secs,
-        }),
-        receive_maximum: request.receive_maximum,
-        max_packet_size: request.max_packet_size,
-    }
-}
-
-/// MQTT 5 properties of a PUBLISH as `name=value` strings.
-fn traced_properties(
-    properties: Option<&PublishProperties>,
-    expiry_secs: Option<u32>,
-    alias: Option<u16>,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(alias) = alias {
-        out.push(format!("topic-alias={alias}"));
-    }
-    if let Some(expiry) = expiry_secs {
-        out.push(format!("message-expiry={expiry}s"));
-    }
-    if let Some(p) = properties {
-        if let Some(v) = p.payload_format_indicator {
-            out.push(format!("payload-format={v}"));
-        }
-        if let Some(v) = &p.content_type {
-            out.push(format!("content-type={v}"));
-        }
-        if let Some(v) = &p.response_topic {
-            out.push(format!("response-topic={v}"));
-        }
-        if let Some(v) = &p.correlation_data {
-            out.push(format!("correlation-data={} B", v.len()));
-        }
-        for (key, value) in &p.user_properties {
-            out.push(format!("{key}={value}"));
-        }
-    }
-    out
-}
-
-type ConnectFailure = (Option<Version>, ProtocolError);
-
-/// Read until one whole CONNECT is buffered, enforcing the packet size limit on its header.
-async fn read_connect<R: AsyncRead + Unpin>(
-    reader: &mut R,
-    inbuf: &mut BytesMut,
-    max_packet_size: u32,
-    shared: &Shared,
-) -> Result<(Version, Box<ConnectRequest>), ConnectFailure> {
-    loop {
-        match rumqttc::mqttbytes::check(inbuf.iter(), max_packet_size as usize) {
-            Ok(_) => {
-                let version = protocol::connect_version(inbuf).map_err(|e| {
-                    // A CONNECT with an unknown level gets a 3.1.1 CONNACK "unacceptable protocol".
-                    let answer_in = (e.reason_code == 0x84).then_some(Version::V311);
-                    (answer_in, e)
-                })?;
-                return match protocol::decode(version, inbuf, max_packet_size) {
-                    Ok(Some(Inbound::Connect(request))) => Ok((version, request)),
-                    Ok(_) => Err((
-                        None,
-                        ProtocolError::protocol("the first packet was not CONNECT"),
-                    )),
-                    Err(e) => Err((None, e)),
-                };
-            }
-            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
-                return Err((
-                    None,
-                    ProtocolError {
-                        reason_code: 0x95,
-                        message: format!("CONNECT of {size} bytes is over the limit"),
-                    },
-                ));
-            }
-            Err(e) => return Err((None, ProtocolError::protocol(e.to_string()))),
-        }
-        if inbuf.first().is_some_and(|b| b >> 4 != 1) {
-            return Err((
-                None,
-                ProtocolError::protocol("the first packet was not CONNECT"),
-            ));
-        }
-        match reader.read_buf(inbuf).await {
-            Ok(0) => return Err((None, ProtocolError::protocol("closed before CONNECT"))),
-            Ok(n) => shared.meters.note_bytes_received(n as u64),
-            Err(e) => return Err((None, ProtocolError::protocol(format!("read failed: {e}")))),
-        }
-    }
-}
-
-/// Validate a CONNECT, attach the session and queue the CONNACK. `None` when refused (the
-/// refusing CONNACK is in `out`).
-fn accept(
-    shared: &Shared,
-    version: Version,
-    request: &ConnectRequest,
-    peer: SocketAddr,
-    out: &mut BytesMut,
-) -> Option<Client> {
-    let config = &shared.config;
-    let mut info = ConnAckInfo {
-        receive_maximum: config.receive_maximum,
-        topic_alias_maximum: config.topic_alias_maximum,
-        max_packet_size: config.max_packet_size,
-        ..ConnAckInfo::default()
-    };
-    let version_name = if version == Version::V5 {
-        "5.0"
-    } else {
-        "3.1.1"
-    };
-    let traced_id: Arc<str> = Arc::from(if request.client_id.is_empty() {
-        "(no id)"
-    } else {
-        request.client_id.as_str()
-    });
-    shared.trace.record(&traced_id, Direction::In, || {
-        traced_connect(request, version_name)
-    });
-    let refuse = |info: &mut ConnAckInfo, code: u8, why: &str, out: &mut BytesMut| {
-        tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
-        shared
-            .trace
-            .record(&traced_id, Direction::Out, || TracedPacket::ConnAck {
-                session_present: false,
-                reason_code: code,
-                assigned_client_id: None,
-            });
-        info.reason_code = code;
-        info.reason_string = (version == Version::V5).then(|| why.to_owned());
-        protocol::encode_connack(version, info, out);
-        None
-    };
-    if request.authentication_method.is_some() {
-        return refuse(
-            &mut info,
-            0x8C,
-            "enhanced authentication is not supported",
-            out,
-        );
-    }
-    match (&request.username, &config.users) {
-        (None, _) if !config.allow_anonymous => {
-            return refuse(&mut info, 0x87, "anonymous clients are not allowed", out);
-        }
-        (Some(user), Some(users))
-            if !users.verify(user, request.password.as_deref().unwrap_or("")) =>
-        {
-            return refuse(&mut info, 0x86, "bad user name or password", out);
-        }
-        _ => {}
-    }
-    if let Some(will) = &request.will
-        && topic::validate_name(&will.topic).is_err()
-    {
-        return refuse(
-            &mut info,
-            0x85,
-            "the will topic is not a valid topic name",
-            out,
-        );
-    }
-    let client_id: Arc<str> = if request.client_id.is_empty() {
-        if version == Version::V311 && !request.clean_start {
-            return refuse(
-                &mut info,
-                0x85,
-                "an empty client id needs a clean session",
-                out,
-            );
-        }
-        let assigned = format!(
-            "auto-{:016x}",
-            shared.next_connection_id.load(Ordering::Relaxed) ^ random_salt()
-        );
-        if version == Version::V5 {
-            info.assigned_client_id = Some(assigned.clone());
-        }
-        Arc::from(assigned)
-    } else {
-        Arc::from(request.client_id.as_str())
-    };
-
-    let now = Instant::now();
-    let will = request.will.as_ref().map(|will| Will {
-        message: Arc::new(BrokerMessage {
-            topic: will.topic.clone(),
-            payload: will.payload.clone(),
-            qos: will.qos,
-            retain: will.retain,
-            properties: will.properties.clone().map(Box::new),
-            expires_at: will
-                .expiry_secs
-                .map(|s| now + Duration::from_secs(u64::from(s))),
-            publisher: Some(Arc::clone(&client_id)),
-        }),
-        delay: Duration::from_secs(u64::from(will.delay_secs)),
-    });
-    let connection_id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
-    let wake = Arc::new(Notify::new());
-    let kick = Arc::new(Notify::new());
-    let receive_maximum = match version {
-        Version::V5 => request.receive_maximum.unwrap_or(u16::MAX),
-        Version::V311 => config.max_inflight_v311,
-    };
-    let link = ConnectionLink {
-        connection_id,
-        wake: Arc::clone(&wake),
-        kick: Arc::clone(&kick),
-        receive_maximum,
-    };
-    let user: Option<Arc<str>> = request.username.as_deref().map(Arc::from);
-    let session = SessionRequest {
-        client_id: Arc::clone(&client_id),
-        user: user.clone(),
-        clean_start: request.clean_start,
-        expiry_interval_secs: request.session_expiry_secs,
-        will,
-    };
-    let connected = shared.lock().connect(session, link, now);
-    if let Some(replaced) = connected.replaced {
-        replaced.kick.notify_one();
-    }
-    info.session_present = connected.session_present;
-    let max = config.max_keep_alive_secs;
-    let keep_alive_secs = if version == Version::V5
-        && max > 0
-        && (request.keep_alive == 0 || request.keep_alive > max)
-    {
-        info.server_keep_alive = Some(max);
-        max
-    } else {
-        request.keep_alive
-    };
-    protocol::encode_connack(version, &info, out);
-    shared
-        .trace
-        .record(&client_id, Direction::Out, || TracedPacket::ConnAck {
-            session_present: info.session_present,
-            reason_code: 0,
-            assigned_client_id: info.assigned_client_id.clone(),
-        });
-    let live = Arc::new(LiveClient {
-        client_id: Arc::clone(&client_id),
-        address: peer,
-        version,
-        keep_alive_secs,
-        connected_at: std::time::SystemTime::now(),
-        user: user.clone(),
-        messages_in: AtomicU64::new(0),
-        messages_out: AtomicU64::new(0),
-        admin_close: Notify::new(),
-    });
-    shared
-        .clients_lock()
-        .insert(connection_id, Arc::clone(&live));
-    let client = Client {
-        live,
-        id: client_id,
-        keep_alive_secs,
-        user,
-        version,
-        connection_id,
-        max_packet_size: request.max_packet_size,
-        wake,
-        kick,
-    };
-    encode_outgoing(shared, &client, connected.resend, out);
-    Some(client)
-}
-
-fn random_salt() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(0);
-    hasher.finish()
-}
-
 /// Take what the session may send now and encode it. Returns true if more is waiting.
 fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
     let mut items = Vec::new();
@@ -687,7 +339,12 @@ fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
     more
 }
 
-fn encode_outgoing(shared: &Shared, client: &Client, items: Vec<Outgoing>, out: &mut BytesMut) {
+pub(super) fn encode_outgoing(
+    shared: &Shared,
+    client: &Client,
+    items: Vec<Outgoing>,
+    out: &mut BytesMut,
+) {
     let now = Instant::now();
     let mut sent = 0;
     let mut too_large = Vec::new();

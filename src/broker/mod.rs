@@ -5,6 +5,7 @@
 mod auth;
 mod config;
 mod connection;
+mod handshake;
 mod meters;
 mod protocol;
 mod session;

@@ -1,6 +1,8 @@
 //! The packet trace: what each client sent and what the broker answered, in a bounded ring.
 //! Off until someone looks (the Broker panel turns it on), so a headless broker pays nothing.
 
+use super::protocol::{ConnectRequest, Inbound};
+use super::session::PublishProperties;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -411,6 +413,113 @@ impl PacketTrace {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
     }
+}
+
+// What is traced of the packets a connection reads.
+
+/// What is traced of a packet a client sent.
+pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
+    match packet {
+        Inbound::Connect(request) => traced_connect(request, "?"),
+        Inbound::Publish(publish) => TracedPacket::publish(
+            &publish.topic,
+            publish.qos.level(),
+            publish.retain,
+            false,
+            publish.pkid,
+            &publish.payload,
+            traced_properties(
+                publish.properties.as_ref(),
+                publish.expiry_secs,
+                publish.topic_alias,
+            ),
+        ),
+        Inbound::PubAck(pkid) => TracedPacket::PubAck(*pkid),
+        Inbound::PubRec(pkid) => TracedPacket::PubRec(*pkid),
+        Inbound::PubRel(pkid) => TracedPacket::PubRel(*pkid),
+        Inbound::PubComp(pkid) => TracedPacket::PubComp(*pkid),
+        Inbound::Subscribe {
+            pkid,
+            filters,
+            subscription_id,
+        } => TracedPacket::Subscribe {
+            pkid: *pkid,
+            filters: filters
+                .iter()
+                .map(|f| TracedFilter {
+                    filter: f.filter.clone(),
+                    qos: f.qos.level(),
+                    no_local: f.no_local,
+                    retain_as_published: f.retain_as_published,
+                    retain_handling: f.retain_handling,
+                })
+                .collect(),
+            subscription_id: *subscription_id,
+        },
+        Inbound::Unsubscribe { pkid, filters } => TracedPacket::Unsubscribe {
+            pkid: *pkid,
+            filters: filters.clone(),
+        },
+        Inbound::PingReq => TracedPacket::PingReq,
+        Inbound::Disconnect { reason_code, .. } => TracedPacket::Disconnect {
+            reason_code: *reason_code,
+        },
+    }
+}
+
+pub(super) fn traced_connect(request: &ConnectRequest, version: &'static str) -> TracedPacket {
+    TracedPacket::Connect {
+        version,
+        clean_start: request.clean_start,
+        keep_alive: request.keep_alive,
+        session_expiry_secs: if request.session_expiry_secs == u32::MAX && version == "3.1.1" {
+            0
+        } else {
+            request.session_expiry_secs
+        },
+        username: request.username.clone(),
+        will: request.will.as_ref().map(|will| TracedWill {
+            topic: will.topic.clone(),
+            qos: will.qos.level(),
+            retain: will.retain,
+            delay_secs: will.delay_secs,
+        }),
+        receive_maximum: request.receive_maximum,
+        max_packet_size: request.max_packet_size,
+    }
+}
+
+/// MQTT 5 properties of a PUBLISH as `name=value` strings.
+pub(super) fn traced_properties(
+    properties: Option<&PublishProperties>,
+    expiry_secs: Option<u32>,
+    alias: Option<u16>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(alias) = alias {
+        out.push(format!("topic-alias={alias}"));
+    }
+    if let Some(expiry) = expiry_secs {
+        out.push(format!("message-expiry={expiry}s"));
+    }
+    if let Some(p) = properties {
+        if let Some(v) = p.payload_format_indicator {
+            out.push(format!("payload-format={v}"));
+        }
+        if let Some(v) = &p.content_type {
+            out.push(format!("content-type={v}"));
+        }
+        if let Some(v) = &p.response_topic {
+            out.push(format!("response-topic={v}"));
+        }
+        if let Some(v) = &p.correlation_data {
+            out.push(format!("correlation-data={} B", v.len()));
+        }
+        for (key, value) in &p.user_properties {
+            out.push(format!("{key}={value}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

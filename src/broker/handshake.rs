@@ -1,0 +1,257 @@
+//! The CONNECT handshake: read one whole CONNECT within the packet size limit, check it,
+//! authenticate, attach the session and queue the CONNACK.
+
+use super::connection::{Client, encode_outgoing};
+use super::protocol::{self, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, Version};
+use super::session::{BrokerMessage, ConnectionLink, Will};
+use super::state::SessionRequest;
+use super::topic;
+use super::trace::{Direction, TracedPacket, traced_connect};
+use super::{LiveClient, Shared};
+use bytes::BytesMut;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::Notify;
+
+pub(super) type ConnectFailure = (Option<Version>, ProtocolError);
+
+/// Read until one whole CONNECT is buffered, enforcing the packet size limit on its header.
+pub(super) async fn read_connect<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    inbuf: &mut BytesMut,
+    max_packet_size: u32,
+    shared: &Shared,
+) -> Result<(Version, Box<ConnectRequest>), ConnectFailure> {
+    loop {
+        match rumqttc::mqttbytes::check(inbuf.iter(), max_packet_size as usize) {
+            Ok(_) => {
+                let version = protocol::connect_version(inbuf).map_err(|e| {
+                    // A CONNECT with an unknown level gets a 3.1.1 CONNACK "unacceptable protocol".
+                    let answer_in = (e.reason_code == 0x84).then_some(Version::V311);
+                    (answer_in, e)
+                })?;
+                return match protocol::decode(version, inbuf, max_packet_size) {
+                    Ok(Some(Inbound::Connect(request))) => Ok((version, request)),
+                    Ok(_) => Err((
+                        None,
+                        ProtocolError::protocol("the first packet was not CONNECT"),
+                    )),
+                    Err(e) => Err((None, e)),
+                };
+            }
+            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
+                return Err((
+                    None,
+                    ProtocolError {
+                        reason_code: 0x95,
+                        message: format!("CONNECT of {size} bytes is over the limit"),
+                    },
+                ));
+            }
+            Err(e) => return Err((None, ProtocolError::protocol(e.to_string()))),
+        }
+        if inbuf.first().is_some_and(|b| b >> 4 != 1) {
+            return Err((
+                None,
+                ProtocolError::protocol("the first packet was not CONNECT"),
+            ));
+        }
+        match reader.read_buf(inbuf).await {
+            Ok(0) => return Err((None, ProtocolError::protocol("closed before CONNECT"))),
+            Ok(n) => shared.meters.note_bytes_received(n as u64),
+            Err(e) => return Err((None, ProtocolError::protocol(format!("read failed: {e}")))),
+        }
+    }
+}
+
+/// Validate a CONNECT, attach the session and queue the CONNACK. `None` when refused (the
+/// refusing CONNACK is in `out`).
+pub(super) fn accept(
+    shared: &Shared,
+    version: Version,
+    request: &ConnectRequest,
+    peer: SocketAddr,
+    out: &mut BytesMut,
+) -> Option<Client> {
+    let config = &shared.config;
+    let mut info = ConnAckInfo {
+        receive_maximum: config.receive_maximum,
+        topic_alias_maximum: config.topic_alias_maximum,
+        max_packet_size: config.max_packet_size,
+        ..ConnAckInfo::default()
+    };
+    let version_name = if version == Version::V5 {
+        "5.0"
+    } else {
+        "3.1.1"
+    };
+    let traced_id: Arc<str> = Arc::from(if request.client_id.is_empty() {
+        "(no id)"
+    } else {
+        request.client_id.as_str()
+    });
+    shared.trace.record(&traced_id, Direction::In, || {
+        traced_connect(request, version_name)
+    });
+    let refuse = |info: &mut ConnAckInfo, code: u8, why: &str, out: &mut BytesMut| {
+        tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
+        shared
+            .trace
+            .record(&traced_id, Direction::Out, || TracedPacket::ConnAck {
+                session_present: false,
+                reason_code: code,
+                assigned_client_id: None,
+            });
+        info.reason_code = code;
+        info.reason_string = (version == Version::V5).then(|| why.to_owned());
+        protocol::encode_connack(version, info, out);
+        None
+    };
+    if request.authentication_method.is_some() {
+        return refuse(
+            &mut info,
+            0x8C,
+            "enhanced authentication is not supported",
+            out,
+        );
+    }
+    match (&request.username, &config.users) {
+        (None, _) if !config.allow_anonymous => {
+            return refuse(&mut info, 0x87, "anonymous clients are not allowed", out);
+        }
+        (Some(user), Some(users))
+            if !users.verify(user, request.password.as_deref().unwrap_or("")) =>
+        {
+            return refuse(&mut info, 0x86, "bad user name or password", out);
+        }
+        _ => {}
+    }
+    if let Some(will) = &request.will
+        && topic::validate_name(&will.topic).is_err()
+    {
+        return refuse(
+            &mut info,
+            0x85,
+            "the will topic is not a valid topic name",
+            out,
+        );
+    }
+    let client_id: Arc<str> = if request.client_id.is_empty() {
+        if version == Version::V311 && !request.clean_start {
+            return refuse(
+                &mut info,
+                0x85,
+                "an empty client id needs a clean session",
+                out,
+            );
+        }
+        let assigned = format!(
+            "auto-{:016x}",
+            shared.next_connection_id.load(Ordering::Relaxed) ^ random_salt()
+        );
+        if version == Version::V5 {
+            info.assigned_client_id = Some(assigned.clone());
+        }
+        Arc::from(assigned)
+    } else {
+        Arc::from(request.client_id.as_str())
+    };
+
+    let now = Instant::now();
+    let will = request.will.as_ref().map(|will| Will {
+        message: Arc::new(BrokerMessage {
+            topic: will.topic.clone(),
+            payload: will.payload.clone(),
+            qos: will.qos,
+            retain: will.retain,
+            properties: will.properties.clone().map(Box::new),
+            expires_at: will
+                .expiry_secs
+                .map(|s| now + Duration::from_secs(u64::from(s))),
+            publisher: Some(Arc::clone(&client_id)),
+        }),
+        delay: Duration::from_secs(u64::from(will.delay_secs)),
+    });
+    let connection_id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
+    let wake = Arc::new(Notify::new());
+    let kick = Arc::new(Notify::new());
+    let receive_maximum = match version {
+        Version::V5 => request.receive_maximum.unwrap_or(u16::MAX),
+        Version::V311 => config.max_inflight_v311,
+    };
+    let link = ConnectionLink {
+        connection_id,
+        wake: Arc::clone(&wake),
+        kick: Arc::clone(&kick),
+        receive_maximum,
+    };
+    let user: Option<Arc<str>> = request.username.as_deref().map(Arc::from);
+    let session = SessionRequest {
+        client_id: Arc::clone(&client_id),
+        user: user.clone(),
+        clean_start: request.clean_start,
+        expiry_interval_secs: request.session_expiry_secs,
+        will,
+    };
+    let connected = shared.lock().connect(session, link, now);
+    if let Some(replaced) = connected.replaced {
+        replaced.kick.notify_one();
+    }
+    info.session_present = connected.session_present;
+    let max = config.max_keep_alive_secs;
+    let keep_alive_secs = if version == Version::V5
+        && max > 0
+        && (request.keep_alive == 0 || request.keep_alive > max)
+    {
+        info.server_keep_alive = Some(max);
+        max
+    } else {
+        request.keep_alive
+    };
+    protocol::encode_connack(version, &info, out);
+    shared
+        .trace
+        .record(&client_id, Direction::Out, || TracedPacket::ConnAck {
+            session_present: info.session_present,
+            reason_code: 0,
+            assigned_client_id: info.assigned_client_id.clone(),
+        });
+    let live = Arc::new(LiveClient {
+        client_id: Arc::clone(&client_id),
+        address: peer,
+        version,
+        keep_alive_secs,
+        connected_at: std::time::SystemTime::now(),
+        user: user.clone(),
+        messages_in: AtomicU64::new(0),
+        messages_out: AtomicU64::new(0),
+        admin_close: Notify::new(),
+    });
+    shared
+        .clients_lock()
+        .insert(connection_id, Arc::clone(&live));
+    let client = Client {
+        live,
+        id: client_id,
+        keep_alive_secs,
+        user,
+        version,
+        connection_id,
+        max_packet_size: request.max_packet_size,
+        wake,
+        kick,
+    };
+    encode_outgoing(shared, &client, connected.resend, out);
+    Some(client)
+}
+
+fn random_salt() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    hasher.finish()
+}
