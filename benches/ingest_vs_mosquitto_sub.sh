@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `canopy sub` against `mosquitto_sub` draining the same flood from mosquitto on loopback:
+# 200,000 QoS 0 messages of 50 bytes over 1,000 topics, written by a raw-socket publisher.
+# Each subscriber is timed from the publisher's start to its last message; 3 runs each,
+# alternating; prints each run, the medians and the ratio canopy/mosquitto_sub.
+# Usage: benches/ingest_vs_mosquitto_sub.sh [path/to/canopy]   (default: target/release/canopy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+canopy="${1:-target/release/canopy}"
+runs="${RUNS:-3}"
+total="${TOTAL:-200000}"
+[ -x "$canopy" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+for tool in mosquitto mosquitto_sub python3; do
+  command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
+done
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
+for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
+
+# The flood as raw MQTT 3.1.1 bytes: CONNECT, then PUBLISH QoS 0 to flood/<i % 1000> with
+# 50-byte payloads, then DISCONNECT. Built once, replayed per run.
+python3 - "$work/flood.bin" "$total" <<'PY'
+import struct, sys
+path, total = sys.argv[1], int(sys.argv[2])
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n % 128; n //= 128
+        out.append(b | (0x80 if n else 0))
+        if not n: return bytes(out)
+def packet(kind, body): return bytes([kind]) + varint(len(body)) + body
+connect = packet(0x10, b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", 5) + b"flood")
+with open(path, "wb") as f:
+    f.write(connect)
+    for i in range(total):
+        topic = b"flood/%d" % (i % 1000)
+        payload = (b"%08d" % i).ljust(50, b"x")
+        f.write(packet(0x30, struct.pack(">H", len(topic)) + topic + payload))
+    f.write(b"\xe0\x00")
+PY
+
+publish() { python3 -c '
+import socket, sys
+data = open(sys.argv[1], "rb").read()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+s.recv(16)' "$work/flood.bin" "$port"; }
+
+run_once() { # $1 = canopy|mosquitto_sub; prints msgs/s
+  if [ "$1" = canopy ]; then
+    "$canopy" sub "mqtt://127.0.0.1:$port" -t 'flood/#' --count "$total" --timeout 120 > "$work/out" 2> "$work/err" &
+  else
+    mosquitto_sub -h 127.0.0.1 -p "$port" -t 'flood/#' -C "$total" -W 120 > /dev/null 2> "$work/err" &
+  fi
+  local sub=$!
+  sleep 0.5 # let the subscription land
+  local start; start=$(date +%s.%N)
+  publish
+  wait "$sub" || { echo "$1 failed: $(cat "$work/err")" >&2; echo 0; return; }
+  local end; end=$(date +%s.%N)
+  if [ "$1" = canopy ]; then echo "  canopy: $(cat "$work/out")" >&2; fi
+  awk -v s="$start" -v e="$end" -v n="$total" 'BEGIN { printf "%.0f\n", n / (e - s) }'
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+: > "$work/canopy.rates"; : > "$work/mosquitto_sub.rates"
+for run in $(seq 1 "$runs"); do
+  for who in mosquitto_sub canopy; do
+    rate=$(run_once "$who")
+    echo "$who run $run: $rate msgs/s"
+    echo "$rate" >> "$work/$who.rates"
+  done
+done
+m=$(median < "$work/mosquitto_sub.rates"); c=$(median < "$work/canopy.rates")
+echo "median mosquitto_sub: $m msgs/s"
+echo "median canopy sub:    $c msgs/s"
+awk -v c="$c" -v m="$m" 'BEGIN { printf "ratio canopy/mosquitto_sub: %.2f\n", c / m }'
