@@ -4,6 +4,7 @@
 # Each subscriber is timed from the publisher's start to its last message; 3 runs each,
 # alternating; prints each run, the medians and the ratio canopy/mosquitto_sub.
 # Usage: benches/ingest_vs_mosquitto_sub.sh [path/to/canopy]   (default: target/release/canopy)
+# Environment: RUNS (default 3), TOTAL (default 200000), CANOPY_SUB_ARGS (extra `canopy sub` flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 canopy="${1:-target/release/canopy}"
@@ -52,7 +53,8 @@ s.recv(16)' "$work/flood.bin" "$port"; }
 
 run_once() { # $1 = canopy|mosquitto_sub; prints msgs/s
   if [ "$1" = canopy ]; then
-    "$canopy" sub "mqtt://127.0.0.1:$port" -t 'flood/#' --count "$total" --timeout 120 > "$work/out" 2> "$work/err" &
+    # shellcheck disable=SC2086 # CANOPY_SUB_ARGS is split on purpose, e.g. "--mqtt-version 3.1.1"
+    "$canopy" sub "mqtt://127.0.0.1:$port" -t 'flood/#' --count "$total" --timeout 120 ${CANOPY_SUB_ARGS:-} > "$work/out" 2> "$work/err" &
   else
     mosquitto_sub -h 127.0.0.1 -p "$port" -t 'flood/#' -C "$total" -W 120 > /dev/null 2> "$work/err" &
   fi
