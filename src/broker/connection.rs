@@ -143,24 +143,24 @@ pub async fn serve<S>(
     // Subscribers whose queues asked this publisher to wait before reading more.
     let mut congested: Vec<Arc<str>> = Vec::new();
 
-    // Packets pipelined behind CONNECT in the same read are already buffered: handle them now.
-    let mut pipelined = if inbuf.is_empty() {
-        None
-    } else {
-        handle_input(
-            &shared,
-            &client,
-            &request,
-            &mut inbuf,
-            &mut aliases,
-            &mut out,
-            &mut congested,
-        )
-    };
+    // Packets already buffered and not yet handled: pipelined behind CONNECT in the same read,
+    // or left when input paused for a congested subscriber. Handled before reading more.
+    let mut input_pending = !inbuf.is_empty();
 
     let close = loop {
-        if let Some(close) = pipelined.take() {
-            break close;
+        if std::mem::take(&mut input_pending) {
+            let handled = handle_input(
+                &shared,
+                &client,
+                &request,
+                &mut inbuf,
+                &mut aliases,
+                &mut out,
+                &mut congested,
+            );
+            if let Some(close) = handled {
+                break close;
+            }
         }
         let more = fill_outgoing(&shared, &client, &mut out);
         if !out.is_empty() {
@@ -172,19 +172,7 @@ pub async fn serve<S>(
         }
         if !congested.is_empty() {
             wait_for_space(&shared, &mut congested).await;
-            // Packets left in the buffer when input paused: handle them before reading more.
-            let resumed = handle_input(
-                &shared,
-                &client,
-                &request,
-                &mut inbuf,
-                &mut aliases,
-                &mut out,
-                &mut congested,
-            );
-            if let Some(close) = resumed {
-                break close;
-            }
+            input_pending = true;
             continue;
         }
         if more {

@@ -5,8 +5,8 @@ use crate::common;
 use crate::common::ui::{exists, harness, step_until};
 use bytes::BytesMut;
 use canopy::app::{CanopyApp, Startup, View};
-use canopy::broker::{Broker, BrokerConfig, Direction, TracedPacket};
-use canopy::net::{ConnectOptions, EventKind, Subscription};
+use canopy::broker::{BrokerConfig, Direction, TracedPacket};
+use canopy::net::EventKind;
 use egui_kittest::kittest::Queryable;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -120,12 +120,10 @@ fn a_taken_port_is_said_and_a_free_one_offered() {
 
 #[test]
 fn the_trace_records_a_known_exchange() {
-    let broker = Broker::start(BrokerConfig {
-        port: 0,
+    let broker = common::start_broker(BrokerConfig {
         sys_interval: Duration::ZERO,
         ..BrokerConfig::default()
-    })
-    .expect("start");
+    });
     broker.set_trace_enabled(true);
     let mut stream = raw_client(broker.local_addr().port(), "traced");
     let mut out = BytesMut::new();
@@ -191,18 +189,12 @@ fn the_trace_records_a_known_exchange() {
 
 #[test]
 fn canopy_sim_publishes_the_advertised_topics() {
-    let broker = Broker::start(BrokerConfig {
-        port: 0,
+    let broker = common::start_broker(BrokerConfig {
         sys_interval: Duration::ZERO,
         ..BrokerConfig::default()
-    })
-    .expect("start");
+    });
     let port = broker.local_addr().port();
-    let mut manager = common::manager();
-    let mut options = ConnectOptions::new("127.0.0.1", port);
-    options.subscriptions = vec![Subscription::new("#")];
-    let (id, _) = manager.connect(options);
-    common::wait_subscribed(&manager, id);
+    let (manager, _) = common::listen(port, "#");
 
     let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_canopy"))
         .args([

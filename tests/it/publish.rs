@@ -1,10 +1,10 @@
 //! `canopy pub` and `canopy clear-retained`, against the bundled broker and a real mosquitto.
 
-use crate::common::{self, Mosquitto, wait_subscribed};
+use crate::common::{self, Mosquitto, listen, next_message};
 use canopy::broker::{Broker, BrokerConfig};
 use canopy::cli::script_client::ScriptClient;
-use canopy::model::{Incoming, Qos};
-use canopy::net::{ConnectOptions, EventKind, OutgoingMessage, ProtocolVersion, Subscription};
+use canopy::model::Qos;
+use canopy::net::{ConnectOptions, EventKind, OutgoingMessage, ProtocolVersion};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,31 +13,6 @@ fn canopy(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("run canopy")
-}
-
-/// Subscribe to `filter` on `port` and return a function that waits for the next message.
-fn listen(port: u16, filter: &str) -> (canopy::net::ConnectionManager, canopy::net::ConnectionId) {
-    let mut manager = common::manager();
-    let mut options = ConnectOptions::new("127.0.0.1", port);
-    options.subscriptions = vec![Subscription {
-        filter: filter.to_owned(),
-        qos: Qos::ExactlyOnce,
-    }];
-    let (id, _) = manager.connect(options);
-    wait_subscribed(&manager, id);
-    (manager, id)
-}
-
-fn next_message(
-    manager: &canopy::net::ConnectionManager,
-    id: canopy::net::ConnectionId,
-) -> Incoming {
-    common::wait_for(manager, id, Duration::from_secs(10), |event| {
-        match &event.kind {
-            EventKind::Batch(batch) => batch.first().cloned(),
-            _ => None,
-        }
-    })
 }
 
 fn round_trips(port: u16) {

@@ -5,7 +5,7 @@ use crate::common;
 use canopy::app::CanopyApp;
 use canopy::broker::BrokerConfig;
 use canopy::model::Qos;
-use canopy::net::{ConnectOptions, EventKind, OutgoingMessage, Subscription};
+use canopy::net::{ConnectOptions, OutgoingMessage};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
@@ -47,11 +47,7 @@ fn the_publish_form_sends_what_was_typed_and_refuses_bad_input() {
         ..BrokerConfig::default()
     });
     let port = broker.local_addr().port();
-    let mut listener = common::manager();
-    let mut options = ConnectOptions::new("127.0.0.1", port);
-    options.subscriptions = vec![Subscription::new("ui/#")];
-    let (listener_id, _) = listener.connect(options);
-    common::wait_subscribed(&listener, listener_id);
+    let (listener, listener_id) = common::listen(port, "ui/#");
 
     let mut harness = connected_app(port);
     // A wildcard topic is named as the problem and nothing is sent.
@@ -76,16 +72,7 @@ fn the_publish_form_sends_what_was_typed_and_refuses_bad_input() {
         h.query_by_label("Published 12 B to ui/lamp/set (QoS 0)")
             .is_some()
     });
-    let received =
-        common::wait_for(
-            &listener,
-            listener_id,
-            Duration::from_secs(5),
-            |event| match &event.kind {
-                EventKind::Batch(batch) => batch.first().cloned(),
-                _ => None,
-            },
-        );
+    let received = common::next_message(&listener, listener_id);
     assert_eq!(received.topic, "ui/lamp/set");
     assert_eq!(&received.payload[..], br#"{"on": true}"#);
 
@@ -96,16 +83,7 @@ fn the_publish_form_sends_what_was_typed_and_refuses_bad_input() {
         .get_by_label_contains("Send again: ui/lamp/set")
         .click();
     harness.run_steps(1);
-    let again =
-        common::wait_for(
-            &listener,
-            listener_id,
-            Duration::from_secs(5),
-            |event| match &event.kind {
-                EventKind::Batch(batch) => batch.first().cloned(),
-                _ => None,
-            },
-        );
+    let again = common::next_message(&listener, listener_id);
     assert_eq!(&again.payload[..], br#"{"on": true}"#);
 }
 
@@ -183,11 +161,7 @@ fn a_file_payload_saved_messages_and_history_survive_a_restart() {
         ..BrokerConfig::default()
     });
     let port = broker.local_addr().port();
-    let mut listener = common::manager();
-    let mut options = ConnectOptions::new("127.0.0.1", port);
-    options.subscriptions = vec![Subscription::new("files/#")];
-    let (listener_id, _) = listener.connect(options);
-    common::wait_subscribed(&listener, listener_id);
+    let (listener, listener_id) = common::listen(port, "files/#");
 
     let dir = tempfile::tempdir().expect("tmp");
     let settings = dir.path().join("settings.ron");
@@ -216,16 +190,7 @@ fn a_file_payload_saved_messages_and_history_survive_a_restart() {
         h.query_by_label("Published 4 B to files/fw (QoS 0)")
             .is_some()
     });
-    let received =
-        common::wait_for(
-            &listener,
-            listener_id,
-            Duration::from_secs(5),
-            |event| match &event.kind {
-                EventKind::Batch(batch) => batch.first().cloned(),
-                _ => None,
-            },
-        );
+    let received = common::next_message(&listener, listener_id);
     assert_eq!(&received.payload[..], &[0xCA, 0xFE, 0x00, 0x01]);
     drop(harness);
 

@@ -219,3 +219,27 @@ pub fn start_broker(config: canopy::broker::BrokerConfig) -> canopy::broker::Bro
     canopy::broker::Broker::start(canopy::broker::BrokerConfig { port: 0, ..config })
         .expect("start the bundled broker")
 }
+
+/// A connection subscribed to `filter` at QoS 2 (so messages keep their publisher's QoS) on the
+/// broker at `port`, once the broker acknowledged the subscription.
+pub fn listen(port: u16, filter: &str) -> (ConnectionManager, ConnectionId) {
+    let mut manager = manager();
+    let mut options = canopy::net::ConnectOptions::new("127.0.0.1", port);
+    options.subscriptions = vec![canopy::net::Subscription {
+        filter: filter.to_owned(),
+        qos: canopy::model::Qos::ExactlyOnce,
+    }];
+    let (id, _) = manager.connect(options);
+    wait_subscribed(&manager, id);
+    (manager, id)
+}
+
+/// The first message of the next batch on `id`.
+pub fn next_message(manager: &ConnectionManager, id: ConnectionId) -> canopy::model::Incoming {
+    wait_for(manager, id, Duration::from_secs(10), |event| {
+        match &event.kind {
+            EventKind::Batch(batch) => batch.first().cloned(),
+            _ => None,
+        }
+    })
+}
