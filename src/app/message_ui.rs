@@ -1,14 +1,13 @@
 //! The message panel: the selected topic's message, its payload, and its history.
 
 use super::format;
+use super::payload_ui;
 use crate::model::{Message, NodeId, TopicTree};
-use crate::payload::{self, PayloadView, Rendered};
+use crate::payload::{self, Body, Hint, Path, PayloadDiff, PayloadView, Rendered};
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
+use std::collections::HashMap;
 use std::time::SystemTime;
-
-/// Characters of a payload drawn before the user asks for the rest.
-const INLINE_CHARS: usize = 64 * 1024;
 
 /// Characters of a payload shown in a history row.
 const HISTORY_PREVIEW_CHARS: usize = 120;
@@ -18,41 +17,93 @@ const HISTORY_PREVIEW_CHARS: usize = 120;
 pub enum MessageAction {
     /// Delete this topic's retained message (publish an empty retained message).
     DeleteRetained(String),
+    /// Plot a field of this topic's payloads (the root for a plain number).
+    Plot {
+        /// The topic.
+        topic: String,
+        /// The field.
+        path: Path,
+        /// How its payloads are decoded.
+        view: PayloadView,
+    },
 }
 
 /// What the message panel remembers between frames.
 #[derive(Default)]
 pub struct MessageView {
-    /// How payloads are shown.
-    pub payload_view: PayloadView,
+    /// Views the user chose per topic; topics not listed use `Auto`.
+    overrides: HashMap<String, PayloadView>,
     /// A history entry the user picked, as (topic node, sequence number); `None` follows the newest.
     pinned: Option<(NodeId, u64)>,
     /// The user asked to see a long payload in full.
     show_all: bool,
     /// The last rendering, keyed by what it was made from: decoding is done once, not per frame.
     rendered: Option<(u64, PayloadView, Rendered)>,
+    /// The last diff, keyed by (previous seq, shown seq, view).
+    diff: Option<(u64, u64, PayloadView, PayloadDiff)>,
+    /// The uploaded image of the shown message.
+    texture: Option<(u64, egui::TextureHandle)>,
+    /// The value picked in a tree view, and the topic it belongs to.
+    selected_path: Option<(NodeId, Path)>,
 }
 
 impl MessageView {
     /// Forget the picked message and cached rendering (a new connection starts a new tree).
     pub fn reset(&mut self) {
-        let payload_view = self.payload_view;
+        let overrides = std::mem::take(&mut self.overrides);
         *self = Self {
-            payload_view,
+            overrides,
             ..Self::default()
         };
     }
 
-    fn rendered(&mut self, message: &Message) -> &Rendered {
-        let view = self.payload_view;
+    /// The view used for `topic`: the user's choice, or `Auto`.
+    pub fn view_for(&self, topic: &str) -> PayloadView {
+        self.overrides.get(topic).copied().unwrap_or_default()
+    }
+
+    fn set_view(&mut self, topic: &str, view: PayloadView) {
+        if view == PayloadView::Auto {
+            self.overrides.remove(topic);
+        } else {
+            self.overrides.insert(topic.to_owned(), view);
+        }
+    }
+
+    fn rendered(&mut self, message: &Message, view: PayloadView, hint: &Hint<'_>) -> &Rendered {
         let fresh = matches!(&self.rendered, Some((seq, cached, _)) if *seq == message.seq && *cached == view);
         if !fresh {
             self.rendered = None;
         }
         &self
             .rendered
-            .get_or_insert_with(|| (message.seq, view, payload::render(&message.payload, view)))
+            .get_or_insert_with(|| {
+                (
+                    message.seq,
+                    view,
+                    payload::render(&message.payload, view, hint),
+                )
+            })
             .2
+    }
+
+    fn diff(&mut self, previous: &Message, message: &Message, view: PayloadView) -> &PayloadDiff {
+        let fresh = matches!(&self.diff, Some((old, new, cached, _))
+            if *old == previous.seq && *new == message.seq && *cached == view);
+        if !fresh {
+            self.diff = None;
+        }
+        &self
+            .diff
+            .get_or_insert_with(|| {
+                (
+                    previous.seq,
+                    message.seq,
+                    view,
+                    payload::diff(&previous.payload, &message.payload, view),
+                )
+            })
+            .3
     }
 }
 
@@ -93,6 +144,13 @@ pub fn message_ui(
         view.pinned = None;
         view.show_all = false;
     }
+    if view
+        .selected_path
+        .as_ref()
+        .is_some_and(|(node_id, _)| *node_id != id)
+    {
+        view.selected_path = None;
+    }
     let pinned = view.pinned.and_then(|(_, seq)| node.message_by_seq(seq));
     if view.pinned.is_some() && pinned.is_none() {
         // The picked message left the bounded history; follow the newest again.
@@ -113,59 +171,116 @@ pub fn message_ui(
         });
     }
 
+    let requested = view.view_for(&topic);
+    let content_type = message
+        .properties
+        .as_ref()
+        .and_then(|p| p.content_type.as_deref());
+    let hint = Hint {
+        topic: &topic,
+        content_type,
+    };
+    let mut chosen = requested;
     let payload_label = ui
-        .horizontal(|ui| {
+        .horizontal_wrapped(|ui| {
             let label = ui.strong("Payload");
             for option in PayloadView::ALL {
-                ui.selectable_value(&mut view.payload_view, option, option.label());
-            }
-            ui.separator();
-            if ui.small_button("Copy payload").clicked() {
-                ui.ctx().copy_text(payload::text(&message.payload));
+                ui.selectable_value(&mut chosen, option, option.label());
             }
             label.id
         })
         .inner;
+    if chosen != requested {
+        view.set_view(&topic, chosen);
+    }
 
     let show_all = view.show_all;
-    let rendered = view.rendered(message);
-    if let Some(note) = &rendered.note {
-        ui.label(RichText::new(note).color(Color32::from_rgb(230, 160, 60)));
-    }
-    let body = rendered.body.as_str();
-    let cut =
-        (!show_all && body.len() > INLINE_CHARS).then(|| floor_char_boundary(body, INLINE_CHARS));
-    let mut clicked_show_all = false;
-    if let Some(cut) = cut {
-        ui.horizontal(|ui| {
-            ui.label(format!(
-                "Showing the first {} of {} ({} payload).",
-                format::bytes(cut as u64),
-                format::bytes(body.len() as u64),
-                format::bytes(message.payload.len() as u64)
-            ));
-            clicked_show_all = ui.small_button("Show all").clicked();
+    let selected_path = view.selected_path.as_ref().map(|(_, path)| path.clone());
+    let rendered = view.rendered(message, chosen, &hint).clone();
+    ui.horizontal_wrapped(|ui| {
+        if chosen == PayloadView::Auto {
+            ui.weak(format!("Shown as {}", rendered.view.label()));
+        }
+        if let Some(note) = &rendered.note {
+            ui.label(RichText::new(note).color(Color32::from_rgb(230, 160, 60)));
+        }
+        if ui.small_button("Copy payload").clicked() {
+            ui.ctx().copy_text(match (rendered.view, &rendered.body) {
+                (PayloadView::Text | PayloadView::Json, _) => payload::text(&message.payload),
+                (_, Body::Image(_)) => {
+                    payload::render(&message.payload, PayloadView::Base64, &hint)
+                        .body
+                        .to_text()
+                }
+                (_, body) => body.to_text(),
+            });
+        }
+        let plain_number = !rendered.view.is_structured()
+            && payload::sample(&message.payload, rendered.view, &Path::default()).is_some();
+        if plain_number && ui.button("Plot value").clicked() {
+            action = Some(MessageAction::Plot {
+                topic: topic.clone(),
+                path: Path::default(),
+                view: rendered.view,
+            });
+        }
+    });
+    if let (Body::Tree(document), Some(path)) = (&rendered.body, &selected_path)
+        && payload_ui::selection_ui(ui, document, path)
+    {
+        action = Some(MessageAction::Plot {
+            topic: topic.clone(),
+            path: path.clone(),
+            view: rendered.view,
         });
     }
-    let payload_height = (ui.available_height() * 0.5).max(80.0);
-    egui::ScrollArea::both()
+
+    let payload_height = (ui.available_height() * 0.45).max(80.0);
+    let mut tree_selection = selected_path;
+    let body_response = egui::ScrollArea::both()
         .id_salt("payload_scroll")
         .max_height(payload_height)
         .auto_shrink([false, true])
         .show(ui, |ui| {
-            // A read-only text field: selectable and copyable, with a role and name of its own.
-            let mut shown = cut.map_or(body, |cut| &body[..cut]);
-            ui.add(
-                egui::TextEdit::multiline(&mut shown)
-                    .font(egui::TextStyle::Monospace)
-                    .desired_width(f32::INFINITY)
-                    .desired_rows(1),
+            payload_ui::body_ui(
+                ui,
+                &rendered,
+                message.payload.len(),
+                show_all,
+                payload_label,
+                &mut view.texture,
+                message.seq,
+                &mut tree_selection,
+                &topic,
             )
-            .labelled_by(payload_label);
-        });
-    if clicked_show_all {
+        })
+        .inner;
+    if body_response.show_all {
         view.show_all = true;
     }
+    view.selected_path = tree_selection.map(|path| (id, path));
+
+    let history = node.history();
+    let previous = history
+        .iter()
+        .position(|m| m.seq == message.seq)
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| history.get(i));
+    egui::CollapsingHeader::new("Changes from the previous message")
+        .default_open(true)
+        .show(ui, |ui| match previous {
+            Some(previous) => {
+                let diff = view.diff(previous, message, rendered.view);
+                egui::ScrollArea::vertical()
+                    .id_salt("diff_scroll")
+                    .max_height((ui.available_height() * 0.4).max(60.0))
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| payload_ui::diff_ui(ui, diff));
+            }
+            None => {
+                ui.weak("No earlier message is kept for this topic: nothing to compare.");
+            }
+        });
 
     ui.separator();
     ui.label(
@@ -312,12 +427,4 @@ fn history_table_ui(
             });
         });
     clicked
-}
-
-fn floor_char_boundary(text: &str, index: usize) -> usize {
-    let mut index = index.min(text.len());
-    while !text.is_char_boundary(index) {
-        index -= 1;
-    }
-    index
 }

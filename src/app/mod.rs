@@ -2,21 +2,27 @@
 //! that into commands for the connection manager. No panel does I/O itself.
 
 mod broker_ui;
+mod charts;
 mod connection_ui;
 mod format;
 mod local_broker;
 mod message_ui;
+mod payload_ui;
+mod plot_ui;
 mod publish_ui;
 mod retained_clear;
 mod session;
 mod status_bar_ui;
 mod topic_tree_ui;
+mod value_ui;
 
 pub use broker_ui::BrokerAction;
+pub use charts::{AddError, Chart, ChartSeries, TimeWindow};
 pub use connection_ui::{ConnectAction, ConnectForm};
 pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageAction;
 pub use message_ui::MessageView;
+pub use plot_ui::ChartAction;
 pub use publish_ui::{PublishForm, PublishRequests, from_stored, to_stored};
 pub use retained_clear::{ClearRequest, RetainedClear};
 pub use session::{Notice, Session};
@@ -72,6 +78,8 @@ pub struct CanopyApp {
     clearing: Option<RetainedClear>,
     store: Option<SettingsStore>,
     file_picker: Box<dyn FilePicker>,
+    /// Whether the publish panel is shown.
+    publish_open: bool,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -79,6 +87,9 @@ pub struct CanopyApp {
 pub trait FilePicker {
     /// The chosen file, or `None` if the user cancelled.
     fn pick_file(&mut self) -> Option<std::path::PathBuf>;
+
+    /// Where to save a new file (`suggested_name` pre-filled), or `None` if the user cancelled.
+    fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf>;
 }
 
 /// The system's file dialog.
@@ -89,6 +100,13 @@ impl FilePicker for SystemFilePicker {
         rfd::FileDialog::new()
             .set_title("Payload from a file")
             .pick_file()
+    }
+
+    fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf> {
+        rfd::FileDialog::new()
+            .set_title(title)
+            .set_file_name(suggested_name)
+            .save_file()
     }
 }
 
@@ -115,6 +133,7 @@ impl CanopyApp {
             clearing: None,
             store: None,
             file_picker: Box::new(SystemFilePicker),
+            publish_open: true,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -404,6 +423,19 @@ impl CanopyApp {
                     ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
                     ui.selectable_value(&mut self.view, View::Broker, "Broker");
                     ui.separator();
+                    ui.toggle_value(&mut self.publish_open, "Publish")
+                        .on_hover_text("Show or hide the publish panel");
+                    if let Some(session) = &mut self.session {
+                        let count = session.chart.series.len();
+                        let label = if count == 0 {
+                            "Chart".to_owned()
+                        } else {
+                            format!("Chart ({count})")
+                        };
+                        ui.toggle_value(&mut session.chart.open, label)
+                            .on_hover_text("Show or hide the chart panel");
+                    }
+                    ui.separator();
                     connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref())
                 })
                 .inner
@@ -454,6 +486,26 @@ impl CanopyApp {
             return;
         }
 
+        let now_for_chart = now;
+        let chart_action = match &mut self.session {
+            Some(session) if session.chart.open => {
+                egui::Panel::bottom("chart")
+                    .resizable(true)
+                    .default_size(280.0)
+                    .min_size(160.0)
+                    .show(ui, |ui| {
+                        plot_ui::chart_ui(ui, &mut session.chart, now_for_chart)
+                    })
+                    .inner
+            }
+            _ => None,
+        };
+        if self.session.as_ref().is_some_and(|s| {
+            s.chart.open && !s.chart.series.is_empty() && s.chart.paused_at.is_none()
+        }) {
+            ui.ctx().request_repaint_after(Duration::from_millis(250));
+        }
+
         let tree_action = egui::Panel::left("topic_tree")
             .resizable(true)
             .default_size(520.0)
@@ -480,23 +532,27 @@ impl CanopyApp {
             .session
             .as_ref()
             .is_none_or(|s| s.options.protocol == crate::net::ProtocolVersion::V5);
-        let to_publish = egui::Panel::bottom("publish")
-            .resizable(true)
-            .default_size(170.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .show(ui, |ui| {
-                        publish_ui::publish_ui(
-                            ui,
-                            &mut self.publish,
-                            self.session.as_ref().map(|s| &s.model.tree),
-                            self.tree_view.selected,
-                            mqtt5,
-                        )
-                    })
-                    .inner
-            })
-            .inner;
+        let to_publish = if self.publish_open {
+            egui::Panel::bottom("publish")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| {
+                            publish_ui::publish_ui(
+                                ui,
+                                &mut self.publish,
+                                self.session.as_ref().map(|s| &s.model.tree),
+                                self.tree_view.selected,
+                                mqtt5,
+                            )
+                        })
+                        .inner
+                })
+                .inner
+        } else {
+            PublishRequests::default()
+        };
 
         let message_action = egui::CentralPanel::default()
             .show(ui, |ui| match &self.session {
@@ -565,14 +621,71 @@ impl CanopyApp {
             }
             None => {}
         }
-        if let Some(MessageAction::DeleteRetained(topic)) = message_action {
-            self.start_clear(ClearRequest {
-                scope: format!("on {topic}"),
-                topics: vec![topic],
-            });
+        match message_action {
+            Some(MessageAction::DeleteRetained(topic)) => {
+                self.start_clear(ClearRequest {
+                    scope: format!("on {topic}"),
+                    topics: vec![topic],
+                });
+            }
+            Some(MessageAction::Plot { topic, path, view }) => self.plot(&topic, path, view),
+            None => {}
+        }
+        match chart_action {
+            Some(ChartAction::ExportCsv) => self.export_chart(),
+            Some(ChartAction::Reveal(topic)) => {
+                self.select_topic(&topic);
+            }
+            None => {}
         }
 
         self.finish_frame(ui, action, now);
+    }
+
+    /// Plot `path` of `topic`'s payloads on the current connection's chart.
+    pub fn plot(
+        &mut self,
+        topic: &str,
+        path: crate::payload::Path,
+        view: crate::payload::PayloadView,
+    ) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let tree = &session.model.tree;
+        let empty = std::collections::VecDeque::new();
+        let history = tree
+            .find(topic)
+            .and_then(|id| tree.node(id))
+            .map_or(&empty, |node| node.history());
+        if session.chart.add(topic, path, view, history) == Err(AddError::AlreadyPlotted) {
+            session.notice(format!("{topic} is already on the chart."));
+        }
+    }
+
+    /// Ask where to save the chart's data, and write it as CSV.
+    pub fn export_chart(&mut self) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let suggested = format!(
+            "canopy-chart-{}.csv",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        );
+        let Some(path) = self
+            .file_picker
+            .save_file("Export chart data as CSV", &suggested)
+        else {
+            return;
+        };
+        let csv = session.chart.to_csv();
+        let rows = csv.lines().count().saturating_sub(1);
+        session.notice(
+            match crate::settings::write_atomically(&path, csv.as_bytes()) {
+                Ok(()) => format!("Exported {rows} samples to {}.", path.display()),
+                Err(error) => format!("Cannot write {}: {error}", path.display()),
+            },
+        );
     }
 
     /// Ask before clearing more than one retained message, saying how many.

@@ -1,5 +1,6 @@
 //! One connection as the window sees it: its model, state, counters and notices.
 
+use super::charts::Chart;
 use crate::model::{Incoming, Model};
 use crate::net::{ConnectOptions, ConnectionId, ConnectionState, ConnectionStats};
 use std::collections::VecDeque;
@@ -36,6 +37,8 @@ pub struct Session {
     pub notices: VecDeque<Notice>,
     /// Filters the broker acknowledged on the current connection.
     pub active_subscriptions: Vec<String>,
+    /// What is plotted from this connection.
+    pub chart: Chart,
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
             stats,
             notices: VecDeque::new(),
             active_subscriptions: Vec::new(),
+            chart: Chart::default(),
         }
     }
 
@@ -64,6 +68,7 @@ impl Session {
             stats: Arc::new(ConnectionStats::default()),
             notices: VecDeque::new(),
             active_subscriptions: Vec::new(),
+            chart: Chart::default(),
         }
     }
 
@@ -87,6 +92,7 @@ impl Session {
 
     /// Apply a batch of messages.
     pub fn apply(&mut self, batch: Vec<Incoming>) {
+        self.chart.ingest(&batch);
         self.model.apply(batch, Instant::now());
     }
 

@@ -1,4 +1,4 @@
-//! The pure data model: topic tree, per-topic history and rates.
+//! The pure data model: topic tree, per-topic history, numeric series and rates.
 //!
 //! Nothing here knows about egui, tokio or rumqttc: the network layer hands us [`Incoming`]
 //! batches and the UI reads the tree by reference.
@@ -7,12 +7,14 @@ mod incoming;
 mod interner;
 mod natural_order;
 mod rate;
+mod series;
 mod topic_tree;
 
 pub use incoming::{Incoming, Message, MessageProperties, Qos};
 pub use interner::{Interner, SegmentId};
 pub use natural_order::natural_cmp;
 pub use rate::RateMeter;
+pub use series::{DEFAULT_SERIES_CAPACITY, Series, decimate};
 pub use topic_tree::{DEFAULT_HISTORY_LIMIT, Node, NodeId, TopicTree};
 
 use std::time::Instant;

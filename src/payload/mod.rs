@@ -1,9 +1,29 @@
-//! Payload detection and rendering. Pure functions: bytes in, text out.
+//! Payload detection, decoding and rendering. Pure functions: bytes in, values and text out.
 //!
-//! Detection is cheap (done for previews of visible rows); full rendering is done only for the
-//! message on screen.
+//! Detection is cheap (done for previews of visible rows); full decoding is done only for the
+//! message on screen, and the caller caches it. Every decoder refuses bad input with a reason and
+//! the payload is then shown as bytes: nothing from the network can make this module panic.
+
+pub mod binary;
+pub mod diff;
+mod encode;
+mod json;
+pub mod sparkplug;
+pub mod value;
+
+pub use binary::DecodedImage;
+pub use diff::{Change, DiffLine};
+pub use encode::{PayloadFormat, encode};
+pub use json::{pretty_json, reformat_json};
+pub use value::{Path, PathSegment, Value};
 
 use std::fmt::Write as _;
+
+/// Largest JSON document shown as a collapsible tree; bigger ones are shown as indented text.
+const MAX_TREE_VALUES: usize = 20_000;
+
+/// Bytes of each payload compared by a text or hex diff.
+const MAX_DIFF_BYTES: usize = 64 * 1024;
 
 /// What a payload looks like, from a cheap look at its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,26 +39,41 @@ pub enum PayloadKind {
 }
 
 /// How the user asked to see a payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum PayloadView {
-    /// Pick from the payload's kind.
+    /// Pick from the topic, the declared content type and the payload's first bytes.
     #[default]
     Auto,
     /// UTF-8 text, invalid bytes escaped.
     Text,
-    /// Pretty-printed JSON.
+    /// JSON as a collapsible, coloured tree.
     Json,
     /// Offset / hex / ASCII dump.
     Hex,
+    /// The bytes encoded as base64, for copying binary payloads.
+    Base64,
+    /// MessagePack, decoded to a tree.
+    MessagePack,
+    /// CBOR, decoded to a tree.
+    Cbor,
+    /// Sparkplug B protobuf, decoded to a tree of metrics.
+    Sparkplug,
+    /// A PNG or JPEG image drawn inline.
+    Image,
 }
 
 impl PayloadView {
     /// Every view, in menu order.
-    pub const ALL: [PayloadView; 4] = [
+    pub const ALL: [PayloadView; 9] = [
         PayloadView::Auto,
         PayloadView::Text,
         PayloadView::Json,
         PayloadView::Hex,
+        PayloadView::Base64,
+        PayloadView::MessagePack,
+        PayloadView::Cbor,
+        PayloadView::Sparkplug,
+        PayloadView::Image,
     ];
 
     /// The name shown in the view menu.
@@ -48,7 +83,74 @@ impl PayloadView {
             PayloadView::Text => "Text",
             PayloadView::Json => "JSON",
             PayloadView::Hex => "Hex",
+            PayloadView::Base64 => "Base64",
+            PayloadView::MessagePack => "MessagePack",
+            PayloadView::Cbor => "CBOR",
+            PayloadView::Sparkplug => "Sparkplug B",
+            PayloadView::Image => "Image",
         }
+    }
+
+    /// True for views that decode to a [`Value`] tree.
+    pub fn is_structured(self) -> bool {
+        matches!(
+            self,
+            PayloadView::Json
+                | PayloadView::MessagePack
+                | PayloadView::Cbor
+                | PayloadView::Sparkplug
+        )
+    }
+}
+
+/// What is known about a payload besides its bytes, for picking a view.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hint<'a> {
+    /// The topic it arrived on (`spBv1.0/...` means Sparkplug B).
+    pub topic: &'a str,
+    /// The MQTT 5 content type its publisher declared.
+    pub content_type: Option<&'a str>,
+}
+
+/// The view `Auto` stands for: by namespace, then declared content type, then magic bytes, then
+/// a cheap look at the text. MessagePack and CBOR are never guessed from bytes alone (nearly any
+/// bytes are valid MessagePack): they need a content type, CBOR's self-describe tag, or the user.
+pub fn auto_view(payload: &[u8], hint: &Hint<'_>) -> PayloadView {
+    if sparkplug::is_sparkplug_topic(hint.topic) {
+        return PayloadView::Sparkplug;
+    }
+    if let Some(content_type) = hint.content_type {
+        let mime = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let declared = match mime.as_str() {
+            "application/json" | "text/json" => Some(PayloadView::Json),
+            m if m.ends_with("+json") => Some(PayloadView::Json),
+            "application/msgpack" | "application/x-msgpack" | "application/vnd.msgpack" => {
+                Some(PayloadView::MessagePack)
+            }
+            "application/cbor" => Some(PayloadView::Cbor),
+            m if m.ends_with("+cbor") => Some(PayloadView::Cbor),
+            "image/png" | "image/jpeg" => Some(PayloadView::Image),
+            _ => None,
+        };
+        if let Some(view) = declared {
+            return view;
+        }
+    }
+    if binary::image_format(payload).is_some() {
+        return PayloadView::Image;
+    }
+    if payload.starts_with(&[0xD9, 0xD9, 0xF7]) {
+        return PayloadView::Cbor;
+    }
+    match detect(payload) {
+        PayloadKind::Json => PayloadView::Json,
+        PayloadKind::Text | PayloadKind::Empty => PayloadView::Text,
+        PayloadKind::Binary => PayloadView::Hex,
     }
 }
 
@@ -110,268 +212,219 @@ pub fn text(payload: &[u8]) -> String {
     out
 }
 
-/// The payload as indented JSON, or why it is not JSON.
-///
-/// The document is validated by serde_json and then re-indented from its own text, so keys keep
-/// the publisher's order and numbers keep their exact spelling (`0.90` stays `0.90`).
-pub fn pretty_json(payload: &[u8]) -> Result<String, String> {
-    let text = std::str::from_utf8(payload).map_err(|e| format!("not valid JSON: {e}"))?;
-    serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .map_err(|e| format!("not valid JSON: {e}"))?;
-    Ok(reindent_json(text))
-}
-
-/// Re-indent valid JSON text with two spaces, leaving strings and numbers untouched.
-fn reindent_json(text: &str) -> String {
-    const INDENT: &str = "  ";
-    let mut out = String::with_capacity(text.len() * 2);
-    let mut depth = 0usize;
-    let mut chars = text.chars().peekable();
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        for _ in 0..depth {
-            out.push_str(INDENT);
-        }
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                out.push('"');
-                let mut escaped = false;
-                for c in chars.by_ref() {
-                    out.push(c);
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' {
-                        escaped = true;
-                    } else if c == '"' {
-                        break;
-                    }
-                }
-            }
-            '{' | '[' => {
-                out.push(c);
-                while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                    chars.next();
-                }
-                if matches!(chars.peek(), Some('}' | ']')) {
-                    // Keep empty containers on one line: {} and [].
-                    if let Some(close) = chars.next() {
-                        out.push(close);
-                    }
-                } else {
-                    depth += 1;
-                    newline(&mut out, depth);
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(c);
-            }
-            ',' => {
-                out.push(',');
-                newline(&mut out, depth);
-            }
-            ':' => out.push_str(": "),
-            c if c.is_whitespace() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A classic hex dump, 16 bytes a line: offset, hex bytes, printable ASCII.
 pub fn hex_dump(payload: &[u8]) -> String {
-    let mut out = String::with_capacity(payload.len() * 4 + 16);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // Built as bytes (all ASCII) and converted once: formatting machinery per byte was the cost.
+    let mut out = Vec::with_capacity(payload.len().div_ceil(16) * 78);
     for (line, chunk) in payload.chunks(16).enumerate() {
-        let _ = write!(out, "{:08x}  ", line * 16);
+        let offset = line * 16;
+        for shift in (0..8).rev() {
+            out.push(DIGITS[(offset >> (shift * 4)) & 0xF]);
+        }
+        out.extend_from_slice(b"  ");
         for i in 0..16 {
             match chunk.get(i) {
-                Some(byte) => {
-                    let _ = write!(out, "{byte:02x} ");
+                Some(&byte) => {
+                    out.push(DIGITS[usize::from(byte >> 4)]);
+                    out.push(DIGITS[usize::from(byte & 0xF)]);
+                    out.push(b' ');
                 }
-                None => out.push_str("   "),
+                None => out.extend_from_slice(b"   "),
             }
             if i == 7 {
-                out.push(' ');
+                out.push(b' ');
             }
         }
-        out.push(' ');
+        out.push(b' ');
         out.extend(chunk.iter().map(|&b| {
             if b.is_ascii_graphic() || b == b' ' {
-                b as char
+                b
             } else {
-                '.'
+                b'.'
             }
         }));
-        out.push('\n');
+        out.push(b'\n');
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Decode a payload in a structured view into a value tree, or say why it does not fit.
+pub fn decode(payload: &[u8], view: PayloadView) -> Result<Value, String> {
+    match view {
+        PayloadView::Json => {
+            let text = std::str::from_utf8(payload).map_err(|e| format!("not valid JSON: {e}"))?;
+            value::parse_json(text)
+        }
+        PayloadView::MessagePack => binary::msgpack(payload),
+        PayloadView::Cbor => binary::cbor(payload),
+        PayloadView::Sparkplug => sparkplug::decode(payload),
+        other => Err(format!("{} is not a structured view", other.label())),
+    }
 }
 
 /// The payload rendered for `view`, with a note when the requested view did not fit.
-pub fn render(payload: &[u8], view: PayloadView) -> Rendered {
+pub fn render(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Rendered {
     let resolved = match view {
-        PayloadView::Auto => match detect(payload) {
-            PayloadKind::Json => PayloadView::Json,
-            PayloadKind::Text | PayloadKind::Empty => PayloadView::Text,
-            PayloadKind::Binary => PayloadView::Hex,
-        },
+        PayloadView::Auto => auto_view(payload, hint),
         other => other,
     };
+    let as_bytes = |reason: String| Rendered {
+        view: PayloadView::Hex,
+        body: Body::Text(hex_dump(payload)),
+        note: Some(format!("{reason}; shown as bytes")),
+    };
     match resolved {
-        PayloadView::Json => match pretty_json(payload) {
-            Ok(body) => Rendered {
-                view: PayloadView::Json,
-                body,
+        PayloadView::Json
+        | PayloadView::MessagePack
+        | PayloadView::Cbor
+        | PayloadView::Sparkplug => match decode(payload, resolved) {
+            Ok(value) if value.node_count() > MAX_TREE_VALUES => Rendered {
+                view: resolved,
+                note: Some(format!(
+                    "{} values: shown as indented text rather than a tree",
+                    value.node_count()
+                )),
+                body: Body::Text(match resolved {
+                    PayloadView::Json => {
+                        pretty_json(payload).unwrap_or_else(|_| value.to_json_pretty())
+                    }
+                    _ => value.to_json_pretty(),
+                }),
+            },
+            Ok(value) => Rendered {
+                view: resolved,
+                body: Body::Tree(value),
                 note: None,
             },
-            Err(reason) => Rendered {
-                view: PayloadView::Hex,
-                body: hex_dump(payload),
-                note: Some(format!("{reason}; shown as bytes")),
+            Err(reason) => as_bytes(reason),
+        },
+        PayloadView::Image => match binary::image(payload) {
+            Ok(image) => Rendered {
+                view: PayloadView::Image,
+                note: None,
+                body: Body::Image(image),
             },
+            Err(reason) => as_bytes(reason),
         },
         PayloadView::Hex => Rendered {
             view: PayloadView::Hex,
-            body: hex_dump(payload),
+            body: Body::Text(hex_dump(payload)),
             note: None,
         },
+        PayloadView::Base64 => {
+            use base64::Engine as _;
+            Rendered {
+                view: PayloadView::Base64,
+                body: Body::Text(base64::engine::general_purpose::STANDARD.encode(payload)),
+                note: None,
+            }
+        }
         PayloadView::Text | PayloadView::Auto => {
             let note = std::str::from_utf8(payload)
                 .is_err()
                 .then(|| "not valid UTF-8: invalid bytes shown as \\xNN".to_owned());
             Rendered {
                 view: PayloadView::Text,
-                body: text(payload),
+                body: Body::Text(text(payload)),
                 note,
             }
         }
     }
 }
 
-/// How a typed payload is turned into bytes for publishing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum PayloadFormat {
-    /// The text as UTF-8.
-    #[default]
-    Text,
-    /// JSON, checked to be valid, sent as typed.
-    Json,
-    /// Hex digits (spaces, newlines and a `0x` prefix allowed).
-    Hex,
-    /// Standard base64.
-    Base64,
-}
-
-impl PayloadFormat {
-    /// Every format, in menu order.
-    pub const ALL: [PayloadFormat; 4] = [
-        PayloadFormat::Text,
-        PayloadFormat::Json,
-        PayloadFormat::Hex,
-        PayloadFormat::Base64,
-    ];
-
-    /// The name shown in menus and accepted on the command line.
-    pub fn label(self) -> &'static str {
-        match self {
-            PayloadFormat::Text => "text",
-            PayloadFormat::Json => "json",
-            PayloadFormat::Hex => "hex",
-            PayloadFormat::Base64 => "base64",
-        }
-    }
-}
-
-/// The bytes to publish for `text` typed in `format`, or what is wrong with it.
-pub fn encode(text: &str, format: PayloadFormat) -> Result<Vec<u8>, String> {
-    match format {
-        PayloadFormat::Text => Ok(text.as_bytes().to_vec()),
-        PayloadFormat::Json => {
-            serde_json::from_str::<serde::de::IgnoredAny>(text)
-                .map_err(|e| format!("not valid JSON: {e}"))?;
-            Ok(text.as_bytes().to_vec())
-        }
-        PayloadFormat::Hex => {
-            let digits: Vec<u8> = text
-                .trim()
-                .trim_start_matches("0x")
-                .bytes()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect();
-            if let Some(bad) = digits.iter().position(|b| !b.is_ascii_hexdigit()) {
-                return Err(format!(
-                    "not hex: '{}' at digit {}",
-                    digits[bad] as char,
-                    bad + 1
-                ));
-            }
-            if !digits.len().is_multiple_of(2) {
-                return Err(format!(
-                    "not hex: an odd number of digits ({})",
-                    digits.len()
-                ));
-            }
-            Ok(digits
-                .chunks(2)
-                .map(|pair| {
-                    let high = (pair[0] as char).to_digit(16).unwrap_or(0);
-                    let low = (pair[1] as char).to_digit(16).unwrap_or(0);
-                    (high * 16 + low) as u8
-                })
-                .collect())
-        }
-        PayloadFormat::Base64 => {
-            use base64::Engine as _;
-            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .map_err(|e| format!("not base64: {e}"))
-        }
-    }
-}
-
-/// JSON re-indented for reading (keys and numbers as typed), or compacted onto one line.
-pub fn reformat_json(text: &str, pretty: bool) -> Result<String, String> {
-    serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .map_err(|e| format!("not valid JSON: {e}"))?;
-    if pretty {
-        return Ok(reindent_json(text));
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_whitespace() {
-            out.push(c);
-        }
-    }
-    Ok(out)
-}
-
 /// A payload rendered for display.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rendered {
-    /// The view actually used (JSON falls back to hex for invalid JSON).
+    /// The view actually used (a decoder that refuses the payload falls back to hex).
     pub view: PayloadView,
-    /// The text to show.
-    pub body: String,
+    /// What to show.
+    pub body: Body,
     /// A note for the user when the payload did not fit the view asked for.
     pub note: Option<String>,
+}
+
+/// The shown form of a payload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// Text to show as is (text, hex dump, base64, indented JSON of a huge document).
+    Text(String),
+    /// A decoded document, drawn as a collapsible tree.
+    Tree(Value),
+    /// A decoded image.
+    Image(DecodedImage),
+}
+
+impl Body {
+    /// The body as text, for copying (a tree as indented JSON, an image as its size).
+    pub fn to_text(&self) -> String {
+        match self {
+            Body::Text(text) => text.clone(),
+            Body::Tree(value) => value.to_json_pretty(),
+            Body::Image(image) => format!(
+                "{} image, {}x{} pixels",
+                image.format.label(),
+                image.width,
+                image.height
+            ),
+        }
+    }
+}
+
+/// A plot sample from a payload: the number at `path` in a structured view, or the whole text
+/// read as a number (`21.5`, ` 7 `) when the path is the root.
+pub fn sample(payload: &[u8], view: PayloadView, path: &Path) -> Option<f64> {
+    if view.is_structured() {
+        return decode(payload, view).ok()?.get(path)?.as_f64();
+    }
+    if !path.is_root() {
+        return None;
+    }
+    std::str::from_utf8(payload)
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// What changed from one payload to the next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PayloadDiff {
+    /// Same bytes (or, for structured views, the same document).
+    Identical,
+    /// Changes by path.
+    Structural(Vec<Change>),
+    /// Changes by line: of the text, or of the hex dump for binary payloads.
+    Lines(Vec<DiffLine>),
+}
+
+/// Compare two payloads shown in `view` (already resolved from `Auto`). Text and hex diffs look
+/// at the first 64 KiB of each payload.
+pub fn diff(old: &[u8], new: &[u8], view: PayloadView) -> PayloadDiff {
+    if old == new {
+        return PayloadDiff::Identical;
+    }
+    if view.is_structured()
+        && let (Ok(before), Ok(after)) = (decode(old, view), decode(new, view))
+    {
+        let changes = diff::structural(&before, &after);
+        return if changes.is_empty() {
+            PayloadDiff::Identical
+        } else {
+            PayloadDiff::Structural(changes)
+        };
+    }
+    let old = &old[..old.len().min(MAX_DIFF_BYTES)];
+    let new = &new[..new.len().min(MAX_DIFF_BYTES)];
+    let textual = matches!(view, PayloadView::Text | PayloadView::Json)
+        && std::str::from_utf8(old).is_ok()
+        && std::str::from_utf8(new).is_ok();
+    PayloadDiff::Lines(if textual {
+        diff::lines(&text(old), &text(new))
+    } else {
+        diff::lines(&hex_dump(old), &hex_dump(new))
+    })
 }
 
 #[cfg(test)]
@@ -412,115 +465,205 @@ mod tests {
         }
     }
 
+    fn hint(topic: &str) -> Hint<'_> {
+        Hint {
+            topic,
+            content_type: None,
+        }
+    }
+
+    fn png() -> Vec<u8> {
+        let mut png = Vec::new();
+        image::RgbaImage::from_pixel(2, 2, image::Rgba([0, 128, 255, 255]))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("encode");
+        png
+    }
+
     #[test]
     fn invalid_utf8_is_escaped_not_lost() {
         assert_eq!(text(b"ok\xffok"), "ok\\xFFok");
-        let rendered = render(b"ok\xffok", PayloadView::Text);
+        let rendered = render(b"ok\xffok", PayloadView::Text, &hint("t"));
         assert!(rendered.note.is_some());
+        assert_eq!(rendered.body, Body::Text("ok\\xFFok".into()));
     }
 
     #[test]
-    fn json_view_of_malformed_json_falls_back_to_bytes_with_a_note() {
-        let rendered = render(b"{\"a\":", PayloadView::Json);
-        assert_eq!(rendered.view, PayloadView::Hex);
+    fn auto_view_table() {
+        let png = png();
+        let declared = |content_type| Hint {
+            topic: "t",
+            content_type: Some(content_type),
+        };
+        let cases: Vec<(&[u8], Hint<'_>, PayloadView)> = vec![
+            (b"{\"a\":1}", hint("t"), PayloadView::Json),
+            (b"hello", hint("t"), PayloadView::Text),
+            (b"", hint("t"), PayloadView::Text),
+            (b"\x00\x01", hint("t"), PayloadView::Hex),
+            (b"\x82\x01\x02", hint("t"), PayloadView::Hex),
+            (&png, hint("cam/1"), PayloadView::Image),
+            (
+                b"\x08\x01",
+                hint("spBv1.0/g/NDATA/n"),
+                PayloadView::Sparkplug,
+            ),
+            (
+                b"{\"online\":true}",
+                hint("spBv1.0/STATE/h"),
+                PayloadView::Json,
+            ),
+            (
+                b"\x81\x01",
+                declared("application/msgpack"),
+                PayloadView::MessagePack,
+            ),
+            (
+                b"\x81\x01",
+                declared("application/cbor; x=1"),
+                PayloadView::Cbor,
+            ),
+            (
+                b"[1]",
+                declared("application/vnd.api+json"),
+                PayloadView::Json,
+            ),
+            (b"\xD9\xD9\xF7\x01", hint("t"), PayloadView::Cbor),
+        ];
+        for (payload, hint, expected) in cases {
+            assert_eq!(auto_view(payload, &hint), expected, "{payload:?} {hint:?}");
+        }
+    }
+
+    /// Every view on good input, and every decoder on malformed input: the latter falls back to
+    /// a hex dump with a note naming the problem.
+    #[test]
+    fn decoder_table_good_and_malformed() {
+        let png = png();
+        let good: Vec<(&[u8], PayloadView, &str)> = vec![
+            (b"{\"a\": 0.90}", PayloadView::Json, "\"a\": 0.90"),
+            (b"\x81\xA1a\x01", PayloadView::MessagePack, "\"a\": 1"),
+            (b"\xA1\x61a\xF5", PayloadView::Cbor, "\"a\": true"),
+            (b"\x08\x2A\x18\x03", PayloadView::Sparkplug, "\"seq\": 3"),
+            (&png, PayloadView::Image, "PNG image, 2x2 pixels"),
+            (b"hi", PayloadView::Base64, "aGk="),
+            (b"hi", PayloadView::Hex, "68 69"),
+            (b"hi", PayloadView::Text, "hi"),
+        ];
+        for (payload, view, expected) in good {
+            let rendered = render(payload, view, &hint("t"));
+            assert_eq!(rendered.view, view, "{view:?}");
+            assert_eq!(rendered.note, None, "{view:?}");
+            let shown = rendered.body.to_text();
+            assert!(shown.contains(expected), "{view:?}: {shown}");
+        }
+        let truncated_png = &png[..png.len() - 10];
+        let malformed: Vec<(&[u8], PayloadView, &str)> = vec![
+            (b"{\"a\":", PayloadView::Json, "not valid JSON"),
+            (b"\xff\xfe", PayloadView::Json, "not valid JSON"),
+            (b"\xD9\x05a", PayloadView::MessagePack, "ends too early"),
+            (b"\x92\x01", PayloadView::MessagePack, "not MessagePack"),
+            (b"\xFF", PayloadView::Cbor, "not CBOR"),
+            (b"[[[[", PayloadView::Json, "not valid JSON"),
+            (b"\x82\x01", PayloadView::Cbor, "not CBOR"),
+            (b"\x12\x10\x0A", PayloadView::Sparkplug, "not Sparkplug B"),
+            (b"plain", PayloadView::Image, "not a PNG or JPEG"),
+            (truncated_png, PayloadView::Image, "not a readable PNG"),
+        ];
+        for (payload, view, reason) in malformed {
+            let rendered = render(payload, view, &hint("t"));
+            assert_eq!(rendered.view, PayloadView::Hex, "{view:?}");
+            let note = rendered.note.unwrap_or_default();
+            assert!(
+                note.contains(reason) && note.ends_with("shown as bytes"),
+                "{view:?}: {note}"
+            );
+            assert_eq!(rendered.body, Body::Text(hex_dump(payload)), "{view:?}");
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic_any_decoder() {
+        // A small deterministic generator: every view over many odd inputs.
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        for round in 0..2_000 {
+            let len = round % 97;
+            let payload: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            for view in PayloadView::ALL {
+                let _ = render(&payload, view, &hint("spBv1.0/g/DDATA/n/d"));
+            }
+        }
+    }
+
+    #[test]
+    fn huge_documents_render_as_text() {
+        let big = format!("[{}]", vec!["1"; MAX_TREE_VALUES + 5].join(","));
+        let rendered = render(big.as_bytes(), PayloadView::Auto, &hint("t"));
+        assert_eq!(rendered.view, PayloadView::Json);
+        assert!(matches!(rendered.body, Body::Text(_)));
+        assert!(rendered.note.is_some_and(|n| n.contains("indented text")));
+    }
+
+    #[test]
+    fn samples_for_plots() {
+        let path = |keys: &[&str]| {
+            Path(
+                keys.iter()
+                    .map(|k| PathSegment::Key((*k).to_owned()))
+                    .collect(),
+            )
+        };
+        let root = Path::default();
+        assert_eq!(sample(b" 21.5\n", PayloadView::Text, &root), Some(21.5));
+        assert_eq!(sample(b"on", PayloadView::Text, &root), None);
+        assert_eq!(sample(b"nan", PayloadView::Text, &root), None);
+        assert_eq!(
+            sample(br#"{"s":{"t":3}}"#, PayloadView::Json, &path(&["s", "t"])),
+            Some(3.0)
+        );
+        assert_eq!(
+            sample(br#"{"s":1}"#, PayloadView::Json, &path(&["x"])),
+            None
+        );
+        assert_eq!(sample(b"{bad", PayloadView::Json, &path(&["x"])), None);
+        assert_eq!(
+            sample(b"\x81\xA1t\x07", PayloadView::MessagePack, &path(&["t"])),
+            Some(7.0)
+        );
+    }
+
+    #[test]
+    fn payload_diffs() {
+        assert_eq!(diff(b"a", b"a", PayloadView::Text), PayloadDiff::Identical);
+        assert_eq!(
+            diff(br#"{"a":1}"#, br#"{ "a": 1 }"#, PayloadView::Json),
+            PayloadDiff::Identical
+        );
+        let PayloadDiff::Structural(changes) =
+            diff(br#"{"a":1}"#, br#"{"a":2}"#, PayloadView::Json)
+        else {
+            panic!("structural diff expected");
+        };
+        assert_eq!(changes.len(), 1);
+        // Invalid JSON on one side: compared as text lines.
+        assert!(matches!(
+            diff(br#"{"a":1}"#, b"{broken", PayloadView::Json),
+            PayloadDiff::Lines(_)
+        ));
+        let PayloadDiff::Lines(lines) = diff(b"\x00\x01", b"\x00\x02", PayloadView::Hex) else {
+            panic!("hex diff expected");
+        };
         assert!(
-            rendered
-                .note
-                .as_deref()
-                .is_some_and(|n| n.contains("not valid JSON"))
+            lines
+                .iter()
+                .any(|l| matches!(l, DiffLine::Added(t) if t.contains("00 02")))
         );
-        assert!(rendered.body.starts_with("00000000  7b 22 61 22 3a"));
-    }
-
-    #[test]
-    fn auto_view_picks_by_kind() {
-        assert_eq!(
-            render(b"{\"a\":1}", PayloadView::Auto).body,
-            "{\n  \"a\": 1\n}"
-        );
-        assert_eq!(render(b"hello", PayloadView::Auto).view, PayloadView::Text);
-        assert_eq!(
-            render(b"\x00\x01", PayloadView::Auto).view,
-            PayloadView::Hex
-        );
-    }
-
-    #[test]
-    fn pretty_json_keeps_order_and_number_spelling() {
-        let cases: &[(&str, &str)] = &[
-            (r#"{"z":1,"a":0.90}"#, "{\n  \"z\": 1,\n  \"a\": 0.90\n}"),
-            (
-                r#"[1, [], {}, "a,b:{c}"]"#,
-                "[\n  1,\n  [],\n  {},\n  \"a,b:{c}\"\n]",
-            ),
-            (
-                r#"{"esc":"quote \" and \\"}"#,
-                "{\n  \"esc\": \"quote \\\" and \\\\\"\n}",
-            ),
-            (
-                r#"{"n":{"deep":[true,null]}}"#,
-                "{\n  \"n\": {\n    \"deep\": [\n      true,\n      null\n    ]\n  }\n}",
-            ),
-            ("42", "42"),
-            (r#""text""#, r#""text""#),
-            ("  { }  ", "{}"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(
-                pretty_json(input.as_bytes()).as_deref(),
-                Ok(*expected),
-                "input {input}"
-            );
-        }
-        assert!(pretty_json(b"{\"a\":}").is_err());
-        assert!(pretty_json(b"\xff").is_err());
-    }
-
-    #[test]
-    fn encoding_table() {
-        let ok: &[(&str, PayloadFormat, &[u8])] = &[
-            ("hi", PayloadFormat::Text, b"hi"),
-            (r#"{"a": 1}"#, PayloadFormat::Json, br#"{"a": 1}"#),
-            (
-                "de ad\nBE EF",
-                PayloadFormat::Hex,
-                &[0xde, 0xad, 0xbe, 0xef],
-            ),
-            ("0x0102", PayloadFormat::Hex, &[1, 2]),
-            ("aGVs bG8=", PayloadFormat::Base64, b"hello"),
-            ("", PayloadFormat::Hex, b""),
-        ];
-        for (text, format, bytes) in ok {
-            assert_eq!(
-                encode(text, *format).as_deref(),
-                Ok(*bytes),
-                "{text:?} as {format:?}"
-            );
-        }
-        let bad: &[(&str, PayloadFormat, &str)] = &[
-            ("{a:", PayloadFormat::Json, "not valid JSON"),
-            ("abc", PayloadFormat::Hex, "odd number of digits (3)"),
-            ("zz", PayloadFormat::Hex, "'z' at digit 1"),
-            ("###", PayloadFormat::Base64, "not base64"),
-        ];
-        for (text, format, message) in bad {
-            let error = encode(text, *format).expect_err("refused");
-            assert!(error.contains(message), "{text:?}: {error}");
-        }
-    }
-
-    #[test]
-    fn json_can_be_compacted_and_prettied_as_typed() {
-        let typed = "{ \"b\" : [1, 2.50],\n \"a\": \"x y\" }";
-        assert_eq!(
-            reformat_json(typed, false).as_deref(),
-            Ok(r#"{"b":[1,2.50],"a":"x y"}"#)
-        );
-        assert_eq!(
-            reformat_json(typed, true).as_deref(),
-            Ok("{\n  \"b\": [\n    1,\n    2.50\n  ],\n  \"a\": \"x y\"\n}")
-        );
-        assert!(reformat_json("{", true).is_err());
     }
 
     #[test]

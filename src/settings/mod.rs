@@ -146,16 +146,26 @@ impl SettingsStore {
     pub fn save(&self, settings: &Settings) -> Result<(), String> {
         let text = ron::ser::to_string_pretty(settings, ron::ser::PrettyConfig::default())
             .map_err(|e| format!("cannot encode settings: {e}"))?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        let temporary = self.path.with_extension("ron.tmp");
-        std::fs::write(&temporary, text)
-            .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-        std::fs::rename(&temporary, &self.path)
-            .map_err(|e| format!("cannot replace {}: {e}", self.path.display()))
+        write_atomically(&self.path, text.as_bytes())
     }
+}
+
+/// Write a file atomically: a temporary file beside it, then a rename, so a crash never leaves
+/// half a file. Creates the parent directory if needed.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, contents)
+        .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot replace {}: {e}", path.display())
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod broker_app;
 mod broker_security;
 mod broker_v5;
 mod common;
+mod inspect_ui;
 mod net;
 mod publish;
 mod publish_ui;

@@ -152,6 +152,10 @@ impl canopy::app::FilePicker for FixedPicker {
     fn pick_file(&mut self) -> Option<std::path::PathBuf> {
         Some(self.0.clone())
     }
+
+    fn save_file(&mut self, _title: &str, _suggested: &str) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
 }
 
 #[test]

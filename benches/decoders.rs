@@ -1,0 +1,149 @@
+//! Decoder throughput: how long rendering one payload takes in each view, and the chart's
+//! per-message sample extraction. Run with `cargo bench --bench decoders`.
+
+use canopy::payload::{self, Hint, Path, PathSegment, PayloadView};
+
+fn main() {
+    divan::main();
+}
+
+/// A typical JSON sensor reading (about 150 bytes).
+fn json_reading() -> Vec<u8> {
+    br#"{"temperature":21.37,"humidity":44.1,"setpoint":21.0,"battery":97,"mode":"auto","ts":1763780000123,"flags":[true,false,true]}"#.to_vec()
+}
+
+/// A 64 KiB JSON document: an array of readings.
+fn json_large() -> Vec<u8> {
+    let reading = String::from_utf8(json_reading()).unwrap_or_default();
+    let mut out = String::from("[");
+    while out.len() < 64 * 1024 {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&reading);
+    }
+    out.push(']');
+    out.into_bytes()
+}
+
+/// The same reading as MessagePack.
+fn msgpack_reading() -> Vec<u8> {
+    let value = rmpv::Value::Map(vec![
+        ("temperature".into(), 21.37.into()),
+        ("humidity".into(), 44.1.into()),
+        ("battery".into(), 97.into()),
+        ("mode".into(), "auto".into()),
+    ]);
+    let mut out = Vec::new();
+    let _ = rmpv::encode::write_value(&mut out, &value);
+    out
+}
+
+/// The same reading as CBOR.
+fn cbor_reading() -> Vec<u8> {
+    let value = ciborium::Value::Map(vec![
+        ("temperature".into(), 21.37.into()),
+        ("humidity".into(), 44.1.into()),
+        ("battery".into(), 97.into()),
+        ("mode".into(), "auto".into()),
+    ]);
+    let mut out = Vec::new();
+    let _ = ciborium::ser::into_writer(&value, &mut out);
+    out
+}
+
+/// A Sparkplug B DDATA payload with ten metrics, as the demo fleet sends.
+fn sparkplug_reading() -> Vec<u8> {
+    use canopy::sim::sparkplug::{Metric, MetricValue, encode_payload};
+    let metrics: Vec<Metric> = (0..10)
+        .map(|i| Metric {
+            name: format!("Line/Motor{i}/RPM"),
+            value: MetricValue::Double(1450.0 + f64::from(i)),
+        })
+        .collect();
+    encode_payload(1_763_780_000_123, 42, &metrics)
+}
+
+fn binary_4k() -> Vec<u8> {
+    (0..4096u32).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+const HINT: Hint<'static> = Hint {
+    topic: "bench/topic",
+    content_type: None,
+};
+
+#[divan::bench]
+fn render_json_reading(bencher: divan::Bencher) {
+    let payload = json_reading();
+    bencher.bench(|| payload::render(divan::black_box(&payload), PayloadView::Json, &HINT));
+}
+
+#[divan::bench]
+fn render_json_64k(bencher: divan::Bencher) {
+    let payload = json_large();
+    bencher
+        .counter(divan::counter::BytesCount::new(payload.len()))
+        .bench(|| payload::render(divan::black_box(&payload), PayloadView::Json, &HINT));
+}
+
+#[divan::bench]
+fn render_msgpack(bencher: divan::Bencher) {
+    let payload = msgpack_reading();
+    bencher.bench(|| payload::render(divan::black_box(&payload), PayloadView::MessagePack, &HINT));
+}
+
+#[divan::bench]
+fn render_cbor(bencher: divan::Bencher) {
+    let payload = cbor_reading();
+    bencher.bench(|| payload::render(divan::black_box(&payload), PayloadView::Cbor, &HINT));
+}
+
+#[divan::bench]
+fn render_sparkplug(bencher: divan::Bencher) {
+    let payload = sparkplug_reading();
+    bencher.bench(|| payload::render(divan::black_box(&payload), PayloadView::Sparkplug, &HINT));
+}
+
+#[divan::bench]
+fn render_hex_4k(bencher: divan::Bencher) {
+    let payload = binary_4k();
+    bencher
+        .counter(divan::counter::BytesCount::new(payload.len()))
+        .bench(|| payload::render(divan::black_box(&payload), PayloadView::Hex, &HINT));
+}
+
+#[divan::bench]
+fn auto_view_json(bencher: divan::Bencher) {
+    let payload = json_reading();
+    bencher.bench(|| payload::auto_view(divan::black_box(&payload), &HINT));
+}
+
+#[divan::bench]
+fn preview_json(bencher: divan::Bencher) {
+    let payload = json_reading();
+    bencher.bench(|| payload::preview(divan::black_box(&payload), 120));
+}
+
+#[divan::bench]
+fn chart_sample_json_field(bencher: divan::Bencher) {
+    let payload = json_reading();
+    let path = Path(vec![PathSegment::Key("humidity".into())]);
+    bencher.bench(|| payload::sample(divan::black_box(&payload), PayloadView::Json, &path));
+}
+
+#[divan::bench]
+fn diff_json_readings(bencher: divan::Bencher) {
+    let old = json_reading();
+    let new = String::from_utf8(json_reading())
+        .unwrap_or_default()
+        .replace("21.37", "21.41")
+        .into_bytes();
+    bencher.bench(|| {
+        payload::diff(
+            divan::black_box(&old),
+            divan::black_box(&new),
+            PayloadView::Json,
+        )
+    });
+}

@@ -1,0 +1,183 @@
+//! Drawing one payload (text, tree or image) and its diff against the previous message.
+
+use super::format;
+use super::value_ui;
+use crate::payload::{Body, Change, DiffLine, Path, PayloadDiff, Rendered, Value};
+use egui::{Color32, RichText};
+
+/// Characters of a text payload drawn before the user asks for the rest.
+const INLINE_CHARS: usize = 64 * 1024;
+
+/// Diff rows drawn; the rest are counted.
+const MAX_DIFF_ROWS: usize = 400;
+
+const ADDED: Color32 = Color32::from_rgb(110, 200, 110);
+const REMOVED: Color32 = Color32::from_rgb(235, 110, 100);
+const CHANGED: Color32 = Color32::from_rgb(240, 190, 90);
+
+/// What the user did in the payload body.
+#[derive(Default)]
+pub struct BodyResponse {
+    /// Asked to see a long text payload in full.
+    pub show_all: bool,
+}
+
+/// Draw a rendered payload. `label` names the text field for assistive tools (and tests);
+/// `texture` holds the uploaded image for `seq`; `selected` is the tree selection.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the pieces are unrelated state"
+)]
+pub fn body_ui(
+    ui: &mut egui::Ui,
+    rendered: &Rendered,
+    payload_len: usize,
+    show_all: bool,
+    label: egui::Id,
+    texture: &mut Option<(u64, egui::TextureHandle)>,
+    seq: u64,
+    selected: &mut Option<Path>,
+    topic: &str,
+) -> BodyResponse {
+    let mut response = BodyResponse::default();
+    match &rendered.body {
+        Body::Text(body) => {
+            let cut = (!show_all && body.len() > INLINE_CHARS)
+                .then(|| floor_char_boundary(body, INLINE_CHARS));
+            if let Some(cut) = cut {
+                ui.horizontal(|ui| {
+                    ui.label(format!(
+                        "Showing the first {} of {} ({} payload).",
+                        format::bytes(cut as u64),
+                        format::bytes(body.len() as u64),
+                        format::bytes(payload_len as u64)
+                    ));
+                    response.show_all = ui.small_button("Show all").clicked();
+                });
+            }
+            // A read-only text field: selectable and copyable, with a role and name of its own.
+            let mut shown = cut.map_or(body.as_str(), |cut| &body[..cut]);
+            ui.add(
+                egui::TextEdit::multiline(&mut shown)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_width(f32::INFINITY)
+                    .desired_rows(1),
+            )
+            .labelled_by(label);
+        }
+        Body::Tree(value) => value_ui::value_tree_ui(ui, value, selected, topic),
+        Body::Image(image) => {
+            let fresh = texture.as_ref().is_some_and(|(s, _)| *s == seq);
+            if !fresh {
+                let pixels = egui::ColorImage::from_rgba_unmultiplied(
+                    [image.width as usize, image.height as usize],
+                    &image.rgba,
+                );
+                *texture = Some((
+                    seq,
+                    ui.ctx()
+                        .load_texture("payload_image", pixels, egui::TextureOptions::LINEAR),
+                ));
+            }
+            ui.label(format!(
+                "{} image, {}x{} pixels",
+                image.format.label(),
+                image.width,
+                image.height
+            ));
+            if let Some((_, handle)) = texture {
+                let width = ui.available_width().min(image.width as f32 * 4.0);
+                ui.add(
+                    egui::Image::new(&*handle)
+                        .max_width(width)
+                        .maintain_aspect_ratio(true),
+                );
+            }
+        }
+    }
+    response
+}
+
+/// The selected value's toolbar: its path and value, with Plot and Copy buttons. Returns true
+/// when the user asked to plot it.
+pub fn selection_ui(ui: &mut egui::Ui, document: &Value, selected: &Path) -> bool {
+    let Some(value) = document.get(selected) else {
+        return false;
+    };
+    let mut plot = false;
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("Selected");
+        ui.label(RichText::new(format!("{selected} = {}", value.summary())).monospace());
+        let numeric = value.as_f64().is_some();
+        plot = ui
+            .add_enabled(numeric, egui::Button::new("Plot field"))
+            .on_disabled_hover_text("Only numbers and booleans can be plotted")
+            .clicked();
+        if ui.small_button("Copy path").clicked() {
+            ui.ctx().copy_text(selected.to_string());
+        }
+        if ui.small_button("Copy value").clicked() {
+            ui.ctx().copy_text(match value {
+                Value::String(text) => text.clone(),
+                other => other.to_json_pretty(),
+            });
+        }
+    });
+    plot
+}
+
+/// Draw what changed from the previous message.
+pub fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff) {
+    let monospace = |text: String, color: Color32| RichText::new(text).monospace().color(color);
+    match diff {
+        PayloadDiff::Identical => {
+            ui.weak("Same payload as the previous message.");
+        }
+        PayloadDiff::Structural(changes) => {
+            ui.weak(format::count(changes.len() as u64, "change", "changes"));
+            for change in changes.iter().take(MAX_DIFF_ROWS) {
+                ui.label(match change {
+                    Change::Added { path, value } => monospace(format!("+ {path}: {value}"), ADDED),
+                    Change::Removed { path, value } => {
+                        monospace(format!("- {path}: {value}"), REMOVED)
+                    }
+                    Change::Changed { path, old, new } => {
+                        monospace(format!("~ {path}: {old} -> {new}"), CHANGED)
+                    }
+                });
+            }
+            if changes.len() > MAX_DIFF_ROWS {
+                ui.weak(format!("… and {} more", changes.len() - MAX_DIFF_ROWS));
+            }
+        }
+        PayloadDiff::Lines(lines) => {
+            let changed = lines
+                .iter()
+                .filter(|l| !matches!(l, DiffLine::Same(_)))
+                .count();
+            ui.weak(format::count(
+                changed as u64,
+                "changed line",
+                "changed lines",
+            ));
+            for line in lines.iter().take(MAX_DIFF_ROWS) {
+                ui.label(match line {
+                    DiffLine::Same(text) => RichText::new(format!("  {text}")).monospace().weak(),
+                    DiffLine::Added(text) => monospace(format!("+ {text}"), ADDED),
+                    DiffLine::Removed(text) => monospace(format!("- {text}"), REMOVED),
+                });
+            }
+            if lines.len() > MAX_DIFF_ROWS {
+                ui.weak(format!("… and {} more lines", lines.len() - MAX_DIFF_ROWS));
+            }
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    let mut index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
