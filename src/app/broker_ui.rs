@@ -117,6 +117,11 @@ pub fn broker_ui(ui: &mut egui::Ui, local: &mut LocalBroker) -> Vec<BrokerAction
     }
     ui.separator();
     status_ui(ui, local);
+    egui::CollapsingHeader::new("Dashboard ($SYS values, read from the broker's own meters)")
+        .default_open(true)
+        .show(ui, |ui| {
+            super::monitor_ui::sys_dashboard_ui(ui, local.dashboard(), "bundled");
+        });
     ui.separator();
     ui.strong(format!(
         "Connected clients ({})",

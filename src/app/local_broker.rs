@@ -5,10 +5,11 @@ use crate::broker::{
     Acl, Broker, BrokerConfig, BrokerError, ClientSummary, ListenerInfo, MeterSnapshot,
     TlsIdentity, TlsListenerConfig, TraceEntry, Users,
 };
+use crate::model::SysDashboard;
 use crate::sim::{Fleet, SimOptions};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How often the status snapshot is refreshed.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(500);
@@ -209,6 +210,7 @@ pub struct LocalBroker {
     status: BrokerStatus,
     trace: Vec<TraceEntry>,
     last_snapshot: Option<(Instant, MeterSnapshot)>,
+    dashboard: SysDashboard,
 }
 
 impl LocalBroker {
@@ -232,6 +234,7 @@ impl LocalBroker {
                 self.broker = Some(broker);
                 self.failure = None;
                 self.last_snapshot = None;
+                self.dashboard = SysDashboard::default();
                 self.refresh(Instant::now());
                 true
             }
@@ -338,6 +341,11 @@ impl LocalBroker {
         self.trace.clear();
     }
 
+    /// The broker's own `$SYS` values and rates, read from its meters at each refresh.
+    pub fn dashboard(&self) -> &SysDashboard {
+        &self.dashboard
+    }
+
     /// Status at the last snapshot.
     pub fn status(&self) -> &BrokerStatus {
         &self.status
@@ -363,6 +371,10 @@ impl LocalBroker {
             return;
         };
         let meters = broker.meters();
+        let read_at = SystemTime::now();
+        for (topic, value) in broker.sys_values() {
+            self.dashboard.ingest(&topic, value.as_bytes(), read_at);
+        }
         if let Some((at, previous)) = self.last_snapshot {
             let secs = now.duration_since(at).as_secs_f64().max(1e-3);
             let per_sec = |now: u64, then: u64| now.saturating_sub(then) as f64 / secs;

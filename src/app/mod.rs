@@ -5,8 +5,10 @@ mod broker_ui;
 mod charts;
 mod connection_ui;
 mod format;
+mod latency_probe;
 mod local_broker;
 mod message_ui;
+mod monitor_ui;
 mod payload_ui;
 mod plot_ui;
 mod publish_ui;
@@ -22,6 +24,7 @@ pub use connection_ui::{ConnectAction, ConnectForm};
 pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageAction;
 pub use message_ui::MessageView;
+pub use monitor_ui::{MonitorAction, MonitorView, TrafficWindow};
 pub use plot_ui::ChartAction;
 pub use publish_ui::{PublishForm, PublishRequests, from_stored, to_stored};
 pub use retained_clear::{ClearRequest, RetainedClear};
@@ -48,6 +51,8 @@ pub enum View {
     /// The topic tree and messages.
     #[default]
     Explorer,
+    /// The connection's broker dashboard, traffic and latency.
+    Monitor,
     /// The bundled broker.
     Broker,
 }
@@ -80,6 +85,7 @@ pub struct CanopyApp {
     file_picker: Box<dyn FilePicker>,
     /// Whether the publish panel is shown.
     publish_open: bool,
+    monitor_view: MonitorView,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -134,6 +140,7 @@ impl CanopyApp {
             store: None,
             file_picker: Box::new(SystemFilePicker),
             publish_open: true,
+            monitor_view: MonitorView::default(),
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -336,6 +343,7 @@ impl CanopyApp {
         self.session = Some(Session::new(id, options, stats));
         self.tree_view.reset();
         self.message_view.reset();
+        self.monitor_view.reset();
     }
 
     /// Close the current connection; its tree stays on screen.
@@ -417,10 +425,12 @@ impl CanopyApp {
     /// Draw the whole window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let now = SystemTime::now();
+        self.run_probe(ui.ctx());
         let action = egui::Panel::top("connect_bar")
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
+                    ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
                     ui.selectable_value(&mut self.view, View::Broker, "Broker");
                     ui.separator();
                     ui.toggle_value(&mut self.publish_open, "Publish")
@@ -482,6 +492,44 @@ impl CanopyApp {
             if self.local.is_running() {
                 ui.ctx().request_repaint_after(Duration::from_millis(500));
             }
+            self.finish_frame(ui, action, now);
+            return;
+        }
+
+        if self.view == View::Monitor {
+            let selected = self.tree_view.selected;
+            let monitor_action = egui::CentralPanel::default()
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| match &self.session {
+                            Some(session) => monitor_ui::monitor_ui(
+                                ui,
+                                &mut self.monitor_view,
+                                &session.model,
+                                &session.probe,
+                                selected,
+                                Instant::now(),
+                            ),
+                            None => {
+                                ui.weak("Connect to a broker to monitor it.");
+                                None
+                            }
+                        })
+                        .inner
+                })
+                .inner;
+            match monitor_action {
+                Some(MonitorAction::Reveal(node)) => {
+                    if let Some(session) = &self.session {
+                        self.tree_view.reveal(&session.model.tree, node);
+                    }
+                    self.view = View::Explorer;
+                }
+                Some(MonitorAction::SetProbe(enabled)) => self.set_probe(enabled),
+                None => {}
+            }
+            // Rates and rankings move with time, not only with data.
+            ui.ctx().request_repaint_after(Duration::from_millis(500));
             self.finish_frame(ui, action, now);
             return;
         }
@@ -640,6 +688,46 @@ impl CanopyApp {
         }
 
         self.finish_frame(ui, action, now);
+    }
+
+    /// Turn the current connection's latency probe on or off, subscribing to its topic when
+    /// the connection's filters do not already cover it.
+    pub fn set_probe(&mut self, enabled: bool) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        session.probe.set_enabled(enabled);
+        let covered = session
+            .options
+            .subscriptions
+            .iter()
+            .any(|s| s.filter == "#" || s.filter == "canopy/#");
+        if enabled
+            && !covered
+            && let (Ok(manager), Some(id)) = (&self.manager, session.id)
+        {
+            manager.send(Command::Subscribe {
+                id,
+                subscription: crate::net::Subscription::new(session.probe.topic()),
+            });
+        }
+    }
+
+    /// Publish the latency probe when one is due, and come back for the next.
+    fn run_probe(&mut self, ctx: &egui::Context) {
+        let (Ok(manager), Some(session)) = (&mut self.manager, &mut self.session) else {
+            return;
+        };
+        let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
+            return;
+        };
+        let now = Instant::now();
+        if let Some(message) = session.probe.due(now) {
+            manager.publish(id, message);
+        }
+        if let Some(next) = session.probe.next_at() {
+            ctx.request_repaint_after(next.saturating_duration_since(now));
+        }
     }
 
     /// Plot `path` of `topic`'s payloads on the current connection's chart.

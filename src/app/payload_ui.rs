@@ -11,6 +11,9 @@ const INLINE_CHARS: usize = 64 * 1024;
 /// Diff rows drawn; the rest are counted.
 const MAX_DIFF_ROWS: usize = 400;
 
+/// Smallest side an image is drawn at, in points.
+const MIN_IMAGE_SIDE: f32 = 128.0;
+
 const ADDED: Color32 = Color32::from_rgb(110, 200, 110);
 const REMOVED: Color32 = Color32::from_rgb(235, 110, 100);
 const CHANGED: Color32 = Color32::from_rgb(240, 190, 90);
@@ -75,8 +78,16 @@ pub fn body_ui(
                 );
                 *texture = Some((
                     seq,
-                    ui.ctx()
-                        .load_texture("payload_image", pixels, egui::TextureOptions::LINEAR),
+                    // Nearest-neighbour keeps upscaled small images crisp; photos are smoothed.
+                    ui.ctx().load_texture(
+                        "payload_image",
+                        pixels,
+                        if (image.width.min(image.height) as f32) < MIN_IMAGE_SIDE {
+                            egui::TextureOptions::NEAREST
+                        } else {
+                            egui::TextureOptions::LINEAR
+                        },
+                    ),
                 ));
             }
             ui.label(format!(
@@ -86,11 +97,14 @@ pub fn body_ui(
                 image.height
             ));
             if let Some((_, handle)) = texture {
-                let width = ui.available_width().min(image.width as f32 * 4.0);
+                // Small images (sensor thumbnails, icons) are scaled up by whole steps so they
+                // can be seen; large ones are fitted to the panel's width.
+                let (width, height) = (image.width.max(1) as f32, image.height.max(1) as f32);
+                let step = (MIN_IMAGE_SIDE / width.min(height)).ceil().max(1.0);
+                let scale = (step).min(ui.available_width().max(1.0) / width);
                 ui.add(
                     egui::Image::new(&*handle)
-                        .max_width(width)
-                        .maintain_aspect_ratio(true),
+                        .fit_to_exact_size(egui::vec2(width * scale, height * scale)),
                 );
             }
         }

@@ -230,7 +230,7 @@ fn format_value(y: f64) -> String {
 }
 
 /// Local time of an axis mark, to the second.
-fn axis_clock(secs: f64) -> String {
+pub(super) fn axis_clock(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
         return String::new();
     }

@@ -1,6 +1,7 @@
 //! One connection as the window sees it: its model, state, counters and notices.
 
 use super::charts::Chart;
+use super::latency_probe::LatencyProbe;
 use crate::model::{Incoming, Model};
 use crate::net::{ConnectOptions, ConnectionId, ConnectionState, ConnectionStats};
 use std::collections::VecDeque;
@@ -39,11 +40,14 @@ pub struct Session {
     pub active_subscriptions: Vec<String>,
     /// What is plotted from this connection.
     pub chart: Chart,
+    /// The opt-in round-trip probe.
+    pub probe: LatencyProbe,
 }
 
 impl Session {
     /// A session for a connection the manager is opening.
     pub fn new(id: ConnectionId, options: ConnectOptions, stats: Arc<ConnectionStats>) -> Self {
+        let probe = LatencyProbe::new(&options.client_id);
         Self {
             id: Some(id),
             options,
@@ -54,11 +58,13 @@ impl Session {
             notices: VecDeque::new(),
             active_subscriptions: Vec::new(),
             chart: Chart::default(),
+            probe,
         }
     }
 
     /// A session with no connection behind it, for data injected directly.
     pub fn detached(options: ConnectOptions) -> Self {
+        let probe = LatencyProbe::new(&options.client_id);
         Self {
             id: None,
             options,
@@ -69,6 +75,7 @@ impl Session {
             notices: VecDeque::new(),
             active_subscriptions: Vec::new(),
             chart: Chart::default(),
+            probe,
         }
     }
 
@@ -91,9 +98,14 @@ impl Session {
     }
 
     /// Apply a batch of messages.
-    pub fn apply(&mut self, batch: Vec<Incoming>) {
+    pub fn apply(&mut self, mut batch: Vec<Incoming>) {
+        let now = Instant::now();
+        if self.probe.enabled {
+            let probe = &mut self.probe;
+            batch.retain(|m| !probe.on_message(&m.topic, &m.payload, m.received_at));
+        }
         self.chart.ingest(&batch);
-        self.model.apply(batch, Instant::now());
+        self.model.apply(batch, now);
     }
 
     /// Add a notice, dropping the oldest past the limit.

@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     next_connection_id: AtomicU64,
     clients: Mutex<FxHashMap<u64, Arc<LiveClient>>>,
     trace: trace::PacketTrace,
+    /// Load averages, folded in once a second by housekeeping whether or not `$SYS` is on.
+    loads: Mutex<sys::LoadAverages>,
 }
 
 impl Shared {
@@ -206,6 +208,7 @@ impl Broker {
             next_connection_id: AtomicU64::new(1),
             clients: Mutex::new(FxHashMap::default()),
             trace: trace::PacketTrace::new(TRACE_CAPACITY),
+            loads: Mutex::new(sys::LoadAverages::default()),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -266,6 +269,20 @@ impl Broker {
     /// How long it has been running.
     pub fn uptime(&self) -> Duration {
         self.started_at.elapsed()
+    }
+
+    /// The broker's `$SYS` values right now, as (topic, value) pairs in mosquitto's layout: what
+    /// it publishes every `sys_interval`, read directly (also when `$SYS` publishing is off).
+    pub fn sys_values(&self) -> Vec<(String, String)> {
+        let loads = self
+            .shared
+            .loads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let meters = self.shared.meters.snapshot();
+        let state = self.shared.lock();
+        sys::sys_values(&state, meters, &loads, self.started_at.elapsed())
     }
 
     /// Clients connected right now.
@@ -508,7 +525,6 @@ async fn housekeeping(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let sys_interval = shared.config.sys_interval;
-    let mut loads = sys::LoadAverages::default();
     let mut next_sys = Instant::now();
     let mut dropped_reported = 0;
     loop {
@@ -526,10 +542,14 @@ async fn housekeeping(
             );
             dropped_reported = meters.publish_dropped;
         }
+        let loads = {
+            let mut loads = shared.loads.lock().unwrap_or_else(PoisonError::into_inner);
+            loads.update(now, meters);
+            loads.clone()
+        };
         let mut state = shared.lock();
         state.tick(now);
         if !sys_interval.is_zero() && now >= next_sys {
-            loads.update(now, meters);
             let values = sys::sys_values(&state, meters, &loads, now.duration_since(started_at));
             sys::publish_sys(&mut state, values, now);
             next_sys = now + sys_interval;

@@ -1,4 +1,5 @@
-//! The pure data model: topic tree, per-topic history, numeric series and rates.
+//! The pure data model: topic tree, per-topic history, numeric series, rates, `$SYS` and
+//! traffic statistics.
 //!
 //! Nothing here knows about egui, tokio or rumqttc: the network layer hands us [`Incoming`]
 //! batches and the UI reads the tree by reference.
@@ -8,14 +9,18 @@ mod interner;
 mod natural_order;
 mod rate;
 mod series;
+mod sys_dashboard;
 mod topic_tree;
+mod traffic;
 
 pub use incoming::{Incoming, Message, MessageProperties, Qos};
 pub use interner::{Interner, SegmentId};
 pub use natural_order::natural_cmp;
 pub use rate::RateMeter;
 pub use series::{DEFAULT_SERIES_CAPACITY, Series, decimate};
+pub use sys_dashboard::{Counter, LOAD_COUNTERS, LOAD_WINDOWS, SysDashboard, SysKey};
 pub use topic_tree::{DEFAULT_HISTORY_LIMIT, Node, NodeId, TopicTree};
+pub use traffic::{MAX_WINDOW, RankBy, Talker, TrafficStats};
 
 use std::time::Instant;
 
@@ -26,6 +31,10 @@ pub struct Model {
     pub tree: TopicTree,
     /// Messages per second over the last second, for the status bar.
     pub message_rate: RateMeter,
+    /// What the broker says about itself on `$SYS`.
+    pub sys: SysDashboard,
+    /// Traffic per topic and subtree over the last minute, for top talkers.
+    pub traffic: TrafficStats,
 }
 
 impl Default for Model {
@@ -40,12 +49,21 @@ impl Model {
         Self {
             tree: TopicTree::new(history_limit),
             message_rate: RateMeter::per_second(),
+            sys: SysDashboard::default(),
+            traffic: TrafficStats::default(),
         }
     }
 
     /// Apply one batch from the network, in arrival order.
     pub fn apply(&mut self, batch: Vec<Incoming>, now: Instant) {
         self.message_rate.record(now, batch.len() as u64);
-        self.tree.apply(batch);
+        for incoming in batch.iter().filter(|i| i.topic.starts_with("$SYS/")) {
+            self.sys
+                .ingest(&incoming.topic, &incoming.payload, incoming.received_at);
+        }
+        let traffic = &mut self.traffic;
+        self.tree.apply_observed(batch, |node, bytes| {
+            traffic.record(node, bytes as u64, now);
+        });
     }
 }

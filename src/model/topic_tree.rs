@@ -170,9 +170,17 @@ impl TopicTree {
 
     /// Insert every message of a batch, in order.
     pub fn apply(&mut self, batch: Vec<Incoming>) {
+        self.apply_observed(batch, |_, _| {});
+    }
+
+    /// Insert every message of a batch, in order, telling `observe` each message's topic node
+    /// and payload size (for traffic statistics) without a second lookup.
+    pub fn apply_observed(&mut self, batch: Vec<Incoming>, mut observe: impl FnMut(NodeId, usize)) {
         let mut parents_with_new_children = FxHashSet::default();
         for incoming in batch {
-            self.insert_inner(incoming, &mut parents_with_new_children);
+            let bytes = incoming.payload.len();
+            let node = self.insert_inner(incoming, &mut parents_with_new_children);
+            observe(node, bytes);
         }
         self.sort_children(parents_with_new_children);
     }

@@ -58,12 +58,27 @@ fn broker_panel_starts_lists_a_client_disconnects_it_and_stops() {
         Duration::from_secs(5),
         |h| exists(h, "Disconnect panel-test-device"),
     );
+    // The dashboard, fed from the broker's own meters, counts the client.
+    step_until(
+        &mut harness,
+        "the dashboard to count the client",
+        Duration::from_secs(5),
+        |h| {
+            h.state()
+                .local_broker()
+                .dashboard()
+                .number(canopy::model::SysKey::ClientsConnected)
+                == Some(1.0)
+        },
+    );
+    harness.get_by_label(&format!("canopy {}", env!("CARGO_PKG_VERSION")));
+    harness.get_by_label("1 (of 1, most 1)");
     harness
         .get_by_role_and_label(
             egui::accesskit::Role::Button,
             "Disconnect panel-test-device",
         )
-        .click();
+        .click_accesskit(); // may be scrolled below the dashboard
     harness.run_steps(1);
     let mut rest = Vec::new();
     let _ = device.read_to_end(&mut rest); // the broker closes it

@@ -12,6 +12,7 @@ mod broker_security;
 mod broker_v5;
 mod common;
 mod inspect_ui;
+mod monitor;
 mod net;
 mod publish;
 mod publish_ui;

@@ -1,0 +1,326 @@
+//! Traffic as Canopy sees it, on any broker: messages and bytes per second overall, per topic
+//! and per subtree, over the last 10 seconds or the last minute. Top talkers come from here.
+
+use super::topic_tree::{NodeId, TopicTree};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// The longest window kept.
+pub const MAX_WINDOW: Duration = Duration::from_secs(60);
+
+/// One second of traffic: totals, and counts per topic that received anything.
+#[derive(Debug, Default)]
+struct Bucket {
+    second: u64,
+    messages: u64,
+    bytes: u64,
+    per_topic: FxHashMap<NodeId, (u64, u64)>,
+}
+
+/// How talkers are ranked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RankBy {
+    /// By messages per second.
+    #[default]
+    Messages,
+    /// By bytes per second.
+    Bytes,
+}
+
+/// A topic or subtree and its traffic over a window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Talker {
+    /// The node (a topic, or the root of a subtree).
+    pub node: NodeId,
+    /// Messages in the window.
+    pub messages: u64,
+    /// Payload bytes in the window.
+    pub bytes: u64,
+    /// Messages per second over the window.
+    pub messages_per_sec: f64,
+    /// Payload bytes per second over the window.
+    pub bytes_per_sec: f64,
+}
+
+/// Per-second buckets over the last minute.
+#[derive(Debug)]
+pub struct TrafficStats {
+    started: Instant,
+    buckets: VecDeque<Bucket>,
+}
+
+impl Default for TrafficStats {
+    fn default() -> Self {
+        Self::new(Instant::now())
+    }
+}
+
+impl TrafficStats {
+    /// Empty statistics whose clock starts at `started`.
+    pub fn new(started: Instant) -> Self {
+        Self {
+            started,
+            buckets: VecDeque::with_capacity(MAX_WINDOW.as_secs() as usize + 2),
+        }
+    }
+
+    fn second_of(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.started).as_secs()
+    }
+
+    /// Count one message of `bytes` payload bytes on topic `node`, arrived at `now`.
+    pub fn record(&mut self, node: NodeId, bytes: u64, now: Instant) {
+        let second = self.second_of(now);
+        if self.buckets.back().is_none_or(|b| b.second < second) {
+            let oldest_kept = second.saturating_sub(MAX_WINDOW.as_secs());
+            while self.buckets.front().is_some_and(|b| b.second < oldest_kept) {
+                self.buckets.pop_front();
+            }
+            self.buckets.push_back(Bucket {
+                second,
+                ..Bucket::default()
+            });
+        }
+        // Late arrivals (a clock step) go to the newest bucket.
+        if let Some(bucket) = self.buckets.back_mut() {
+            bucket.messages += 1;
+            bucket.bytes += bytes;
+            let entry = bucket.per_topic.entry(node).or_default();
+            entry.0 += 1;
+            entry.1 += bytes;
+        }
+    }
+
+    /// The buckets inside the window ending at `now`, and the window's length in seconds.
+    ///
+    /// Windows are made of whole seconds, the last complete one included, so a ranking does not
+    /// jitter with a half-filled current second. In Canopy's first second the partial second is
+    /// used; while Canopy has listened for less than `window`, the window is that long.
+    fn window(&self, window: Duration, now: Instant) -> (impl Iterator<Item = &Bucket>, f64) {
+        let elapsed = now.saturating_duration_since(self.started);
+        let now_second = elapsed.as_secs();
+        let window_secs = window.as_secs().clamp(1, MAX_WINDOW.as_secs());
+        let (first, last, span) = if now_second == 0 {
+            (0, 0, elapsed.as_secs_f64().max(0.001))
+        } else {
+            let first = now_second.saturating_sub(window_secs);
+            (first, now_second - 1, (now_second - first) as f64)
+        };
+        let buckets = self
+            .buckets
+            .iter()
+            .filter(move |b| b.second >= first && b.second <= last);
+        (buckets, span)
+    }
+
+    /// Messages and bytes per second over the window ending at `now`.
+    pub fn rates(&self, window: Duration, now: Instant) -> (f64, f64) {
+        let (buckets, span) = self.window(window, now);
+        let (messages, bytes) = buckets.fold((0, 0), |(m, b), bucket| {
+            (m + bucket.messages, b + bucket.bytes)
+        });
+        (messages as f64 / span, bytes as f64 / span)
+    }
+
+    fn totals(&self, window: Duration, now: Instant) -> (FxHashMap<NodeId, (u64, u64)>, f64) {
+        let (buckets, span) = self.window(window, now);
+        let mut totals: FxHashMap<NodeId, (u64, u64)> = FxHashMap::default();
+        for bucket in buckets {
+            for (node, (messages, bytes)) in &bucket.per_topic {
+                let entry = totals.entry(*node).or_default();
+                entry.0 += messages;
+                entry.1 += bytes;
+            }
+        }
+        (totals, span)
+    }
+
+    /// The `limit` busiest topics over the window ending at `now`.
+    pub fn top_topics(
+        &self,
+        window: Duration,
+        now: Instant,
+        by: RankBy,
+        limit: usize,
+    ) -> Vec<Talker> {
+        let (totals, span) = self.totals(window, now);
+        rank(totals, span, by, limit)
+    }
+
+    /// The `limit` busiest subtrees (levels with topics below them, at any depth) over the
+    /// window ending at `now`; a subtree counts everything published at or below it.
+    pub fn top_subtrees(
+        &self,
+        tree: &TopicTree,
+        window: Duration,
+        now: Instant,
+        by: RankBy,
+        limit: usize,
+    ) -> Vec<Talker> {
+        let (totals, span) = self.totals(window, now);
+        let mut subtrees: FxHashMap<NodeId, (u64, u64)> = FxHashMap::default();
+        for (node, (messages, bytes)) in totals {
+            let mut current = tree.node(node).and_then(|n| n.parent());
+            while let Some(id) = current.filter(|id| *id != NodeId::ROOT) {
+                let entry = subtrees.entry(id).or_default();
+                entry.0 += messages;
+                entry.1 += bytes;
+                current = tree.node(id).and_then(|n| n.parent());
+            }
+        }
+        rank(subtrees, span, by, limit)
+    }
+
+    /// Traffic at or below `node` over the window ending at `now`.
+    pub fn subtree_rates(
+        &self,
+        tree: &TopicTree,
+        node: NodeId,
+        window: Duration,
+        now: Instant,
+    ) -> Talker {
+        let (totals, span) = self.totals(window, now);
+        let (mut messages, mut bytes) = (0, 0);
+        for (topic, (m, b)) in totals {
+            let mut current = Some(topic);
+            while let Some(id) = current {
+                if id == node {
+                    messages += m;
+                    bytes += b;
+                    break;
+                }
+                current = tree.node(id).and_then(|n| n.parent());
+            }
+        }
+        Talker {
+            node,
+            messages,
+            bytes,
+            messages_per_sec: messages as f64 / span,
+            bytes_per_sec: bytes as f64 / span,
+        }
+    }
+}
+
+fn rank(totals: FxHashMap<NodeId, (u64, u64)>, span: f64, by: RankBy, limit: usize) -> Vec<Talker> {
+    let mut talkers: Vec<Talker> = totals
+        .into_iter()
+        .map(|(node, (messages, bytes))| Talker {
+            node,
+            messages,
+            bytes,
+            messages_per_sec: messages as f64 / span,
+            bytes_per_sec: bytes as f64 / span,
+        })
+        .collect();
+    // Sorted fully (ties by node id) so the order is stable from frame to frame.
+    talkers.sort_by(|a, b| {
+        let key = |t: &Talker| match by {
+            RankBy::Messages => (t.messages, t.bytes),
+            RankBy::Bytes => (t.bytes, t.messages),
+        };
+        key(b).cmp(&key(a)).then(a.node.cmp(&b.node))
+    });
+    talkers.truncate(limit);
+    talkers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incoming;
+
+    /// A synthetic flood of known rates: over 20 s, `a/fast` gets 50 msg/s of 10 B, `a/slow`
+    /// 5 msg/s of 1,000 B, `b/x` 20 msg/s of 100 B; in the last 5 s, `b/burst` 125 msg/s of 1 B.
+    fn flood() -> (TopicTree, TrafficStats, Instant) {
+        let mut tree = TopicTree::new(10);
+        let start = Instant::now();
+        let mut stats = TrafficStats::new(start);
+        let ids: Vec<NodeId> = ["a/fast", "a/slow", "b/x", "b/burst"]
+            .iter()
+            .map(|t| tree.insert(Incoming::new(*t, "")))
+            .collect();
+        for tick in 0..20_000u64 {
+            // One tick a millisecond.
+            let now = start + Duration::from_millis(tick);
+            if tick % 20 == 0 {
+                stats.record(ids[0], 10, now);
+            }
+            if tick % 200 == 0 {
+                stats.record(ids[1], 1_000, now);
+            }
+            if tick % 50 == 0 {
+                stats.record(ids[2], 100, now);
+            }
+            if tick >= 15_000 && tick % 8 == 0 {
+                stats.record(ids[3], 1, now);
+            }
+        }
+        (tree, stats, start + Duration::from_secs(20))
+    }
+
+    fn names(tree: &TopicTree, talkers: &[Talker]) -> Vec<String> {
+        talkers.iter().map(|t| tree.topic_name(t.node)).collect()
+    }
+
+    #[test]
+    fn top_topics_by_messages_and_bytes_over_ten_seconds() {
+        let (tree, stats, now) = flood();
+        let window = Duration::from_secs(10);
+        let by_messages = stats.top_topics(window, now, RankBy::Messages, 10);
+        assert_eq!(
+            names(&tree, &by_messages),
+            ["b/burst", "a/fast", "b/x", "a/slow"]
+        );
+        // 125 msg/s for the last 5 s of a 10 s window: 62.5 msg/s on average.
+        let rates: Vec<f64> = by_messages.iter().map(|t| t.messages_per_sec).collect();
+        for (rate, expected) in rates.iter().zip([62.5, 50.0, 20.0, 5.0]) {
+            assert!((rate - expected).abs() < expected * 0.05, "{rates:?}");
+        }
+        let by_bytes = stats.top_topics(window, now, RankBy::Bytes, 2);
+        assert_eq!(names(&tree, &by_bytes), ["a/slow", "b/x"]);
+        assert!((by_bytes[0].bytes_per_sec - 5_000.0).abs() < 250.0);
+    }
+
+    #[test]
+    fn a_minute_window_dilutes_the_burst() {
+        let (tree, stats, now) = flood();
+        let minute = stats.top_topics(MAX_WINDOW, now, RankBy::Messages, 10);
+        // Only 20 s of data: rates are over the 20 s Canopy has been listening.
+        assert_eq!(
+            names(&tree, &minute),
+            ["a/fast", "b/burst", "b/x", "a/slow"]
+        );
+        assert!(
+            (minute[1].messages_per_sec - 31.25).abs() < 1.5,
+            "{minute:?}"
+        );
+    }
+
+    #[test]
+    fn subtrees_sum_their_topics() {
+        let (tree, stats, now) = flood();
+        let window = Duration::from_secs(10);
+        let subtrees = stats.top_subtrees(&tree, window, now, RankBy::Messages, 10);
+        assert_eq!(names(&tree, &subtrees), ["b", "a"]);
+        assert!((subtrees[0].messages_per_sec - 82.5).abs() < 3.5);
+        assert!((subtrees[1].messages_per_sec - 55.0).abs() < 3.0);
+        let a = tree.find("a").expect("a");
+        let rates = stats.subtree_rates(&tree, a, window, now);
+        assert_eq!(rates.messages, subtrees[1].messages);
+        let (total, _) = stats.rates(window, now);
+        assert!((total - 137.5).abs() < 6.0, "{total}");
+    }
+
+    #[test]
+    fn old_seconds_are_forgotten() {
+        let (_, mut stats, now) = flood();
+        let later = now + Duration::from_secs(120);
+        stats.record(NodeId::ROOT, 1, later);
+        assert_eq!(stats.buckets.len(), 1);
+        let (messages_per_sec, _) =
+            stats.rates(Duration::from_secs(10), later + Duration::from_secs(5));
+        assert!(messages_per_sec < 0.2);
+    }
+}
