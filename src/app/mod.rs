@@ -433,7 +433,7 @@ impl CanopyApp {
                     ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
                     ui.selectable_value(&mut self.view, View::Broker, "Broker");
                     ui.separator();
-                    ui.toggle_value(&mut self.publish_open, "Publish")
+                    ui.toggle_value(&mut self.publish_open, "Publish panel")
                         .on_hover_text("Show or hide the publish panel");
                     if let Some(session) = &mut self.session {
                         let count = session.chart.series.len();
