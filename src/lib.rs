@@ -9,5 +9,6 @@ pub mod cli;
 pub mod model;
 pub mod net;
 pub mod payload;
+pub mod pem;
 pub mod settings;
 pub mod sim;

@@ -30,8 +30,10 @@ struct Cli {
 enum Command {
     /// Subscribe with no window: a summary each second, a closing line with totals
     Sub {
-        /// Broker URL, e.g. mqtt://localhost:1883
-        url: String,
+        /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH] (or --profile)
+        url: Option<String>,
+        #[command(flatten)]
+        connect: ConnectArgs,
         /// Topic filter to subscribe to (repeatable; default '#')
         #[arg(short = 't', long = "topic", value_name = "FILTER")]
         topics: Vec<String>,
@@ -44,27 +46,20 @@ enum Command {
         /// QoS to subscribe with
         #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
         qos: u8,
-        /// MQTT version
-        #[arg(long, value_enum, default_value_t = Version::V5)]
-        mqtt_version: Version,
-        /// Client id (random by default)
-        #[arg(short = 'i', long)]
-        client_id: Option<String>,
     },
     /// Publish one message and wait until the broker has it
     Pub(PubArgs),
     /// Delete every retained message under a topic filter (prints how many it found and cleared)
     ClearRetained {
-        /// Broker URL, e.g. mqtt://localhost:1883
+        /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH]
         url: String,
         /// Topic filter, e.g. 'home/#'
         filter: String,
         /// Only count and list them
         #[arg(long)]
         dry_run: bool,
-        /// MQTT version
-        #[arg(long, value_enum, default_value_t = Version::V5)]
-        mqtt_version: Version,
+        #[command(flatten)]
+        connect: ConnectArgs,
     },
     /// Run the bundled MQTT broker with no window, until Ctrl-C
     Broker(BrokerArgs),
@@ -87,8 +82,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct PubArgs {
-    /// Broker URL, e.g. mqtt://localhost:1883
-    url: String,
+    /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH] (or --profile)
+    url: Option<String>,
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// Topic to publish to
     #[arg(short = 't', long)]
     topic: String,
@@ -128,9 +125,63 @@ struct PubArgs {
     /// MQTT 5 payload format indicator: the payload is UTF-8 text
     #[arg(long)]
     utf8: bool,
-    /// MQTT version
-    #[arg(long, value_enum, default_value_t = Version::V5)]
-    mqtt_version: Version,
+}
+
+/// How to reach the broker, beyond its URL.
+#[derive(clap::Args)]
+struct ConnectArgs {
+    /// Use a saved connection profile instead of a URL
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// User name
+    #[arg(short = 'u', long)]
+    username: Option<String>,
+    /// Password
+    #[arg(short = 'P', long)]
+    password: Option<String>,
+    /// CA certificate file (PEM) to trust instead of the system's
+    #[arg(long, value_name = "FILE")]
+    cafile: Option<std::path::PathBuf>,
+    /// Client certificate (PEM), with --key
+    #[arg(long, value_name = "FILE")]
+    cert: Option<std::path::PathBuf>,
+    /// Client private key (PEM), with --cert
+    #[arg(long, value_name = "FILE")]
+    key: Option<std::path::PathBuf>,
+    /// Do not verify the broker's certificate (testing only)
+    #[arg(long)]
+    insecure: bool,
+    /// Check the broker's certificate against this name instead of the host
+    #[arg(long, value_name = "NAME")]
+    cert_name: Option<String>,
+    /// ALPN protocol to offer (repeatable)
+    #[arg(long, value_name = "PROTOCOL")]
+    alpn: Vec<String>,
+    /// MQTT version (default 5)
+    #[arg(long, value_enum)]
+    mqtt_version: Option<Version>,
+    /// Client id (random by default)
+    #[arg(short = 'i', long)]
+    client_id: Option<String>,
+}
+
+impl ConnectArgs {
+    fn options(self, url: Option<&str>) -> anyhow::Result<canopy::net::ConnectOptions> {
+        let flags = canopy::cli::connect::ConnectFlags {
+            profile: self.profile,
+            username: self.username,
+            password: self.password,
+            ca_file: self.cafile,
+            cert: self.cert,
+            key: self.key,
+            insecure: self.insecure,
+            cert_name: self.cert_name,
+            alpn: self.alpn,
+            protocol: self.mqtt_version.map(Into::into),
+            client_id: self.client_id,
+        };
+        canopy::cli::connect::connect_options(url, &flags, None).map_err(|e| anyhow::anyhow!(e))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -179,8 +230,7 @@ impl PubArgs {
         )
         .map_err(|e| anyhow::anyhow!(e))?;
         Ok(canopy::cli::publish::PubOptions {
-            url: self.url,
-            protocol: self.mqtt_version.into(),
+            connect: self.connect.options(self.url.as_deref())?,
             message: canopy::net::OutgoingMessage {
                 topic: self.topic,
                 payload: payload.into(),
@@ -319,7 +369,7 @@ fn run() -> anyhow::Result<()> {
                 Some(url) => {
                     let mut options = BrokerUrl::parse(url)?.connect_options();
                     options.protocol = cli.mqtt_version.into();
-                    canopy::app::Startup::Connect(options)
+                    canopy::app::Startup::Connect(Box::new(options))
                 }
                 // No saved connection profiles exist yet, so every start without --connect is a first run.
                 None => canopy::app::Startup::Demo,
@@ -328,21 +378,18 @@ fn run() -> anyhow::Result<()> {
         }
         Some(Command::Sub {
             url,
+            connect,
             topics,
             count,
             timeout,
             qos,
-            mqtt_version,
-            client_id,
         }) => {
             let options = canopy::cli::sub::SubOptions {
-                url,
+                connect: connect.options(url.as_deref())?,
                 filters: topics,
                 qos: Qos::from_level(qos).unwrap_or_default(),
-                protocol: mqtt_version.into(),
                 count,
                 timeout: timeout.map(Duration::from_secs_f64),
-                client_id,
             };
             let stop = Arc::new(AtomicBool::new(false));
             let on_signal = Arc::clone(&stop);
@@ -362,11 +409,14 @@ fn run() -> anyhow::Result<()> {
             url,
             filter,
             dry_run,
-            mqtt_version,
+            connect,
         }) => {
+            anyhow::ensure!(
+                connect.profile.is_none(),
+                "clear-retained takes a broker URL, not --profile"
+            );
             let report = canopy::cli::clear_retained::run(
-                &url,
-                mqtt_version.into(),
+                connect.options(Some(&url))?,
                 &filter,
                 dry_run,
                 &mut std::io::stderr(),

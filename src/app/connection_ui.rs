@@ -61,7 +61,7 @@ impl ConnectForm {
 #[derive(Debug)]
 pub enum ConnectAction {
     /// Open a connection with these options (closing the current one).
-    Connect(ConnectOptions),
+    Connect(Box<ConnectOptions>),
     /// Close the current connection.
     Disconnect,
 }
@@ -172,7 +172,7 @@ pub fn connect_bar_ui(
             match form.to_options() {
                 Ok(options) => {
                     form.error = None;
-                    action = Some(ConnectAction::Connect(options));
+                    action = Some(ConnectAction::Connect(Box::new(options)));
                 }
                 Err(error) => form.error = Some(error),
             }

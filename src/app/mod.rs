@@ -61,7 +61,7 @@ pub enum View {
 #[derive(Clone, Debug)]
 pub enum Startup {
     /// Connect to this broker.
-    Connect(ConnectOptions),
+    Connect(Box<ConnectOptions>),
     /// Start the bundled broker and the demo fleet, and explore them (the first-run default).
     Demo,
     /// Start idle, the connect bar showing localhost.
@@ -163,7 +163,7 @@ impl CanopyApp {
         let manager = ConnectionManager::start(Arc::new(move || ctx.request_repaint()))
             .map_err(|e| format!("Could not start the network thread: {e}"));
         let connect_to = match &startup {
-            Startup::Connect(options) => Some(options.clone()),
+            Startup::Connect(options) => Some((**options).clone()),
             Startup::Demo | Startup::Idle => None,
         };
         let mut app = Self::new(manager, connect_to);
@@ -879,7 +879,7 @@ impl CanopyApp {
 
     fn finish_frame(&mut self, ui: &egui::Ui, action: Option<ConnectAction>, now: SystemTime) {
         match action {
-            Some(ConnectAction::Connect(options)) => self.connect(options),
+            Some(ConnectAction::Connect(options)) => self.connect(*options),
             Some(ConnectAction::Disconnect) => self.disconnect(),
             None => {}
         }

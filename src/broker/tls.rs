@@ -2,7 +2,6 @@
 //! certificate made on request (for trying TLS locally).
 
 use rustls::ServerConfig;
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -89,24 +88,16 @@ pub fn load(identity: &TlsIdentity) -> Result<LoadedTls, TlsError> {
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let error = |reason: String| TlsError::Certificate {
+    crate::pem::certificates(path).map_err(|reason| TlsError::Certificate {
         path: path.to_owned(),
         reason,
-    };
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| error(e.to_string()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| error(e.to_string()))?;
-    if certs.is_empty() {
-        return Err(error("no PEM certificate in the file".to_owned()));
-    }
-    Ok(certs)
+    })
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::Key {
+    crate::pem::private_key(path).map_err(|reason| TlsError::Key {
         path: path.to_owned(),
-        reason: e.to_string(),
+        reason,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::script_client::ScriptClient;
 use crate::model::Qos;
-use crate::net::{BrokerUrl, EventKind, OutgoingMessage, ProtocolVersion, Subscription};
+use crate::net::{ConnectOptions, EventKind, OutgoingMessage, Subscription};
 use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -26,16 +26,13 @@ pub struct ClearReport {
 
 /// Find the retained messages under `filter` and, unless `dry_run`, clear them.
 pub fn run(
-    url: &str,
-    protocol: ProtocolVersion,
+    connect: ConnectOptions,
     filter: &str,
     dry_run: bool,
     progress: &mut dyn Write,
 ) -> Result<ClearReport, String> {
     crate::broker::validate_filter(filter).map_err(|e| format!("filter {filter:?}: {e}"))?;
-    let url = BrokerUrl::parse(url).map_err(|e| e.to_string())?;
-    let mut connect = url.connect_options();
-    connect.protocol = protocol;
+    let mut connect = connect;
     connect.subscriptions = vec![Subscription {
         filter: filter.to_owned(),
         qos: Qos::AtMostOnce,

@@ -1,6 +1,7 @@
 //! Headless commands. `main.rs` parses arguments into these option structs and calls `run`.
 
 pub mod clear_retained;
+pub mod connect;
 pub mod publish;
 pub mod script_client;
 pub mod sub;

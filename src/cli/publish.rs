@@ -2,7 +2,7 @@
 
 use super::script_client::ScriptClient;
 use crate::model::MessageProperties;
-use crate::net::{BrokerUrl, EventKind, OutgoingMessage, ProtocolVersion};
+use crate::net::{ConnectOptions, EventKind, OutgoingMessage, ProtocolVersion};
 use std::time::{Duration, Instant};
 
 /// How long to wait for the connection and the acknowledgement.
@@ -11,10 +11,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// What `canopy pub` was asked to do.
 #[derive(Clone, Debug)]
 pub struct PubOptions {
-    /// Broker URL.
-    pub url: String,
-    /// Protocol version.
-    pub protocol: ProtocolVersion,
+    /// Where and how to connect (from a URL and flags, or a profile).
+    pub connect: ConnectOptions,
     /// The message.
     pub message: OutgoingMessage,
 }
@@ -56,12 +54,10 @@ pub fn check_topic(topic: &str) -> Result<(), String> {
 /// Returns a line describing what was published.
 pub fn run(options: PubOptions) -> Result<String, String> {
     check_topic(&options.message.topic)?;
-    if options.protocol == ProtocolVersion::V311 && options.message.properties.is_some() {
+    if options.connect.protocol == ProtocolVersion::V311 && options.message.properties.is_some() {
         return Err("MQTT 3.1.1 has no message properties: use --mqtt-version 5".to_owned());
     }
-    let url = BrokerUrl::parse(&options.url).map_err(|e| e.to_string())?;
-    let mut connect = url.connect_options();
-    connect.protocol = options.protocol;
+    let mut connect = options.connect.clone();
     connect.subscriptions.clear();
     let mut client = ScriptClient::connect(connect, TIMEOUT)?;
     let id = client.id();

@@ -1,9 +1,7 @@
 //! `canopy sub`: the window's net + model pipeline with no window, for scripts and benchmarks.
 
 use crate::model::{Model, Qos};
-use crate::net::{
-    BrokerUrl, ConnectionManager, ConnectionState, EventKind, ProtocolVersion, Subscription,
-};
+use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind, Subscription};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,20 +10,16 @@ use std::time::{Duration, Instant};
 /// What `canopy sub` was asked to do.
 #[derive(Clone, Debug)]
 pub struct SubOptions {
-    /// Broker URL.
-    pub url: String,
+    /// Where and how to connect (from a URL and flags, or a profile).
+    pub connect: ConnectOptions,
     /// Topic filters (default `#`).
     pub filters: Vec<String>,
     /// QoS asked for on every filter.
     pub qos: Qos,
-    /// Protocol version.
-    pub protocol: ProtocolVersion,
     /// Stop once this many messages arrived.
     pub count: Option<u64>,
     /// Give up after this long.
     pub timeout: Option<Duration>,
-    /// Client id (random when `None`).
-    pub client_id: Option<String>,
 }
 
 /// What a run of `canopy sub` saw.
@@ -91,13 +85,8 @@ pub fn run(
     stop: Arc<AtomicBool>,
     progress: &mut dyn Write,
 ) -> Result<SubReport, SubError> {
-    let url = BrokerUrl::parse(&options.url)?;
-    let mut connect = url.connect_options();
-    connect.protocol = options.protocol;
+    let mut connect = options.connect.clone();
     connect.retry_first_connect = false;
-    if let Some(client_id) = &options.client_id {
-        connect.client_id = client_id.clone();
-    }
     let filters = if options.filters.is_empty() {
         vec!["#".to_owned()]
     } else {
@@ -182,7 +171,7 @@ pub fn run(
                 );
             }
             EventKind::State(ConnectionState::Connected { .. }) => {
-                let _ = writeln!(progress, "connected to {}", url.connect_options().address());
+                let _ = writeln!(progress, "connected to {}", options.connect.url());
             }
             EventKind::State(ConnectionState::Connecting) | EventKind::Published { .. } => {}
             EventKind::Subscribed(filters) => {

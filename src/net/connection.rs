@@ -5,7 +5,7 @@ use super::MAX_PACKET_SIZE_BYTES;
 use super::batcher::Batcher;
 use super::describe::{self, Failure};
 use super::events::{ConnectionState, EventSender};
-use super::options::{ConnectOptions, ProtocolVersion, Subscription};
+use super::options::{ConnectOptions, ProtocolVersion, Subscription, Transport};
 use super::{ConnectionId, OutgoingMessage};
 use crate::model::{Incoming, MessageProperties, Qos};
 use rustc_hash::FxHashMap;
@@ -95,15 +95,45 @@ fn model_qos_v5(qos: rumqttc::v5::mqttbytes::QoS) -> Qos {
     }
 }
 
-/// Build the rumqttc client and event loop for `options`.
-pub(super) fn build(options: &ConnectOptions) -> (Client, EventLoop) {
+/// The rumqttc transport for `options`, and the broker address rumqttc wants with it (a full
+/// URL for WebSockets, the host otherwise).
+fn transport(options: &ConnectOptions) -> Result<(rumqttc::Transport, String), String> {
+    let tls = || super::tls::client_config(&options.tls).map(rumqttc::TlsConfiguration::Rustls);
+    Ok(match options.transport {
+        Transport::Tcp => (rumqttc::Transport::Tcp, options.host.clone()),
+        Transport::Tls => (
+            rumqttc::Transport::tls_with_config(tls()?),
+            options.host.clone(),
+        ),
+        Transport::Ws => (rumqttc::Transport::Ws, options.ws_url()),
+        Transport::Wss => (
+            rumqttc::Transport::wss_with_config(tls()?),
+            options.ws_url(),
+        ),
+    })
+}
+
+/// Build the rumqttc client and event loop for `options`, or say what is wrong with them
+/// (a TLS file that cannot be read, say).
+pub(super) fn build(options: &ConnectOptions) -> Result<(Client, EventLoop), String> {
     // rumqttc asserts on these, so clamp instead of letting user input panic it.
     let keep_alive = Duration::from_secs(u64::from(options.keep_alive_secs.max(5)));
     let clean_start = options.clean_start || options.client_id.is_empty();
-    match options.protocol {
+    let (transport, broker_addr) = transport(options)?;
+    let last_will = options.last_will.as_ref();
+    Ok(match options.protocol {
         ProtocolVersion::V311 => {
             let mut mqtt =
-                rumqttc::MqttOptions::new(&options.client_id, &options.host, options.port);
+                rumqttc::MqttOptions::new(&options.client_id, &broker_addr, options.port);
+            mqtt.set_transport(transport);
+            if let Some(will) = last_will {
+                mqtt.set_last_will(rumqttc::LastWill::new(
+                    &will.topic,
+                    will.payload.clone(),
+                    rumqttc_qos(will.qos),
+                    will.retain,
+                ));
+            }
             mqtt.set_keep_alive(keep_alive)
                 .set_clean_session(clean_start)
                 .set_max_packet_size(MAX_PACKET_SIZE_BYTES, MAX_PACKET_SIZE_BYTES);
@@ -119,7 +149,22 @@ pub(super) fn build(options: &ConnectOptions) -> (Client, EventLoop) {
         }
         ProtocolVersion::V5 => {
             let mut mqtt =
-                rumqttc::v5::MqttOptions::new(&options.client_id, &options.host, options.port);
+                rumqttc::v5::MqttOptions::new(&options.client_id, &broker_addr, options.port);
+            mqtt.set_transport(transport);
+            if let Some(will) = last_will {
+                mqtt.set_last_will(rumqttc::v5::mqttbytes::v5::LastWill::new(
+                    &will.topic,
+                    will.payload.clone(),
+                    v5_qos(will.qos),
+                    will.retain,
+                    None,
+                ));
+            }
+            if let Some(secs) = options.session_expiry_secs {
+                let mut properties = rumqttc::v5::mqttbytes::v5::ConnectProperties::new();
+                properties.session_expiry_interval = Some(secs);
+                mqtt.set_connect_properties(properties);
+            }
             mqtt.set_keep_alive(keep_alive)
                 .set_clean_start(clean_start)
                 .set_connection_timeout(options.connect_timeout_secs)
@@ -132,7 +177,7 @@ pub(super) fn build(options: &ConnectOptions) -> (Client, EventLoop) {
                 rumqttc::v5::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
             (Client::V5(client), EventLoop::V5(Box::new(event_loop)))
         }
-    }
+    })
 }
 
 impl Client {
@@ -238,21 +283,11 @@ impl EventLoop {
         match self {
             EventLoop::V311(event_loop) => match event_loop.poll().await {
                 Ok(event) => Ok(polled_v311(event)),
-                Err(e) => Err(describe::v311_failure(
-                    &e,
-                    &options.host,
-                    address,
-                    options.connect_timeout_secs,
-                )),
+                Err(e) => Err(describe::v311_failure(&e, options, address)),
             },
             EventLoop::V5(event_loop) => match event_loop.poll().await {
                 Ok(event) => Ok(polled_v5(event)),
-                Err(e) => Err(describe::v5_failure(
-                    &e,
-                    &options.host,
-                    address,
-                    options.connect_timeout_secs,
-                )),
+                Err(e) => Err(describe::v5_failure(&e, options, address)),
             },
         }
     }

@@ -169,7 +169,17 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
                 if let Some(old) = live.remove(&id) {
                     close(id, old, &events);
                 }
-                live.insert(id, open(id, options, stats, &events));
+                match open(id, options, stats, &events) {
+                    Ok(connection) => {
+                        live.insert(id, connection);
+                    }
+                    Err(reason) => events.state(
+                        id,
+                        ConnectionState::Disconnected {
+                            reason: Some(reason),
+                        },
+                    ),
+                }
             }
             Command::Disconnect { id } => {
                 if let Some(connection) = live.remove(&id) {
@@ -224,8 +234,8 @@ fn open(
     options: ConnectOptions,
     stats: Arc<ConnectionStats>,
     events: &EventSender,
-) -> Live {
-    let (client, event_loop) = connection::build(&options);
+) -> Result<Live, String> {
+    let (client, event_loop) = connection::build(&options)?;
     let book = Arc::new(Mutex::new(RequestBook::new(options.subscriptions.clone())));
     let closing = Arc::new(AtomicBool::new(false));
     let batcher = Batcher::new(id, events.clone(), stats);
@@ -240,14 +250,14 @@ fn open(
         closing: Arc::clone(&closing),
     };
     let poll_task = tokio::spawn(connection.run(event_loop));
-    Live {
+    Ok(Live {
         client,
         book,
         closing,
         batcher,
         poll_task,
         timer_task,
-    }
+    })
 }
 
 /// Send DISCONNECT, give it a moment to go out, then stop the tasks and report.

@@ -9,10 +9,15 @@ mod describe;
 mod events;
 mod manager;
 mod options;
+mod tls;
 
 pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiver};
 pub use manager::{Command, ConnectionManager, Waker};
-pub use options::{BrokerUrl, ConnectOptions, ProtocolVersion, Subscription, UrlError};
+pub use options::{
+    BrokerUrl, ConnectOptions, LastWill, ProtocolVersion, Subscription, Transport, UrlError,
+    random_client_id,
+};
+pub use tls::{TlsOptions, client_config};
 
 use crate::model::{MessageProperties, Qos};
 use bytes::Bytes;

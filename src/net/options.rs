@@ -1,7 +1,76 @@
 //! What a connection needs to know: broker address, protocol, identity, subscriptions.
 
+use super::tls::TlsOptions;
 use crate::model::Qos;
+use bytes::Bytes;
 use std::fmt;
+
+/// How the bytes travel to the broker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Plain TCP (`mqtt://`, usually port 1883).
+    #[default]
+    Tcp,
+    /// TLS over TCP (`mqtts://`, usually port 8883).
+    Tls,
+    /// WebSockets (`ws://`), with a path.
+    Ws,
+    /// WebSockets over TLS (`wss://`), with a path.
+    Wss,
+}
+
+impl Transport {
+    /// Every transport, in menu order.
+    pub const ALL: [Transport; 4] = [
+        Transport::Tcp,
+        Transport::Tls,
+        Transport::Ws,
+        Transport::Wss,
+    ];
+
+    /// The URL scheme.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Transport::Tcp => "mqtt",
+            Transport::Tls => "mqtts",
+            Transport::Ws => "ws",
+            Transport::Wss => "wss",
+        }
+    }
+
+    /// The usual port.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Transport::Tcp => 1883,
+            Transport::Tls => 8883,
+            Transport::Ws => 80,
+            Transport::Wss => 443,
+        }
+    }
+
+    /// True for the transports that use TLS.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, Transport::Tls | Transport::Wss)
+    }
+
+    /// True for the WebSocket transports.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Transport::Ws | Transport::Wss)
+    }
+}
+
+/// The message the broker publishes for us if we vanish without a DISCONNECT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastWill {
+    /// Topic of the will.
+    pub topic: String,
+    /// Payload of the will.
+    pub payload: Bytes,
+    /// QoS of the will.
+    pub qos: Qos,
+    /// Retain flag of the will.
+    pub retain: bool,
+}
 
 /// MQTT protocol version spoken on a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -77,6 +146,16 @@ pub struct ConnectOptions {
     pub retry_first_connect: bool,
     /// Seconds to wait for TCP connect and CONNACK.
     pub connect_timeout_secs: u64,
+    /// TCP, TLS, WebSockets or secure WebSockets.
+    pub transport: Transport,
+    /// The HTTP path for WebSockets (`/mqtt` by default).
+    pub ws_path: String,
+    /// TLS settings, used by `mqtts` and `wss`.
+    pub tls: TlsOptions,
+    /// The last will, if any.
+    pub last_will: Option<LastWill>,
+    /// MQTT 5 session expiry interval in seconds (`None`: the session ends with the connection).
+    pub session_expiry_secs: Option<u32>,
 }
 
 impl ConnectOptions {
@@ -93,7 +172,36 @@ impl ConnectOptions {
             subscriptions: Subscription::explorer_defaults(),
             retry_first_connect: true,
             connect_timeout_secs: 5,
+            transport: Transport::Tcp,
+            ws_path: "/mqtt".to_owned(),
+            tls: TlsOptions::default(),
+            last_will: None,
+            session_expiry_secs: None,
         }
+    }
+
+    /// The broker as a URL (`mqtts://host:8883`, `ws://host:8080/mqtt`), without credentials.
+    pub fn url(&self) -> String {
+        let path = if self.transport.is_websocket() {
+            normalized_path(&self.ws_path)
+        } else {
+            String::new()
+        };
+        format!("{}://{}{path}", self.transport.scheme(), self.address())
+    }
+
+    /// The WebSocket URL rumqttc connects to.
+    pub(super) fn ws_url(&self) -> String {
+        let scheme = if self.transport == Transport::Wss {
+            "wss"
+        } else {
+            "ws"
+        };
+        format!(
+            "{scheme}://{}{}",
+            self.address(),
+            normalized_path(&self.ws_path)
+        )
     }
 
     /// `host:port` as shown to users.
@@ -103,6 +211,17 @@ impl ConnectOptions {
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+}
+
+fn normalized_path(path: &str) -> String {
+    let path = path.trim();
+    if path.is_empty() {
+        "/".to_owned()
+    } else if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
     }
 }
 
@@ -130,6 +249,10 @@ pub struct BrokerUrl {
     pub username: Option<String>,
     /// Password from the URL, if any.
     pub password: Option<String>,
+    /// From the scheme: `mqtt`/`tcp`, `mqtts`/`ssl`/`tls`, `ws` or `wss`.
+    pub transport: Transport,
+    /// The path, for WebSockets (`/mqtt` when the URL has none).
+    pub ws_path: String,
 }
 
 /// Why a broker URL was not accepted.
@@ -145,8 +268,8 @@ pub enum UrlError {
         /// What the URL parser said.
         reason: String,
     },
-    /// A scheme this build cannot connect with yet.
-    #[error("'{scheme}://' is not supported yet; use mqtt://HOST:PORT")]
+    /// A scheme that is not MQTT's.
+    #[error("'{scheme}://' is not an MQTT scheme; use mqtt://, mqtts://, ws:// or wss://")]
     UnsupportedScheme {
         /// The scheme given.
         scheme: String,
@@ -160,7 +283,8 @@ pub enum UrlError {
 }
 
 impl BrokerUrl {
-    /// Parse `mqtt://[user[:password]@]host[:port]`, also accepting a bare `host[:port]`.
+    /// Parse `SCHEME://[user[:password]@]host[:port][/path]` (schemes `mqtt`, `tcp`, `mqtts`,
+    /// `ssl`, `tls`, `ws`, `wss`), also accepting a bare `host[:port]`.
     pub fn parse(text: &str) -> Result<Self, UrlError> {
         let text = text.trim();
         let with_scheme = if text.contains("://") {
@@ -172,14 +296,17 @@ impl BrokerUrl {
             url: text.to_owned(),
             reason: e.to_string(),
         })?;
-        match url.scheme() {
-            "mqtt" | "tcp" => {}
+        let transport = match url.scheme() {
+            "mqtt" | "tcp" => Transport::Tcp,
+            "mqtts" | "ssl" | "tls" | "mqtt+ssl" => Transport::Tls,
+            "ws" => Transport::Ws,
+            "wss" => Transport::Wss,
             other => {
                 return Err(UrlError::UnsupportedScheme {
                     scheme: other.to_owned(),
                 });
             }
-        }
+        };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
@@ -190,17 +317,25 @@ impl BrokerUrl {
             .trim_end_matches(']')
             .to_owned();
         let username = Some(url.username().to_owned()).filter(|u| !u.is_empty());
+        let ws_path = match url.path() {
+            "" | "/" => "/mqtt".to_owned(),
+            path => path.to_owned(),
+        };
         Ok(Self {
             host,
-            port: url.port().unwrap_or(1883),
+            port: url.port().unwrap_or(transport.default_port()),
             username,
             password: url.password().map(str::to_owned),
+            transport,
+            ws_path,
         })
     }
 
     /// Connection options for this URL with explorer defaults.
     pub fn connect_options(&self) -> ConnectOptions {
         let mut options = ConnectOptions::new(self.host.clone(), self.port);
+        options.transport = self.transport;
+        options.ws_path = self.ws_path.clone();
         if let Some(user) = &self.username {
             options.credentials = Some((user.clone(), self.password.clone().unwrap_or_default()));
         }
@@ -236,10 +371,37 @@ mod tests {
             BrokerUrl::parse("http://host"),
             Err(UrlError::UnsupportedScheme { .. })
         ));
+        assert!(
+            BrokerUrl::parse("http://host")
+                .expect_err("refused")
+                .to_string()
+                .contains("mqtts://")
+        );
         let message = BrokerUrl::parse("mqtt://host:port")
             .expect_err("bad port")
             .to_string();
         assert!(message.contains("mqtt://host:port"), "{message}");
+    }
+
+    #[test]
+    fn schemes_pick_the_transport_and_default_port() {
+        let cases = [
+            (
+                "mqtts://b.example",
+                Transport::Tls,
+                8883,
+                "mqtts://b.example:8883",
+            ),
+            ("ssl://b:1", Transport::Tls, 1, "mqtts://b:1"),
+            ("ws://b:8080", Transport::Ws, 8080, "ws://b:8080/mqtt"),
+            ("wss://b/ws", Transport::Wss, 443, "wss://b:443/ws"),
+            ("tcp://b", Transport::Tcp, 1883, "mqtt://b:1883"),
+        ];
+        for (text, transport, port, round_trip) in cases {
+            let url = BrokerUrl::parse(text).expect(text);
+            assert_eq!((url.transport, url.port), (transport, port), "{text}");
+            assert_eq!(url.connect_options().url(), round_trip);
+        }
     }
 
     #[test]

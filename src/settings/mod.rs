@@ -2,6 +2,13 @@
 //! with a schema version. A file that cannot be read is moved aside and reported, never
 //! overwritten.
 
+mod profiles;
+
+pub use profiles::{
+    PROFILES_SCHEMA_VERSION, PasswordStorage, Profile, ProfileStore, StoredSubscription, StoredTls,
+    StoredTransport, StoredWill,
+};
+
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -73,9 +80,9 @@ impl Default for Settings {
 
 /// What loading found.
 #[derive(Debug)]
-pub enum Loaded {
+pub enum Loaded<T = Settings> {
     /// The file was read.
-    Read(Settings),
+    Read(T),
     /// There was no file yet (first run).
     Missing,
     /// The file could not be read; it was moved to `kept_at` and defaults are used.
@@ -112,34 +119,11 @@ impl SettingsStore {
 
     /// Read the settings. An unreadable file is moved aside (never overwritten) and reported.
     pub fn load(&self) -> Loaded {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
-            Err(e) => return self.keep_aside(format!("cannot read it: {e}")),
-        };
-        match ron::from_str::<Settings>(&text) {
-            Ok(settings) if settings.schema_version <= SCHEMA_VERSION => Loaded::Read(settings),
-            Ok(settings) => self.keep_aside(format!(
-                "it was written by a newer Canopy (schema {} > {SCHEMA_VERSION})",
-                settings.schema_version
-            )),
-            Err(e) => self.keep_aside(format!("it is not valid: {e}")),
-        }
-    }
-
-    fn keep_aside(&self, reason: String) -> Loaded {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let kept_at = self.path.with_extension(format!("ron.unreadable-{stamp}"));
-        match std::fs::rename(&self.path, &kept_at) {
-            Ok(()) => Loaded::Corrupt { reason, kept_at },
-            // Could not move it: leave it where it is; saving will refuse to overwrite it.
-            Err(e) => Loaded::Corrupt {
-                reason: format!("{reason} (and it could not be moved aside: {e})"),
-                kept_at: self.path.clone(),
-            },
-        }
+        load_ron(
+            &self.path,
+            |settings: &Settings| settings.schema_version,
+            SCHEMA_VERSION,
+        )
     }
 
     /// Write the settings atomically: a temporary file beside the real one, then a rename.
@@ -147,6 +131,48 @@ impl SettingsStore {
         let text = ron::ser::to_string_pretty(settings, ron::ser::PrettyConfig::default())
             .map_err(|e| format!("cannot encode settings: {e}"))?;
         write_atomically(&self.path, text.as_bytes())
+    }
+}
+
+/// Read a RON file with a schema version. A file that cannot be read, does not parse, or was
+/// written by a newer Canopy is moved aside (never overwritten) and reported.
+pub(crate) fn load_ron<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    schema_of: impl Fn(&T) -> u32,
+    supported: u32,
+) -> Loaded<T> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
+        Err(e) => return keep_aside(path, format!("cannot read it: {e}")),
+    };
+    match ron::from_str::<T>(&text) {
+        Ok(value) if schema_of(&value) <= supported => Loaded::Read(value),
+        Ok(value) => keep_aside(
+            path,
+            format!(
+                "it was written by a newer Canopy (schema {} > {supported})",
+                schema_of(&value)
+            ),
+        ),
+        Err(e) => keep_aside(path, format!("it is not valid: {e}")),
+    }
+}
+
+fn keep_aside<T>(path: &Path, reason: String) -> Loaded<T> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut kept_at = path.as_os_str().to_owned();
+    kept_at.push(format!(".unreadable-{stamp}"));
+    let kept_at = PathBuf::from(kept_at);
+    match std::fs::rename(path, &kept_at) {
+        Ok(()) => Loaded::Corrupt { reason, kept_at },
+        // Could not move it: leave it where it is; saving will refuse to overwrite it.
+        Err(e) => Loaded::Corrupt {
+            reason: format!("{reason} (and it could not be moved aside: {e})"),
+            kept_at: path.to_owned(),
+        },
     }
 }
 

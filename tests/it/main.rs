@@ -11,6 +11,7 @@ mod broker_app;
 mod broker_security;
 mod broker_v5;
 mod common;
+mod connections;
 mod inspect_ui;
 mod monitor;
 mod net;

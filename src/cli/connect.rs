@@ -1,0 +1,178 @@
+//! Where a headless command connects: a broker URL or a saved profile, adjusted by flags
+//! (`-u`, `-P`, `--cafile`, `--cert`, `--key`, `--insecure`, ...).
+
+use crate::net::{BrokerUrl, ConnectOptions, ProtocolVersion};
+use crate::settings::ProfileStore;
+use std::path::PathBuf;
+
+/// Connection flags shared by `sub`, `pub` and `clear-retained`.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectFlags {
+    /// A saved profile to start from.
+    pub profile: Option<String>,
+    /// User name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// CA file to trust instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate.
+    pub cert: Option<PathBuf>,
+    /// Client key.
+    pub key: Option<PathBuf>,
+    /// Accept any broker certificate.
+    pub insecure: bool,
+    /// Name to check the broker's certificate against.
+    pub cert_name: Option<String>,
+    /// ALPN protocols to offer.
+    pub alpn: Vec<String>,
+    /// Protocol version (the URL's or profile's default otherwise: MQTT 5).
+    pub protocol: Option<ProtocolVersion>,
+    /// Client id.
+    pub client_id: Option<String>,
+}
+
+impl ConnectFlags {
+    fn has_tls_flags(&self) -> bool {
+        self.ca_file.is_some()
+            || self.cert.is_some()
+            || self.key.is_some()
+            || self.insecure
+            || self.cert_name.is_some()
+            || !self.alpn.is_empty()
+    }
+}
+
+/// The options for a URL or `--profile`, with the flags applied. `profiles` is where
+/// `--profile` looks (the platform's config directory when `None`).
+pub fn connect_options(
+    url: Option<&str>,
+    flags: &ConnectFlags,
+    profiles: Option<&ProfileStore>,
+) -> Result<ConnectOptions, String> {
+    let mut options = match (url, &flags.profile) {
+        (Some(_), Some(_)) => return Err("give a broker URL or --profile, not both".to_owned()),
+        (None, None) => {
+            return Err("give a broker URL (mqtt://HOST:PORT) or --profile NAME".to_owned());
+        }
+        (Some(url), None) => BrokerUrl::parse(url)
+            .map_err(|e| e.to_string())?
+            .connect_options(),
+        (None, Some(name)) => {
+            let default_store = ProfileStore::default_location();
+            let store = profiles
+                .or(default_store.as_ref())
+                .ok_or("this system has no configuration directory for profiles")?;
+            let profile = store.find(name)?;
+            if profile.needs_password() && flags.password.is_none() {
+                return Err(format!(
+                    "profile '{name}' does not keep its password: give it with -P"
+                ));
+            }
+            profile.to_options(flags.password.as_deref())?
+        }
+    };
+    if let Some(user) = &flags.username {
+        let password = flags
+            .password
+            .clone()
+            .or_else(|| options.credentials.as_ref().map(|(_, p)| p.clone()))
+            .unwrap_or_default();
+        options.credentials = Some((user.clone(), password));
+    } else if let Some(password) = &flags.password {
+        match &mut options.credentials {
+            Some((_, stored)) => *stored = password.clone(),
+            None => return Err("-P needs a user name: add -u USER".to_owned()),
+        }
+    }
+    if flags.has_tls_flags() && !options.transport.uses_tls() {
+        return Err(format!(
+            "TLS options need a TLS connection: use mqtts:// or wss:// (not {}://)",
+            options.transport.scheme()
+        ));
+    }
+    if let Some(path) = &flags.ca_file {
+        options.tls.ca_file = Some(path.clone());
+    }
+    match (&flags.cert, &flags.key) {
+        (Some(cert), Some(key)) => {
+            options.tls.client_cert = Some(cert.clone());
+            options.tls.client_key = Some(key.clone());
+        }
+        (None, None) => {}
+        _ => return Err("--cert and --key go together".to_owned()),
+    }
+    if flags.insecure {
+        options.tls.insecure_skip_verify = true;
+    }
+    if let Some(name) = &flags.cert_name {
+        options.tls.server_name = Some(name.clone());
+    }
+    if !flags.alpn.is_empty() {
+        options.tls.alpn = flags.alpn.clone();
+    }
+    if let Some(protocol) = flags.protocol {
+        options.protocol = protocol;
+    }
+    if let Some(id) = &flags.client_id {
+        options.client_id = id.clone();
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{PasswordStorage, Profile, StoredTransport};
+
+    #[test]
+    fn urls_and_flags() {
+        let flags = ConnectFlags {
+            username: Some("alice".into()),
+            password: Some("pw".into()),
+            ca_file: Some("/tmp/ca.pem".into()),
+            insecure: true,
+            ..ConnectFlags::default()
+        };
+        let options = connect_options(Some("mqtts://b:8883"), &flags, None).expect("valid");
+        assert_eq!(options.credentials, Some(("alice".into(), "pw".into())));
+        assert!(options.tls.insecure_skip_verify);
+        assert_eq!(options.tls.ca_file, Some("/tmp/ca.pem".into()));
+
+        let error = connect_options(Some("mqtt://b"), &flags, None).expect_err("tls on tcp");
+        assert!(error.contains("use mqtts:// or wss://"), "{error}");
+        let only_cert = ConnectFlags {
+            cert: Some("c.pem".into()),
+            ..ConnectFlags::default()
+        };
+        assert!(connect_options(Some("mqtts://b"), &only_cert, None).is_err());
+        assert!(connect_options(None, &ConnectFlags::default(), None).is_err());
+    }
+
+    #[test]
+    fn profiles_by_name() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = ProfileStore::at(dir.path().join("profiles.ron"));
+        let mut secure = Profile::new("secure", "h", 8883);
+        secure.transport = StoredTransport::Mqtts;
+        secure.username = "bob".into();
+        secure.password = PasswordStorage::AskEachTime;
+        store.save(&[secure]).expect("saved");
+        let by_name = |password: Option<&str>| ConnectFlags {
+            profile: Some("secure".into()),
+            password: password.map(str::to_owned),
+            ..ConnectFlags::default()
+        };
+        let error = connect_options(None, &by_name(None), Some(&store)).expect_err("asks");
+        assert!(error.contains("give it with -P"), "{error}");
+        let options = connect_options(None, &by_name(Some("x")), Some(&store)).expect("valid");
+        assert_eq!(options.url(), "mqtts://h:8883");
+        assert_eq!(options.credentials, Some(("bob".into(), "x".into())));
+        let missing = ConnectFlags {
+            profile: Some("nope".into()),
+            ..ConnectFlags::default()
+        };
+        let error = connect_options(None, &missing, Some(&store)).expect_err("unknown");
+        assert!(error.contains("saved: secure"), "{error}");
+    }
+}

@@ -1,0 +1,498 @@
+//! Saved connection profiles: `profiles.ron` beside `settings.ron`, with a schema version,
+//! atomic writes, and an unreadable file moved aside and reported, never overwritten.
+//!
+//! Passwords are not written unless the user asks: by default a profile only notes that it has
+//! one, and the window asks for it when connecting.
+
+use super::{Loaded, load_ron, write_atomically};
+use crate::model::Qos;
+use crate::net::{ConnectOptions, LastWill, ProtocolVersion, Subscription, TlsOptions, Transport};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Bumped when the file's shape changes incompatibly.
+pub const PROFILES_SCHEMA_VERSION: u32 = 1;
+
+/// How a profile keeps its password.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PasswordStorage {
+    /// No password.
+    #[default]
+    None,
+    /// The profile has a password, asked for on every connect and never written.
+    AskEachTime,
+    /// Written in the profiles file in plain text: only on the user's explicit consent.
+    PlainText(String),
+}
+
+/// A subscription as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSubscription {
+    /// Topic filter.
+    pub filter: String,
+    /// QoS 0, 1 or 2.
+    pub qos: u8,
+}
+
+/// A last will as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredWill {
+    /// Topic.
+    pub topic: String,
+    /// Payload, as text.
+    pub payload: String,
+    /// QoS 0, 1 or 2.
+    pub qos: u8,
+    /// Retain flag.
+    pub retain: bool,
+}
+
+/// TLS settings as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTls {
+    /// CA file; the system's roots when `None`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate file.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    /// Client key file.
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+    /// Name to check the broker's certificate against instead of the host.
+    #[serde(default)]
+    pub server_name: String,
+    /// ALPN protocols.
+    #[serde(default)]
+    pub alpn: Vec<String>,
+    /// Accept any certificate (shown with a red warning).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// One saved broker connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The name shown in the list, unique among profiles.
+    pub name: String,
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// `mqtt`, `mqtts`, `ws` or `wss`.
+    pub transport: StoredTransport,
+    /// HTTP path for WebSockets.
+    #[serde(default = "default_ws_path")]
+    pub ws_path: String,
+    /// `true` for MQTT 3.1.1, `false` for MQTT 5.
+    #[serde(default)]
+    pub mqtt_311: bool,
+    /// Client id (a random one when empty).
+    #[serde(default)]
+    pub client_id: String,
+    /// Append a random suffix to the client id on each connect.
+    #[serde(default)]
+    pub random_suffix: bool,
+    /// User name (none when empty).
+    #[serde(default)]
+    pub username: String,
+    /// How the password is kept.
+    #[serde(default)]
+    pub password: PasswordStorage,
+    /// Clean start / clean session.
+    #[serde(default = "default_true")]
+    pub clean_start: bool,
+    /// MQTT 5 session expiry in seconds.
+    #[serde(default)]
+    pub session_expiry_secs: Option<u32>,
+    /// Keep-alive in seconds.
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_secs: u16,
+    /// Last will.
+    #[serde(default)]
+    pub last_will: Option<StoredWill>,
+    /// Subscriptions made on every connect.
+    #[serde(default = "default_subscriptions")]
+    pub subscriptions: Vec<StoredSubscription>,
+    /// TLS settings (used by `mqtts` and `wss`).
+    #[serde(default)]
+    pub tls: StoredTls,
+}
+
+/// The transport, as stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredTransport {
+    /// Plain TCP.
+    #[default]
+    Mqtt,
+    /// TLS.
+    Mqtts,
+    /// WebSockets.
+    Ws,
+    /// WebSockets over TLS.
+    Wss,
+}
+
+impl From<StoredTransport> for Transport {
+    fn from(stored: StoredTransport) -> Self {
+        match stored {
+            StoredTransport::Mqtt => Transport::Tcp,
+            StoredTransport::Mqtts => Transport::Tls,
+            StoredTransport::Ws => Transport::Ws,
+            StoredTransport::Wss => Transport::Wss,
+        }
+    }
+}
+
+impl From<Transport> for StoredTransport {
+    fn from(transport: Transport) -> Self {
+        match transport {
+            Transport::Tcp => StoredTransport::Mqtt,
+            Transport::Tls => StoredTransport::Mqtts,
+            Transport::Ws => StoredTransport::Ws,
+            Transport::Wss => StoredTransport::Wss,
+        }
+    }
+}
+
+fn default_ws_path() -> String {
+    "/mqtt".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_keep_alive() -> u16 {
+    30
+}
+
+fn default_subscriptions() -> Vec<StoredSubscription> {
+    Subscription::explorer_defaults()
+        .into_iter()
+        .map(|s| StoredSubscription {
+            filter: s.filter,
+            qos: s.qos.level(),
+        })
+        .collect()
+}
+
+impl Profile {
+    /// A profile for `host:port` with the explorer's defaults.
+    pub fn new(name: impl Into<String>, host: impl Into<String>, port: u16) -> Self {
+        Self {
+            name: name.into(),
+            host: host.into(),
+            port,
+            transport: StoredTransport::Mqtt,
+            ws_path: default_ws_path(),
+            mqtt_311: false,
+            client_id: String::new(),
+            random_suffix: false,
+            username: String::new(),
+            password: PasswordStorage::None,
+            clean_start: true,
+            session_expiry_secs: None,
+            keep_alive_secs: default_keep_alive(),
+            last_will: None,
+            subscriptions: default_subscriptions(),
+            tls: StoredTls::default(),
+        }
+    }
+
+    /// True when connecting needs a password the profile does not hold.
+    pub fn needs_password(&self) -> bool {
+        self.password == PasswordStorage::AskEachTime
+    }
+
+    /// The broker as a URL, for lists and logs.
+    pub fn url(&self) -> String {
+        self.to_options(None).map_or_else(
+            |_| format!("{}:{}", self.host, self.port),
+            |options| options.url(),
+        )
+    }
+
+    /// Connection options for this profile; `password` is the one asked for when the profile
+    /// does not keep it. Fields that make no sense are named.
+    pub fn to_options(&self, password: Option<&str>) -> Result<ConnectOptions, String> {
+        let host = self.host.trim();
+        if host.is_empty() {
+            return Err(format!("profile '{}': the host is empty", self.name));
+        }
+        if self.port == 0 {
+            return Err(format!(
+                "profile '{}': port 0 is not a broker port",
+                self.name
+            ));
+        }
+        let mut options = ConnectOptions::new(host, self.port);
+        options.transport = self.transport.into();
+        options.ws_path = self.ws_path.clone();
+        options.protocol = if self.mqtt_311 {
+            ProtocolVersion::V311
+        } else {
+            ProtocolVersion::V5
+        };
+        let base = self.client_id.trim();
+        if !base.is_empty() {
+            options.client_id = if self.random_suffix {
+                format!(
+                    "{base}-{}",
+                    crate::net::random_client_id().trim_start_matches("canopy-")
+                )
+            } else {
+                base.to_owned()
+            };
+        }
+        if !self.username.is_empty() {
+            let password = match &self.password {
+                PasswordStorage::PlainText(stored) => stored.clone(),
+                _ => password.unwrap_or_default().to_owned(),
+            };
+            options.credentials = Some((self.username.clone(), password));
+        }
+        options.clean_start = self.clean_start;
+        options.session_expiry_secs = self.session_expiry_secs;
+        options.keep_alive_secs = self.keep_alive_secs;
+        options.last_will = match &self.last_will {
+            Some(will) if !will.topic.trim().is_empty() => Some(LastWill {
+                topic: will.topic.trim().to_owned(),
+                payload: will.payload.clone().into(),
+                qos: Qos::from_level(will.qos).ok_or_else(|| {
+                    format!(
+                        "profile '{}': will QoS {} is not 0, 1 or 2",
+                        self.name, will.qos
+                    )
+                })?,
+                retain: will.retain,
+            }),
+            _ => None,
+        };
+        options.subscriptions = self
+            .subscriptions
+            .iter()
+            .filter(|s| !s.filter.trim().is_empty())
+            .map(|s| {
+                Ok(Subscription {
+                    filter: s.filter.trim().to_owned(),
+                    qos: Qos::from_level(s.qos).ok_or_else(|| {
+                        format!(
+                            "profile '{}': subscription {} has QoS {}",
+                            self.name, s.filter, s.qos
+                        )
+                    })?,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        options.tls = TlsOptions {
+            ca_file: self.tls.ca_file.clone(),
+            client_cert: self.tls.client_cert.clone(),
+            client_key: self.tls.client_key.clone(),
+            server_name: Some(self.tls.server_name.trim().to_owned()).filter(|n| !n.is_empty()),
+            alpn: self.tls.alpn.clone(),
+            insecure_skip_verify: self.tls.insecure_skip_verify,
+        };
+        Ok(options)
+    }
+}
+
+/// The file as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ProfilesFile {
+    schema_version: u32,
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+/// Where profiles live, and how they are read and written.
+#[derive(Clone, Debug)]
+pub struct ProfileStore {
+    path: PathBuf,
+}
+
+impl ProfileStore {
+    /// `profiles.ron` in the platform's config directory for Canopy.
+    pub fn default_location() -> Option<Self> {
+        let dirs = directories::ProjectDirs::from("", "", "canopy")?;
+        Some(Self::at(dirs.config_dir().join("profiles.ron")))
+    }
+
+    /// A store at `path` (tests use a temporary directory).
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read the profiles. An unreadable file is moved aside (never overwritten) and reported.
+    pub fn load(&self) -> Loaded<Vec<Profile>> {
+        match load_ron(
+            &self.path,
+            |file: &ProfilesFile| file.schema_version,
+            PROFILES_SCHEMA_VERSION,
+        ) {
+            Loaded::Read(file) => Loaded::Read(file.profiles),
+            Loaded::Missing => Loaded::Missing,
+            Loaded::Corrupt { reason, kept_at } => Loaded::Corrupt { reason, kept_at },
+        }
+    }
+
+    /// Write the profiles atomically.
+    pub fn save(&self, profiles: &[Profile]) -> Result<(), String> {
+        let file = ProfilesFile {
+            schema_version: PROFILES_SCHEMA_VERSION,
+            profiles: profiles.to_vec(),
+        };
+        let text = ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default())
+            .map_err(|e| format!("cannot encode profiles: {e}"))?;
+        write_atomically(&self.path, text.as_bytes())
+    }
+
+    /// The profile called `name`, for `--profile NAME`.
+    pub fn find(&self, name: &str) -> Result<Profile, String> {
+        let profiles = match self.load() {
+            Loaded::Read(profiles) => profiles,
+            Loaded::Missing => Vec::new(),
+            Loaded::Corrupt { reason, kept_at } => {
+                return Err(format!(
+                    "the profiles file could not be read ({reason}); it was kept at {}",
+                    kept_at.display()
+                ));
+            }
+        };
+        profiles
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+                if names.is_empty() {
+                    format!("no profile called '{name}': no profiles are saved yet")
+                } else {
+                    format!("no profile called '{name}'; saved: {}", names.join(", "))
+                }
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> Vec<Profile> {
+        let plain = Profile::new("home", "192.168.1.10", 1883);
+        let mut tls = Profile::new("cloud", "broker.example.com", 8883);
+        tls.transport = StoredTransport::Mqtts;
+        tls.username = "device-7".into();
+        tls.password = PasswordStorage::AskEachTime;
+        tls.tls = StoredTls {
+            ca_file: Some("/etc/canopy/ca.pem".into()),
+            client_cert: Some("/etc/canopy/client.pem".into()),
+            client_key: Some("/etc/canopy/client.key".into()),
+            server_name: "broker.internal".into(),
+            alpn: vec!["mqtt".into()],
+            insecure_skip_verify: false,
+        };
+        tls.last_will = Some(StoredWill {
+            topic: "clients/canopy/state".into(),
+            payload: "gone".into(),
+            qos: 1,
+            retain: true,
+        });
+        let mut ws = Profile::new("lab", "lab.local", 8080);
+        ws.transport = StoredTransport::Ws;
+        ws.ws_path = "/ws".into();
+        ws.mqtt_311 = true;
+        ws.client_id = "bench".into();
+        ws.random_suffix = true;
+        ws.subscriptions = vec![StoredSubscription {
+            filter: "lab/#".into(),
+            qos: 1,
+        }];
+        vec![plain, tls, ws]
+    }
+
+    #[test]
+    fn profiles_round_trip_through_ron() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = ProfileStore::at(dir.path().join("nested").join("profiles.ron"));
+        assert!(matches!(store.load(), Loaded::Missing));
+        store.save(&three()).expect("saved");
+        let Loaded::Read(read) = store.load() else {
+            panic!("read back");
+        };
+        assert_eq!(read, three());
+        let text = std::fs::read_to_string(store.path()).expect("file");
+        assert!(text.contains("schema_version: 1"), "{text}");
+        assert!(
+            !text.contains("PlainText"),
+            "no password is written unless asked"
+        );
+    }
+
+    #[test]
+    fn profiles_become_connection_options() {
+        let profiles = three();
+        let cloud = profiles[1].to_options(Some("s3cret")).expect("valid");
+        assert_eq!(cloud.url(), "mqtts://broker.example.com:8883");
+        assert_eq!(
+            cloud.credentials,
+            Some(("device-7".into(), "s3cret".into()))
+        );
+        assert_eq!(cloud.tls.server_name.as_deref(), Some("broker.internal"));
+        assert_eq!(
+            cloud.last_will.as_ref().map(|w| w.qos),
+            Some(Qos::AtLeastOnce)
+        );
+        let lab = profiles[2].to_options(None).expect("valid");
+        assert_eq!(lab.url(), "ws://lab.local:8080/ws");
+        assert_eq!(lab.protocol, ProtocolVersion::V311);
+        assert!(lab.client_id.starts_with("bench-") && lab.client_id.len() > 6);
+        assert_eq!(lab.subscriptions.len(), 1);
+
+        let mut bad = Profile::new("broken", " ", 1883);
+        assert!(
+            bad.to_options(None)
+                .expect_err("no host")
+                .contains("'broken': the host is empty")
+        );
+        bad.host = "h".into();
+        bad.subscriptions[0].qos = 7;
+        assert!(bad.to_options(None).expect_err("bad qos").contains("QoS 7"));
+    }
+
+    #[test]
+    fn a_corrupt_profiles_file_is_kept_aside_and_reported() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = ProfileStore::at(dir.path().join("profiles.ron"));
+        std::fs::write(store.path(), "(schema_version: 1, profiles: [ (name: ").expect("write");
+        let Loaded::Corrupt { reason, kept_at } = store.load() else {
+            panic!("corrupt expected");
+        };
+        assert!(reason.contains("not valid"), "{reason}");
+        assert_eq!(
+            std::fs::read_to_string(&kept_at).expect("kept"),
+            "(schema_version: 1, profiles: [ (name: "
+        );
+        assert!(
+            !store.path().exists(),
+            "moved aside, not left to be overwritten"
+        );
+        assert!(
+            store
+                .find("home")
+                .expect_err("none")
+                .contains("no profile called 'home'")
+        );
+
+        std::fs::write(store.path(), "(schema_version: 99, profiles: [])").expect("write");
+        let Loaded::Corrupt { reason, .. } = store.load() else {
+            panic!("newer schema expected");
+        };
+        assert!(reason.contains("newer Canopy"), "{reason}");
+    }
+}
