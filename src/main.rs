@@ -371,7 +371,7 @@ fn run() -> anyhow::Result<()> {
                     options.protocol = cli.mqtt_version.into();
                     canopy::app::Startup::Connect(Box::new(options))
                 }
-                // No saved connection profiles exist yet, so every start without --connect is a first run.
+                // A first run (no saved profile) gets the demo; otherwise the saved profiles.
                 None => canopy::app::Startup::Demo,
             };
             canopy::app::run(startup).map_err(|e| anyhow::anyhow!("could not open the window: {e}"))

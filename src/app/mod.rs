@@ -11,12 +11,14 @@ mod message_ui;
 mod monitor_ui;
 mod payload_ui;
 mod plot_ui;
+mod profiles_ui;
 mod publish_ui;
 mod retained_clear;
 mod session;
 mod status_bar_ui;
 mod topic_tree_ui;
 mod value_ui;
+mod window;
 
 pub use broker_ui::BrokerAction;
 pub use charts::{AddError, Chart, ChartSeries, TimeWindow};
@@ -32,12 +34,11 @@ pub use session::{Notice, Session};
 pub use topic_tree_ui::TopicTreeView;
 pub use topic_tree_ui::TreeAction;
 
-use crate::model::{Incoming, NodeId};
+use crate::model::Incoming;
 use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind, OutgoingMessage};
 use crate::settings::{Loaded, Settings, SettingsStore};
-use egui::RichText;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// The app id: the Wayland app id / X11 WM_CLASS, matching packaging/linux's .desktop file.
 pub const APP_ID: &str = "canopy";
@@ -62,7 +63,9 @@ pub enum View {
 pub enum Startup {
     /// Connect to this broker.
     Connect(Box<ConnectOptions>),
-    /// Start the bundled broker and the demo fleet, and explore them (the first-run default).
+    /// The default without `--connect`: with no saved profile (a first run), start the bundled
+    /// broker and the demo fleet and explore them; with saved profiles, open the Connections
+    /// window to pick from them.
     Demo,
     /// Start idle, the connect bar showing localhost.
     Idle,
@@ -72,9 +75,10 @@ pub enum Startup {
 pub struct CanopyApp {
     manager: Result<ConnectionManager, String>,
     form: ConnectForm,
-    session: Option<Session>,
-    tree_view: TopicTreeView,
-    message_view: MessageView,
+    /// Open connections, one tab each.
+    sessions: Vec<Session>,
+    /// The tab shown.
+    active: usize,
     local: LocalBroker,
     view: View,
     banner: Option<String>,
@@ -85,7 +89,8 @@ pub struct CanopyApp {
     file_picker: Box<dyn FilePicker>,
     /// Whether the publish panel is shown.
     publish_open: bool,
-    monitor_view: MonitorView,
+    /// The connections window and the saved profiles.
+    profiles: profiles_ui::ProfilesState,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -128,9 +133,8 @@ impl CanopyApp {
         let mut app = Self {
             manager,
             form: ConnectForm::from_options(&shown),
-            session: None,
-            tree_view: TopicTreeView::default(),
-            message_view: MessageView::default(),
+            sessions: Vec::new(),
+            active: 0,
             local: LocalBroker::default(),
             view: View::Explorer,
             banner: None,
@@ -140,7 +144,7 @@ impl CanopyApp {
             store: None,
             file_picker: Box::new(SystemFilePicker),
             publish_open: true,
-            monitor_view: MonitorView::default(),
+            profiles: profiles_ui::ProfilesState::default(),
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -168,12 +172,41 @@ impl CanopyApp {
         };
         let mut app = Self::new(manager, connect_to);
         if let Some(store) = store {
+            let profiles =
+                crate::settings::ProfileStore::at(store.path().with_file_name("profiles.ron"));
             app.use_settings(store);
+            app.use_profiles(profiles);
         }
         if matches!(startup, Startup::Demo) {
-            app.start_demo();
+            if app.profiles.profiles.is_empty() {
+                app.start_demo();
+            } else {
+                app.profiles.open = true;
+                app.profiles.select(0);
+            }
         }
         app
+    }
+
+    /// Read connection profiles from `store` and keep them there. An unreadable file is moved
+    /// aside and reported in the banner.
+    pub fn use_profiles(&mut self, store: crate::settings::ProfileStore) {
+        if let Some(problem) = self.profiles.use_store(store) {
+            self.banner = Some(match self.banner.take() {
+                Some(earlier) => format!("{earlier} {problem}"),
+                None => problem,
+            });
+        }
+    }
+
+    /// The saved connection profiles.
+    pub fn profiles(&self) -> &[crate::settings::Profile] {
+        &self.profiles.profiles
+    }
+
+    /// Open or close the Connections window.
+    pub fn set_profiles_window(&mut self, open: bool) {
+        self.profiles.open = open;
     }
 
     /// Read settings from `store` (publish history and saved messages) and keep them there.
@@ -223,7 +256,7 @@ impl CanopyApp {
             ..Settings::default()
         };
         if let Err(error) = store.save(&settings)
-            && let Some(session) = &mut self.session
+            && let Some(session) = self.sessions.get_mut(self.active)
         {
             session.notice(format!("Settings not saved: {error}"));
         }
@@ -257,12 +290,15 @@ impl CanopyApp {
         let mut options = ConnectOptions::new("127.0.0.1", address.port());
         options.client_id = "canopy-explorer".into();
         self.connect(options);
+        if let Some(session) = self.sessions.get_mut(self.active) {
+            session.name = Some("Demo (bundled broker)".to_owned());
+        }
         let fleet = match self.local.start_fleet() {
             Ok(()) => "and a demo fleet of simulated devices".to_owned(),
             Err(error) => format!("(the demo fleet did not start: {error})"),
         };
         self.banner = Some(format!(
-            "Canopy started its own broker on {address} {fleet}. To explore another broker, enter its address above and press Connect."
+            "Canopy started its own broker on {address} {fleet}. To explore another broker, enter its address above and press Connect, or save profiles under Connections…"
         ));
     }
 
@@ -291,9 +327,22 @@ impl CanopyApp {
         self.view = view;
     }
 
-    /// The current connection's session, if any.
+    /// The shown connection's session, if any.
     pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
+        self.sessions.get(self.active)
+    }
+
+    /// Every open connection, in tab order.
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    /// Show connection tab `index`.
+    pub fn switch_to(&mut self, index: usize) {
+        if let Some(session) = self.sessions.get(index) {
+            self.active = index;
+            self.form = ConnectForm::from_options(&session.options);
+        }
     }
 
     /// The connect bar's contents.
@@ -303,56 +352,100 @@ impl CanopyApp {
 
     /// The full topic of the selected node.
     pub fn selected_topic(&self) -> Option<String> {
-        let session = self.session.as_ref()?;
-        Some(session.model.tree.topic_name(self.tree_view.selected?))
+        let session = self.session()?;
+        Some(session.model.tree.topic_name(session.tree_view.selected?))
     }
 
     /// Select a topic by name and reveal it in the tree.
     pub fn select_topic(&mut self, topic: &str) -> bool {
-        let Some(session) = &self.session else {
+        let Some(session) = self.sessions.get_mut(self.active) else {
             return false;
         };
         let Some(id) = session.model.tree.find(topic) else {
             return false;
         };
-        self.tree_view.reveal(&session.model.tree, id);
+        session.tree_view.reveal(&session.model.tree, id);
         true
     }
 
     /// Apply a batch as if it had arrived on the current connection (a detached session is made
     /// when there is none): for tests and demos.
     pub fn inject(&mut self, batch: Vec<Incoming>) {
-        let form = &self.form;
-        let session = self.session.get_or_insert_with(|| {
-            Session::detached(
-                form.to_options()
-                    .unwrap_or_else(|_| ConnectOptions::new("localhost", 1883)),
-            )
-        });
-        session.apply(batch);
+        if self.sessions.is_empty() {
+            let options = self
+                .form
+                .to_options()
+                .unwrap_or_else(|_| ConnectOptions::new("localhost", 1883));
+            self.sessions.push(Session::detached(options));
+            self.active = 0;
+        }
+        if let Some(session) = self.sessions.get_mut(self.active) {
+            session.apply(batch);
+        }
     }
 
-    /// Open a connection, replacing the current one.
+    /// Open a connection in the shown tab, replacing what it showed (a first tab is made if
+    /// there is none).
     pub fn connect(&mut self, options: ConnectOptions) {
         self.disconnect();
-        let Ok(manager) = &mut self.manager else {
+        let Some(session) = self.new_session(options) else {
             return;
+        };
+        if self.sessions.is_empty() {
+            self.sessions.push(session);
+            self.active = 0;
+        } else if let Some(slot) = self.sessions.get_mut(self.active) {
+            *slot = session;
+        }
+    }
+
+    /// Open a connection in a new tab and show it; `profile` names the tab.
+    pub fn open_tab(&mut self, options: ConnectOptions, name: Option<String>) {
+        let Some(mut session) = self.new_session(options) else {
+            return;
+        };
+        session.name = name;
+        self.sessions.push(session);
+        self.active = self.sessions.len() - 1;
+    }
+
+    fn new_session(&mut self, options: ConnectOptions) -> Option<Session> {
+        let Ok(manager) = &mut self.manager else {
+            return None;
         };
         self.form = ConnectForm::from_options(&options);
         let (id, stats) = manager.connect(options.clone());
-        self.session = Some(Session::new(id, options, stats));
-        self.tree_view.reset();
-        self.message_view.reset();
-        self.monitor_view.reset();
+        Some(Session::new(id, options, stats))
     }
 
-    /// Close the current connection; its tree stays on screen.
+    /// Close the shown connection; its tree stays on screen.
     pub fn disconnect(&mut self) {
-        if let (Ok(manager), Some(session)) = (&self.manager, &self.session)
+        if let (Ok(manager), Some(session)) = (&self.manager, self.sessions.get(self.active))
             && let Some(id) = session.id
             && !session.state.is_closed()
         {
             manager.send(Command::Disconnect { id });
+        }
+    }
+
+    /// Close tab `index`: disconnect it and forget its data.
+    pub fn close_tab(&mut self, index: usize) {
+        if index >= self.sessions.len() {
+            return;
+        }
+        let session = self.sessions.remove(index);
+        if let (Ok(manager), Some(id)) = (&self.manager, session.id)
+            && !session.state.is_closed()
+        {
+            manager.send(Command::Disconnect { id });
+        }
+        if self.active >= self.sessions.len() {
+            self.active = self.sessions.len().saturating_sub(1);
+        } else if self.active > index {
+            self.active -= 1;
+        }
+        if let Some(session) = self.sessions.get(self.active) {
+            self.form = ConnectForm::from_options(&session.options);
         }
     }
 
@@ -370,11 +463,11 @@ impl CanopyApp {
                 return;
             };
             let Some(session) = self
-                .session
-                .as_mut()
-                .filter(|s| s.id == Some(event.connection))
+                .sessions
+                .iter_mut()
+                .find(|s| s.id == Some(event.connection))
             else {
-                continue; // from a connection already replaced
+                continue; // from a connection already closed or replaced
             };
             match event.kind {
                 EventKind::State(state) => session.set_state(state),
@@ -422,278 +515,10 @@ impl CanopyApp {
         ctx.request_repaint();
     }
 
-    /// Draw the whole window.
-    pub fn show(&mut self, ui: &mut egui::Ui) {
-        let now = SystemTime::now();
-        self.run_probe(ui.ctx());
-        let action = egui::Panel::top("connect_bar")
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
-                    ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
-                    ui.selectable_value(&mut self.view, View::Broker, "Broker");
-                    ui.separator();
-                    ui.toggle_value(&mut self.publish_open, "Publish panel")
-                        .on_hover_text("Show or hide the publish panel");
-                    if let Some(session) = &mut self.session {
-                        let count = session.chart.series.len();
-                        let label = if count == 0 {
-                            "Chart".to_owned()
-                        } else {
-                            format!("Chart ({count})")
-                        };
-                        ui.toggle_value(&mut session.chart.open, label)
-                            .on_hover_text("Show or hide the chart panel");
-                    }
-                    ui.separator();
-                    connection_ui::connect_bar_ui(ui, &mut self.form, self.session.as_ref())
-                })
-                .inner
-            })
-            .inner;
-        if let Some(banner) = &self.banner {
-            let dismissed = egui::Panel::top("banner")
-                .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        ui.label(
-                            RichText::new(banner).color(egui::Color32::from_rgb(120, 190, 250)),
-                        );
-                        ui.button("Dismiss").clicked()
-                    })
-                    .inner
-                })
-                .inner;
-            if dismissed {
-                self.banner = None;
-            }
-        }
-
-        let manager_error = self.manager.as_ref().err().map(String::as_str);
-        egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_bar_ui::status_bar_ui(
-                ui,
-                self.session.as_mut(),
-                manager_error,
-                self.clearing.as_ref(),
-            );
-        });
-
-        if self.view == View::Broker {
-            let actions = egui::CentralPanel::default()
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
-                        .show(ui, |ui| broker_ui::broker_ui(ui, &mut self.local))
-                        .inner
-                })
-                .inner;
-            for action in actions {
-                self.broker_action(action);
-            }
-            if self.local.is_running() {
-                ui.ctx().request_repaint_after(Duration::from_millis(500));
-            }
-            self.finish_frame(ui, action, now);
-            return;
-        }
-
-        if self.view == View::Monitor {
-            let selected = self.tree_view.selected;
-            let monitor_action = egui::CentralPanel::default()
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
-                        .show(ui, |ui| match &self.session {
-                            Some(session) => monitor_ui::monitor_ui(
-                                ui,
-                                &mut self.monitor_view,
-                                &session.model,
-                                &session.probe,
-                                selected,
-                                Instant::now(),
-                            ),
-                            None => {
-                                ui.weak("Connect to a broker to monitor it.");
-                                None
-                            }
-                        })
-                        .inner
-                })
-                .inner;
-            match monitor_action {
-                Some(MonitorAction::Reveal(node)) => {
-                    if let Some(session) = &self.session {
-                        self.tree_view.reveal(&session.model.tree, node);
-                    }
-                    self.view = View::Explorer;
-                }
-                Some(MonitorAction::SetProbe(enabled)) => self.set_probe(enabled),
-                None => {}
-            }
-            // Rates and rankings move with time, not only with data.
-            ui.ctx().request_repaint_after(Duration::from_millis(500));
-            self.finish_frame(ui, action, now);
-            return;
-        }
-
-        let now_for_chart = now;
-        let chart_action = match &mut self.session {
-            Some(session) if session.chart.open => {
-                egui::Panel::bottom("chart")
-                    .resizable(true)
-                    .default_size(280.0)
-                    .min_size(160.0)
-                    .show(ui, |ui| {
-                        plot_ui::chart_ui(ui, &mut session.chart, now_for_chart)
-                    })
-                    .inner
-            }
-            _ => None,
-        };
-        if self.session.as_ref().is_some_and(|s| {
-            s.chart.open && !s.chart.series.is_empty() && s.chart.paused_at.is_none()
-        }) {
-            ui.ctx().request_repaint_after(Duration::from_millis(250));
-        }
-
-        let tree_action = egui::Panel::left("topic_tree")
-            .resizable(true)
-            .default_size(520.0)
-            .min_size(200.0)
-            .show(ui, |ui| {
-                // Keep the panel's width even while its content is narrow (no topics yet).
-                ui.set_min_width(ui.available_width());
-                match &self.session {
-                    Some(session) => topic_tree_ui::topic_tree_ui(
-                        ui,
-                        &mut self.tree_view,
-                        &session.model.tree,
-                        now,
-                    ),
-                    None => {
-                        ui.weak("Connect to a broker to see its topics.");
-                        None
-                    }
-                }
-            })
-            .inner;
-
-        let mqtt5 = self
-            .session
-            .as_ref()
-            .is_none_or(|s| s.options.protocol == crate::net::ProtocolVersion::V5);
-        let to_publish = if self.publish_open {
-            egui::Panel::bottom("publish")
-                .resizable(true)
-                .default_size(170.0)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
-                        .show(ui, |ui| {
-                            publish_ui::publish_ui(
-                                ui,
-                                &mut self.publish,
-                                self.session.as_ref().map(|s| &s.model.tree),
-                                self.tree_view.selected,
-                                mqtt5,
-                            )
-                        })
-                        .inner
-                })
-                .inner
-        } else {
-            PublishRequests::default()
-        };
-
-        let message_action = egui::CentralPanel::default()
-            .show(ui, |ui| match &self.session {
-                Some(session) => message_ui::message_ui(
-                    ui,
-                    &mut self.message_view,
-                    &session.model.tree,
-                    self.tree_view.selected,
-                    now,
-                ),
-                None => {
-                    ui.weak("Messages of the selected topic appear here.");
-                    None
-                }
-            })
-            .inner;
-
-        self.confirm_clear_ui(ui);
-        if to_publish.pick_file
-            && let Some(path) = self.file_picker.pick_file()
-        {
-            match std::fs::read(&path) {
-                Ok(contents) => {
-                    let name = path.file_name().map_or_else(
-                        || path.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    );
-                    self.publish.file = Some((name, contents.into()));
-                    self.publish.outcome = None;
-                }
-                Err(error) => {
-                    self.publish.outcome =
-                        Some(Err(format!("Cannot read {}: {error}", path.display())));
-                }
-            }
-        }
-        if let Some(message) = to_publish.send {
-            self.publish(message);
-        }
-        self.save_settings();
-        match tree_action {
-            Some(TreeAction::ClearRetainedUnder(id)) => {
-                if let Some(session) = &self.session {
-                    let tree = &session.model.tree;
-                    self.confirm_clear = Some(ClearRequest {
-                        scope: format!("under {}", tree.topic_name(id)),
-                        topics: tree.retained_topics_under(id),
-                    });
-                }
-            }
-            Some(TreeAction::ClearRetainedMatching) => {
-                if let Some(session) = &self.session {
-                    let tree = &session.model.tree;
-                    let topics = self
-                        .tree_view
-                        .matches(tree)
-                        .iter()
-                        .filter(|&&id| tree.node(id).is_some_and(|n| n.retained))
-                        .map(|&id| tree.topic_name(id))
-                        .collect();
-                    self.confirm_clear = Some(ClearRequest {
-                        scope: format!("matching '{}'", self.tree_view.filter.trim()),
-                        topics,
-                    });
-                }
-            }
-            None => {}
-        }
-        match message_action {
-            Some(MessageAction::DeleteRetained(topic)) => {
-                self.start_clear(ClearRequest {
-                    scope: format!("on {topic}"),
-                    topics: vec![topic],
-                });
-            }
-            Some(MessageAction::Plot { topic, path, view }) => self.plot(&topic, path, view),
-            None => {}
-        }
-        match chart_action {
-            Some(ChartAction::ExportCsv) => self.export_chart(),
-            Some(ChartAction::Reveal(topic)) => {
-                self.select_topic(&topic);
-            }
-            None => {}
-        }
-
-        self.finish_frame(ui, action, now);
-    }
-
     /// Turn the current connection's latency probe on or off, subscribing to its topic when
     /// the connection's filters do not already cover it.
     pub fn set_probe(&mut self, enabled: bool) {
-        let Some(session) = &mut self.session else {
+        let Some(session) = self.sessions.get_mut(self.active) else {
             return;
         };
         session.probe.set_enabled(enabled);
@@ -713,47 +538,28 @@ impl CanopyApp {
         }
     }
 
-    /// Publish the latency probe when one is due, and come back for the next.
-    fn run_probe(&mut self, ctx: &egui::Context) {
-        let (Ok(manager), Some(session)) = (&mut self.manager, &mut self.session) else {
-            return;
-        };
-        let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
+    /// Publish each connection's latency probe when one is due, and come back for the next.
+    fn run_probes(&mut self, ctx: &egui::Context) {
+        let Ok(manager) = &mut self.manager else {
             return;
         };
         let now = Instant::now();
-        if let Some(message) = session.probe.due(now) {
-            manager.publish(id, message);
-        }
-        if let Some(next) = session.probe.next_at() {
-            ctx.request_repaint_after(next.saturating_duration_since(now));
-        }
-    }
-
-    /// Plot `path` of `topic`'s payloads on the current connection's chart.
-    pub fn plot(
-        &mut self,
-        topic: &str,
-        path: crate::payload::Path,
-        view: crate::payload::PayloadView,
-    ) {
-        let Some(session) = &mut self.session else {
-            return;
-        };
-        let tree = &session.model.tree;
-        let empty = std::collections::VecDeque::new();
-        let history = tree
-            .find(topic)
-            .and_then(|id| tree.node(id))
-            .map_or(&empty, |node| node.history());
-        if session.chart.add(topic, path, view, history) == Err(AddError::AlreadyPlotted) {
-            session.notice(format!("{topic} is already on the chart."));
+        for session in &mut self.sessions {
+            let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
+                continue;
+            };
+            if let Some(message) = session.probe.due(now) {
+                manager.publish(id, message);
+            }
+            if let Some(next) = session.probe.next_at() {
+                ctx.request_repaint_after(next.saturating_duration_since(now));
+            }
         }
     }
 
     /// Ask where to save the chart's data, and write it as CSV.
     pub fn export_chart(&mut self) {
-        let Some(session) = &mut self.session else {
+        let Some(session) = self.sessions.get_mut(self.active) else {
             return;
         };
         let suggested = format!(
@@ -776,53 +582,10 @@ impl CanopyApp {
         );
     }
 
-    /// Ask before clearing more than one retained message, saying how many.
-    fn confirm_clear_ui(&mut self, ui: &egui::Ui) {
-        let Some(request) = &self.confirm_clear else {
-            return;
-        };
-        let mut decision = None;
-        let modal =
-            egui::Modal::new(ui.scope_id().with("confirm_clear_retained")).show(ui.ctx(), |ui| {
-                ui.heading("Clear retained messages");
-                ui.label(format!(
-                    "Delete {} {}? The broker will no longer hand them to new subscribers.",
-                    format::count(
-                        request.topics.len() as u64,
-                        "retained message",
-                        "retained messages"
-                    ),
-                    request.scope
-                ));
-                ui.horizontal(|ui| {
-                    if ui
-                        .button(format!("Clear {}", request.topics.len()))
-                        .clicked()
-                    {
-                        decision = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        decision = Some(false);
-                    }
-                });
-            });
-        if modal.should_close() && decision.is_none() {
-            decision = Some(false);
-        }
-        match decision {
-            Some(true) => {
-                if let Some(request) = self.confirm_clear.take() {
-                    self.start_clear(request);
-                }
-            }
-            Some(false) => self.confirm_clear = None,
-            None => {}
-        }
-    }
-
     /// Begin clearing retained messages on the current connection.
     pub fn start_clear(&mut self, request: ClearRequest) {
-        let (Ok(manager), Some(session)) = (&mut self.manager, &mut self.session) else {
+        let (Ok(manager), Some(session)) = (&mut self.manager, self.sessions.get_mut(self.active))
+        else {
             return;
         };
         let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
@@ -849,7 +612,7 @@ impl CanopyApp {
 
     /// Publish from the publish panel.
     pub fn publish(&mut self, message: OutgoingMessage) {
-        let target = match (&mut self.manager, &self.session) {
+        let target = match (&mut self.manager, self.sessions.get(self.active)) {
             (Ok(manager), Some(session)) if session.state.is_connected() => {
                 session.id.map(|id| (manager, id))
             }
@@ -875,15 +638,6 @@ impl CanopyApp {
     /// The publish panel's state.
     pub fn publish_form_mut(&mut self) -> &mut PublishForm {
         &mut self.publish
-    }
-
-    fn finish_frame(&mut self, ui: &egui::Ui, action: Option<ConnectAction>, now: SystemTime) {
-        match action {
-            Some(ConnectAction::Connect(options)) => self.connect(*options),
-            Some(ConnectAction::Disconnect) => self.disconnect(),
-            None => {}
-        }
-        self.schedule_repaint(ui.ctx(), now);
     }
 
     /// Carry out what the Broker panel asked for.
@@ -917,36 +671,6 @@ impl CanopyApp {
                 }
             }
         }
-    }
-
-    /// Repaint only while something on screen changes by itself; never while idle.
-    fn schedule_repaint(&mut self, ctx: &egui::Context, now: SystemTime) {
-        let Some(session) = &mut self.session else {
-            return;
-        };
-        if matches!(
-            session.state,
-            crate::net::ConnectionState::Reconnecting { .. }
-        ) {
-            ctx.request_repaint_after(Duration::from_millis(500));
-        }
-        let recently_changed = session
-            .model
-            .tree
-            .root()
-            .subtree_last_received
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age < topic_tree_ui::HIGHLIGHT + Duration::from_millis(100));
-        if recently_changed {
-            ctx.request_repaint_after(Duration::from_millis(100));
-        } else if !session.model.message_rate.is_idle(Instant::now()) {
-            ctx.request_repaint_after(Duration::from_millis(250));
-        }
-    }
-
-    /// The node selected in the tree.
-    pub fn selected_node(&self) -> Option<NodeId> {
-        self.tree_view.selected
     }
 }
 

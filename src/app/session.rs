@@ -2,6 +2,9 @@
 
 use super::charts::Chart;
 use super::latency_probe::LatencyProbe;
+use super::message_ui::MessageView;
+use super::monitor_ui::MonitorView;
+use super::topic_tree_ui::TopicTreeView;
 use crate::model::{Incoming, Model};
 use crate::net::{ConnectOptions, ConnectionId, ConnectionState, ConnectionStats};
 use std::collections::VecDeque;
@@ -42,6 +45,14 @@ pub struct Session {
     pub chart: Chart,
     /// The opt-in round-trip probe.
     pub probe: LatencyProbe,
+    /// The tree's expansion, selection and filter for this connection.
+    pub tree_view: TopicTreeView,
+    /// The message panel's state for this connection.
+    pub message_view: MessageView,
+    /// The monitor's state for this connection.
+    pub monitor_view: MonitorView,
+    /// The tab's name: the profile it was opened from, or what started it (the demo).
+    pub name: Option<String>,
 }
 
 impl Session {
@@ -59,6 +70,10 @@ impl Session {
             active_subscriptions: Vec::new(),
             chart: Chart::default(),
             probe,
+            tree_view: TopicTreeView::default(),
+            message_view: MessageView::default(),
+            monitor_view: MonitorView::default(),
+            name: None,
         }
     }
 
@@ -76,7 +91,16 @@ impl Session {
             active_subscriptions: Vec::new(),
             chart: Chart::default(),
             probe,
+            tree_view: TopicTreeView::default(),
+            message_view: MessageView::default(),
+            monitor_view: MonitorView::default(),
+            name: None,
         }
+    }
+
+    /// The name on the connection's tab: its profile, or its address.
+    pub fn title(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.options.address())
     }
 
     /// Record a state change.

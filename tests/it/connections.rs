@@ -2,87 +2,20 @@
 //! CA made here (rcgen), client certificates, a wrong CA, skip-verify, WebSockets, passwords and
 //! the last will; and the same options from `canopy sub` / `canopy pub`.
 
+use crate::common::pki::{Pki, wait_listening};
 use crate::common::{self, Mosquitto, free_port, wait_for};
 use canopy::model::Qos;
 use canopy::net::{
     ConnectOptions, ConnectionManager, ConnectionState, EventKind, LastWill, Subscription,
     Transport,
 };
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// PEM files for a test: a CA, a server certificate for localhost/127.0.0.1 and a client
-/// certificate signed by it, and an unrelated CA.
-struct Pki {
-    dir: tempfile::TempDir,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tmp");
-        let ca = |name: &str| {
-            let key = KeyPair::generate().expect("CA key");
-            let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params.distinguished_name.push(DnType::CommonName, name);
-            let cert = params.self_signed(&key).expect("CA cert");
-            (cert, Issuer::new(params, key))
-        };
-        let (ca_cert, issuer) = ca("Canopy test CA");
-        let (other_cert, _) = ca("Somebody else's CA");
-        let server_key = KeyPair::generate().expect("key");
-        let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .expect("params")
-            .signed_by(&server_key, &issuer)
-            .expect("server cert");
-        let client_key = KeyPair::generate().expect("key");
-        let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        client_params
-            .distinguished_name
-            .push(DnType::CommonName, "canopy-client");
-        let client = client_params
-            .signed_by(&client_key, &issuer)
-            .expect("client cert");
-        let write = |name: &str, text: String| {
-            std::fs::write(dir.path().join(name), text).expect("write PEM");
-        };
-        write("ca.pem", ca_cert.pem());
-        write("other-ca.pem", other_cert.pem());
-        write("server.pem", server.pem());
-        write("server.key", server_key.serialize_pem());
-        write("client.pem", client.pem());
-        write("client.key", client_key.serialize_pem());
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// mosquitto lines for a TLS listener on `port`.
-    fn listener(&self, port: u16, require_client_cert: bool) -> String {
-        format!(
-            "listener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate {require_client_cert}\n",
-            self.path("ca.pem").display(),
-            self.path("server.pem").display(),
-            self.path("server.key").display(),
-        )
-    }
-}
-
-fn wait_listening(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn tls_options(port: u16, pki: &Pki) -> ConnectOptions {
     let mut options = ConnectOptions::new("127.0.0.1", port);

@@ -15,6 +15,7 @@ mod connections;
 mod inspect_ui;
 mod monitor;
 mod net;
+mod profiles_ui;
 mod publish;
 mod publish_ui;
 mod sub_cli;

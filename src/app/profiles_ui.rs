@@ -1,0 +1,623 @@
+//! The Connections window: saved profiles on the left, the selected one's every setting on the
+//! right; Save, Connect (in a new tab, so several brokers are open at once), Delete, and import
+//! and export through the file dialog.
+
+use super::FilePicker;
+use crate::net::ConnectOptions;
+use crate::settings::{
+    Loaded, PasswordStorage, Profile, ProfileStore, StoredSubscription, StoredTransport, StoredWill,
+};
+use egui::{Color32, RichText};
+
+const RED: Color32 = Color32::from_rgb(235, 90, 80);
+const GREEN: Color32 = Color32::from_rgb(80, 200, 120);
+
+/// The window's state and the saved profiles.
+#[derive(Default)]
+pub struct ProfilesState {
+    /// Whether the window is open.
+    pub open: bool,
+    /// The saved profiles, in list order.
+    pub profiles: Vec<Profile>,
+    store: Option<ProfileStore>,
+    /// The profile being edited (index into `profiles`), `None` for a new one.
+    selected: Option<usize>,
+    draft: Draft,
+    /// The outcome of the last action: (success, words).
+    message: Option<(bool, String)>,
+}
+
+/// The form: numbers and lists as typed, so a bad field can be named instead of lost.
+#[derive(Clone, Debug)]
+struct Draft {
+    profile: Profile,
+    port: String,
+    keep_alive: String,
+    session_expiry: String,
+    subscriptions: String,
+    alpn: String,
+    ca_file: String,
+    client_cert: String,
+    client_key: String,
+    password: String,
+    remember_password: bool,
+    will_enabled: bool,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Self::from_profile(&Profile::new("", "localhost", 1883))
+    }
+}
+
+fn path_text(path: Option<&std::path::PathBuf>) -> String {
+    path.map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+fn optional_path(text: &str) -> Option<std::path::PathBuf> {
+    Some(text.trim()).filter(|t| !t.is_empty()).map(Into::into)
+}
+
+impl Draft {
+    fn from_profile(profile: &Profile) -> Self {
+        Self {
+            port: profile.port.to_string(),
+            keep_alive: profile.keep_alive_secs.to_string(),
+            session_expiry: profile
+                .session_expiry_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            subscriptions: profile
+                .subscriptions
+                .iter()
+                .map(|s| format!("{} {}", s.filter, s.qos))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            alpn: profile.tls.alpn.join(", "),
+            ca_file: path_text(profile.tls.ca_file.as_ref()),
+            client_cert: path_text(profile.tls.client_cert.as_ref()),
+            client_key: path_text(profile.tls.client_key.as_ref()),
+            password: match &profile.password {
+                PasswordStorage::PlainText(password) => password.clone(),
+                _ => String::new(),
+            },
+            remember_password: matches!(profile.password, PasswordStorage::PlainText(_)),
+            will_enabled: profile.last_will.is_some(),
+            profile: Profile {
+                last_will: Some(profile.last_will.clone().unwrap_or_default()),
+                ..profile.clone()
+            },
+        }
+    }
+
+    /// The profile the form describes, or the first field that is wrong.
+    fn to_profile(&self) -> Result<Profile, String> {
+        let mut profile = self.profile.clone();
+        profile.name = profile.name.trim().to_owned();
+        if profile.name.is_empty() {
+            return Err("Name: give the profile a name".to_owned());
+        }
+        profile.host = profile.host.trim().to_owned();
+        if profile.host.is_empty() {
+            return Err("Host: enter the broker's host name or address".to_owned());
+        }
+        profile.port = match self.port.trim().parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ => {
+                return Err(format!(
+                    "Port: '{}' is not a port number (1-65535)",
+                    self.port.trim()
+                ));
+            }
+        };
+        profile.keep_alive_secs = self.keep_alive.trim().parse().map_err(|_| {
+            format!(
+                "Keep alive: '{}' is not a number of seconds",
+                self.keep_alive.trim()
+            )
+        })?;
+        profile.session_expiry_secs = match self.session_expiry.trim() {
+            "" => None,
+            text => Some(
+                text.parse()
+                    .map_err(|_| format!("Session expiry: '{text}' is not a number of seconds"))?,
+            ),
+        };
+        profile.subscriptions = self
+            .subscriptions
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                let (filter, qos) = match line.rsplit_once(' ') {
+                    Some((filter, qos)) if qos.len() == 1 => (filter.trim(), qos),
+                    _ => (line, "0"),
+                };
+                let qos = qos.parse::<u8>().ok().filter(|q| *q <= 2).ok_or_else(|| {
+                    format!("Subscriptions: '{line}' has a QoS that is not 0, 1 or 2")
+                })?;
+                crate::broker::validate_filter(filter)
+                    .map_err(|e| format!("Subscriptions: '{filter}': {e}"))?;
+                Ok(StoredSubscription {
+                    filter: filter.to_owned(),
+                    qos,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        profile.tls.alpn = self
+            .alpn
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        profile.tls.ca_file = optional_path(&self.ca_file);
+        profile.tls.client_cert = optional_path(&self.client_cert);
+        profile.tls.client_key = optional_path(&self.client_key);
+        if profile.tls.client_cert.is_some() != profile.tls.client_key.is_some() {
+            return Err("TLS: a client certificate and its key go together".to_owned());
+        }
+        profile.last_will = match &self.profile.last_will {
+            Some(will) if self.will_enabled => {
+                if will.topic.trim().is_empty() {
+                    return Err("Last will: enter its topic".to_owned());
+                }
+                crate::cli::publish::check_topic(will.topic.trim())
+                    .map_err(|e| format!("Last will: {e}"))?;
+                Some(StoredWill {
+                    topic: will.topic.trim().to_owned(),
+                    ..will.clone()
+                })
+            }
+            _ => None,
+        };
+        profile.password = if profile.username.trim().is_empty() {
+            PasswordStorage::None
+        } else if self.remember_password {
+            PasswordStorage::PlainText(self.password.clone())
+        } else if self.password.is_empty() && profile.password == PasswordStorage::None {
+            PasswordStorage::None
+        } else {
+            PasswordStorage::AskEachTime
+        };
+        Ok(profile)
+    }
+}
+
+impl ProfilesState {
+    /// Read profiles from `store` and keep them there. Returns a sentence for the banner when
+    /// the file could not be read (it was moved aside).
+    pub fn use_store(&mut self, store: ProfileStore) -> Option<String> {
+        let problem = match store.load() {
+            Loaded::Read(profiles) => {
+                self.profiles = profiles;
+                None
+            }
+            Loaded::Missing => None,
+            Loaded::Corrupt { reason, kept_at } => Some(format!(
+                "Your connection profiles could not be read ({reason}). The file was kept at {} and no profile was loaded.",
+                kept_at.display()
+            )),
+        };
+        self.store = Some(store);
+        problem
+    }
+
+    /// Select profile `index` for editing.
+    pub fn select(&mut self, index: usize) {
+        if let Some(profile) = self.profiles.get(index) {
+            self.selected = Some(index);
+            self.draft = Draft::from_profile(profile);
+            self.message = None;
+        }
+    }
+
+    fn save(&mut self) -> Result<Profile, String> {
+        let profile = self.draft.to_profile()?;
+        let clash = self
+            .profiles
+            .iter()
+            .enumerate()
+            .any(|(i, p)| p.name == profile.name && Some(i) != self.selected);
+        if clash {
+            return Err(format!(
+                "Name: a profile called '{}' exists already",
+                profile.name
+            ));
+        }
+        match self.selected {
+            Some(index) if index < self.profiles.len() => self.profiles[index] = profile.clone(),
+            _ => {
+                self.profiles.push(profile.clone());
+                self.selected = Some(self.profiles.len() - 1);
+            }
+        }
+        self.persist()?;
+        Ok(profile)
+    }
+
+    fn persist(&self) -> Result<(), String> {
+        match &self.store {
+            Some(store) => store
+                .save(&self.profiles)
+                .map_err(|e| format!("Profiles not saved: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    fn delete(&mut self) {
+        if let Some(index) = self.selected.filter(|i| *i < self.profiles.len()) {
+            let removed = self.profiles.remove(index);
+            self.selected = None;
+            self.draft = Draft::default();
+            self.message = Some(match self.persist() {
+                Ok(()) => (true, format!("Deleted '{}'.", removed.name)),
+                Err(error) => (false, error),
+            });
+        }
+    }
+
+    fn import(&mut self, path: &std::path::Path) -> Result<usize, String> {
+        let imported = match ProfileStore::at(path).load() {
+            Loaded::Read(profiles) => profiles,
+            Loaded::Missing => return Err(format!("{} does not exist", path.display())),
+            Loaded::Corrupt { reason, kept_at } => {
+                // Importing must not move the user's file: put it back.
+                let _ = std::fs::rename(&kept_at, path);
+                return Err(format!(
+                    "{} is not a Canopy profiles file: {reason}",
+                    path.display()
+                ));
+            }
+        };
+        let count = imported.len();
+        for mut profile in imported {
+            while self.profiles.iter().any(|p| p.name == profile.name) {
+                profile.name.push_str(" (imported)");
+            }
+            self.profiles.push(profile);
+        }
+        self.persist()?;
+        Ok(count)
+    }
+
+    fn export(&self, path: &std::path::Path) -> Result<usize, String> {
+        // Stored passwords stay on this machine: exported profiles ask for them.
+        let profiles: Vec<Profile> = self
+            .profiles
+            .iter()
+            .cloned()
+            .map(|mut p| {
+                if matches!(p.password, PasswordStorage::PlainText(_)) {
+                    p.password = PasswordStorage::AskEachTime;
+                }
+                p
+            })
+            .collect();
+        ProfileStore::at(path).save(&profiles)?;
+        Ok(profiles.len())
+    }
+
+    /// Options to connect with the form's profile (saved first), or why not.
+    fn connect_request(&mut self) -> Result<(ConnectOptions, String), String> {
+        let profile = self.save()?;
+        if profile.needs_password() && self.draft.password.is_empty() {
+            return Err(format!(
+                "Password: enter the password for {}",
+                profile.username
+            ));
+        }
+        let options = profile.to_options(Some(&self.draft.password))?;
+        Ok((options, profile.name))
+    }
+}
+
+/// Draw the window's contents. Returns options to open in a new tab, with the profile's name.
+pub fn profiles_ui(
+    ui: &mut egui::Ui,
+    state: &mut ProfilesState,
+    picker: &mut dyn FilePicker,
+) -> Option<(ConnectOptions, String)> {
+    let mut request = None;
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(170.0);
+            ui.strong("Saved profiles");
+            if state.profiles.is_empty() {
+                ui.weak("None yet.");
+            }
+            let mut clicked = None;
+            for (index, profile) in state.profiles.iter().enumerate() {
+                if ui
+                    .selectable_label(state.selected == Some(index), &profile.name)
+                    .on_hover_text(profile.url())
+                    .clicked()
+                {
+                    clicked = Some(index);
+                }
+            }
+            if let Some(index) = clicked {
+                state.select(index);
+            }
+            ui.separator();
+            if ui.button("New profile").clicked() {
+                state.selected = None;
+                state.draft = Draft::default();
+                state.message = None;
+            }
+            if ui.button("Import…").clicked()
+                && let Some(path) = picker.pick_file()
+            {
+                state.message = Some(match state.import(&path) {
+                    Ok(count) => (
+                        true,
+                        format!("Imported {count} profiles from {}.", path.display()),
+                    ),
+                    Err(error) => (false, error),
+                });
+            }
+            if ui
+                .add_enabled(!state.profiles.is_empty(), egui::Button::new("Export…"))
+                .on_hover_text("Saved passwords are not exported")
+                .clicked()
+                && let Some(path) =
+                    picker.save_file("Export connection profiles", "canopy-profiles.ron")
+            {
+                state.message = Some(match state.export(&path) {
+                    Ok(count) => (
+                        true,
+                        format!("Exported {count} profiles to {}.", path.display()),
+                    ),
+                    Err(error) => (false, error),
+                });
+            }
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            form_ui(ui, &mut state.draft, picker);
+            ui.separator();
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    state.message = Some(match state.save() {
+                        Ok(profile) => (true, format!("Saved '{}'.", profile.name)),
+                        Err(error) => (false, error),
+                    });
+                }
+                if ui
+                    .button("Connect")
+                    .on_hover_text("Save, and open it in a new tab")
+                    .clicked()
+                {
+                    match state.connect_request() {
+                        Ok(open) => {
+                            state.message = None;
+                            request = Some(open);
+                        }
+                        Err(error) => state.message = Some((false, error)),
+                    }
+                }
+                if state.selected.is_some() && ui.button("Delete").clicked() {
+                    state.delete();
+                }
+            });
+            if let Some((ok, text)) = &state.message {
+                ui.label(RichText::new(text).color(if *ok { GREEN } else { RED }));
+            }
+        });
+    });
+    request
+}
+
+fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> egui::Response {
+    let hint = match label {
+        "Name" => "e.g. Home server",
+        "Host" => "broker.example.com or 192.168.1.10",
+        "Client ID" => "random when empty",
+        "Session expiry (s)" => "end with the connection",
+        _ => "",
+    };
+    let label = ui.label(label);
+    ui.add(
+        egui::TextEdit::singleline(text)
+            .desired_width(width)
+            .hint_text(hint),
+    )
+    .labelled_by(label.id)
+}
+
+fn file_field(ui: &mut egui::Ui, label: &str, text: &mut String, picker: &mut dyn FilePicker) {
+    ui.horizontal(|ui| {
+        field(ui, label, text, 260.0);
+        if ui
+            .small_button("Browse…")
+            .on_hover_text(format!("Choose the {} file", label.to_lowercase()))
+            .clicked()
+            && let Some(path) = picker.pick_file()
+        {
+            *text = path.display().to_string();
+        }
+    });
+}
+
+fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker) {
+    let profile = &mut draft.profile;
+    egui::Grid::new("profile_form")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            field(ui, "Name", &mut profile.name, 220.0);
+            ui.end_row();
+            field(ui, "Host", &mut profile.host, 220.0);
+            ui.end_row();
+            field(ui, "Port", &mut draft.port, 70.0);
+            ui.end_row();
+            ui.label("Transport");
+            ui.horizontal(|ui| {
+                for (value, text) in [
+                    (StoredTransport::Mqtt, "mqtt"),
+                    (StoredTransport::Mqtts, "mqtts (TLS)"),
+                    (StoredTransport::Ws, "ws"),
+                    (StoredTransport::Wss, "wss"),
+                ] {
+                    ui.selectable_value(&mut profile.transport, value, text);
+                }
+            });
+            ui.end_row();
+            if matches!(
+                profile.transport,
+                StoredTransport::Ws | StoredTransport::Wss
+            ) {
+                field(ui, "WebSocket path", &mut profile.ws_path, 160.0);
+                ui.end_row();
+            }
+            ui.label("MQTT version");
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut profile.mqtt_311, false, "5.0");
+                ui.selectable_value(&mut profile.mqtt_311, true, "3.1.1");
+            });
+            ui.end_row();
+            field(ui, "Client ID", &mut profile.client_id, 180.0);
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(
+                &mut profile.random_suffix,
+                "Add a random suffix to the client ID",
+            );
+            ui.end_row();
+            field(ui, "User name", &mut profile.username, 180.0);
+            ui.end_row();
+            let label = ui.label("Password");
+            ui.add(
+                egui::TextEdit::singleline(&mut draft.password)
+                    .password(true)
+                    .desired_width(180.0),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(
+                &mut draft.remember_password,
+                "Remember the password in the profiles file (plain text)",
+            )
+            .on_hover_text("Otherwise Canopy asks for it each time it connects");
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(&mut profile.clean_start, "Clean start");
+            ui.end_row();
+            field(ui, "Session expiry (s)", &mut draft.session_expiry, 70.0);
+            ui.end_row();
+            field(ui, "Keep alive (s)", &mut draft.keep_alive, 70.0);
+            ui.end_row();
+        });
+    egui::CollapsingHeader::new("Subscriptions")
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.weak("One filter per line, optionally followed by its QoS: home/# 1");
+            let label = ui.label("Filters");
+            ui.add(
+                egui::TextEdit::multiline(&mut draft.subscriptions)
+                    .desired_rows(3)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id);
+        });
+    egui::CollapsingHeader::new("Last will")
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.checkbox(&mut draft.will_enabled, "Send a last will");
+            if let Some(will) = &mut draft.profile.last_will {
+                ui.add_enabled_ui(draft.will_enabled, |ui| {
+                    field(ui, "Will topic", &mut will.topic, 240.0);
+                    field(ui, "Will payload", &mut will.payload, 240.0);
+                    ui.horizontal(|ui| {
+                        ui.label("Will QoS");
+                        for qos in 0..=2u8 {
+                            ui.selectable_value(&mut will.qos, qos, qos.to_string());
+                        }
+                        ui.checkbox(&mut will.retain, "Retain");
+                    });
+                });
+            }
+        });
+    let tls = matches!(
+        draft.profile.transport,
+        StoredTransport::Mqtts | StoredTransport::Wss
+    );
+    egui::CollapsingHeader::new("TLS")
+        .default_open(tls)
+        .show(ui, |ui| {
+            if !tls {
+                ui.weak("Used with the mqtts and wss transports.");
+            }
+            file_field(ui, "CA file", &mut draft.ca_file, picker);
+            ui.weak("Empty: the system's trusted CAs.");
+            file_field(ui, "Client certificate", &mut draft.client_cert, picker);
+            file_field(ui, "Client key", &mut draft.client_key, picker);
+            field(ui, "Certificate name", &mut draft.profile.tls.server_name, 200.0)
+                .on_hover_text("Check the broker's certificate against this name instead of the host");
+            field(ui, "ALPN", &mut draft.alpn, 200.0)
+                .on_hover_text("Protocols to offer, separated by commas (e.g. mqtt)");
+            ui.checkbox(
+                &mut draft.profile.tls.insecure_skip_verify,
+                "Skip certificate verification",
+            );
+            if draft.profile.tls.insecure_skip_verify {
+                ui.label(
+                    RichText::new(
+                        "Anyone between you and the broker can read and change everything, passwords included. Use only for testing.",
+                    )
+                    .color(RED),
+                );
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_names_the_wrong_field() {
+        let mut draft = Draft::default();
+        assert!(
+            draft
+                .to_profile()
+                .expect_err("no name")
+                .starts_with("Name:")
+        );
+        draft.profile.name = "x".into();
+        draft.port = "99999".into();
+        assert!(draft.to_profile().expect_err("port").starts_with("Port:"));
+        draft.port = "1883".into();
+        draft.subscriptions = "home/# 3".into();
+        assert!(
+            draft
+                .to_profile()
+                .expect_err("qos")
+                .starts_with("Subscriptions:")
+        );
+        draft.subscriptions = "home/#/x 1".into();
+        assert!(draft.to_profile().expect_err("filter").contains("home/#/x"));
+        draft.subscriptions = "home/# 1\n$SYS/#".into();
+        let profile = draft.to_profile().expect("valid");
+        assert_eq!(profile.subscriptions.len(), 2);
+        assert_eq!(profile.subscriptions[1].qos, 0);
+    }
+
+    #[test]
+    fn passwords_are_written_only_on_consent() {
+        let mut draft = Draft::default();
+        draft.profile.name = "p".into();
+        draft.profile.username = "u".into();
+        draft.password = "secret".into();
+        assert_eq!(
+            draft.to_profile().expect("valid").password,
+            PasswordStorage::AskEachTime
+        );
+        draft.remember_password = true;
+        assert_eq!(
+            draft.to_profile().expect("valid").password,
+            PasswordStorage::PlainText("secret".into())
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! Drawing the whole window: the top bar with views and connection tabs, the banner, the
+//! status bar and the view shown; then carrying out what the panels asked for.
+
+use super::charts::AddError;
+use super::connection_ui::{self, ConnectAction};
+use super::message_ui::{self, MessageAction};
+use super::monitor_ui::{self, MonitorAction};
+use super::plot_ui::{self, ChartAction};
+use super::profiles_ui;
+use super::publish_ui::{self, PublishRequests};
+use super::retained_clear::ClearRequest;
+use super::topic_tree_ui::{self, TreeAction};
+use super::{CanopyApp, View, broker_ui, format, status_bar_ui};
+use crate::model::NodeId;
+use egui::{Color32, RichText};
+use std::time::{Duration, Instant, SystemTime};
+
+/// What the top bar's tab strip asks for.
+enum TabAction {
+    Switch(usize),
+    Close(usize),
+    New,
+}
+
+impl CanopyApp {
+    /// Draw the whole window.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let now = SystemTime::now();
+        self.run_probes(ui.ctx());
+        let (action, tab_action) = egui::Panel::top("connect_bar")
+            .show(ui, |ui| {
+                let tab_action = ui
+                    .horizontal(|ui| {
+                        ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
+                        ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
+                        ui.selectable_value(&mut self.view, View::Broker, "Broker");
+                        ui.separator();
+                        ui.toggle_value(&mut self.publish_open, "Publish panel")
+                            .on_hover_text("Show or hide the publish panel");
+                        if let Some(session) = self.sessions.get_mut(self.active) {
+                            let count = session.chart.series.len();
+                            let label = if count == 0 {
+                                "Chart".to_owned()
+                            } else {
+                                format!("Chart ({count})")
+                            };
+                            ui.toggle_value(&mut session.chart.open, label)
+                                .on_hover_text("Show or hide the chart panel");
+                        }
+                        ui.separator();
+                        self.tabs_ui(ui)
+                    })
+                    .inner;
+                let action = ui
+                    .horizontal(|ui| {
+                        connection_ui::connect_bar_ui(
+                            ui,
+                            &mut self.form,
+                            self.sessions.get(self.active),
+                        )
+                    })
+                    .inner;
+                (action, tab_action)
+            })
+            .inner;
+        match tab_action {
+            Some(TabAction::Switch(index)) => self.switch_to(index),
+            Some(TabAction::Close(index)) => self.close_tab(index),
+            Some(TabAction::New) => self.profiles.open = true,
+            None => {}
+        }
+        if let Some(banner) = &self.banner {
+            let dismissed = egui::Panel::top("banner")
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(banner).color(Color32::from_rgb(120, 190, 250)));
+                        ui.button("Dismiss").clicked()
+                    })
+                    .inner
+                })
+                .inner;
+            if dismissed {
+                self.banner = None;
+            }
+        }
+
+        let manager_error = self.manager.as_ref().err().map(String::as_str);
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            status_bar_ui::status_bar_ui(
+                ui,
+                self.sessions.get_mut(self.active),
+                manager_error,
+                self.clearing.as_ref(),
+            );
+        });
+        self.profiles_window(ui);
+
+        match self.view {
+            View::Broker => self.broker_view(ui),
+            View::Monitor => self.monitor_view(ui),
+            View::Explorer => self.explorer_view(ui, now),
+        }
+        match action {
+            Some(ConnectAction::Connect(options)) => self.connect(*options),
+            Some(ConnectAction::Disconnect) => self.disconnect(),
+            None => {}
+        }
+        self.schedule_repaint(ui.ctx(), now);
+    }
+
+    /// One button per connection (a dot in its state's colour, its name) with a close button,
+    /// and a button for the connections window.
+    fn tabs_ui(&self, ui: &mut egui::Ui) -> Option<TabAction> {
+        let mut action = None;
+        for (index, session) in self.sessions.iter().enumerate() {
+            let (_, color) = connection_ui::state_text(session, Instant::now());
+            let (dot, _) = ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
+            ui.painter().circle_filled(dot.center(), 4.0, color);
+            let title = session.title();
+            if ui
+                .selectable_label(index == self.active, &title)
+                .on_hover_text(session.options.url())
+                .clicked()
+            {
+                action = Some(TabAction::Switch(index));
+            }
+            if ui
+                .small_button("x")
+                .on_hover_text(format!("Close {title}"))
+                .clicked()
+            {
+                action = Some(TabAction::Close(index));
+            }
+        }
+        if ui
+            .button("Connections…")
+            .on_hover_text("Saved profiles: open several brokers at once")
+            .clicked()
+        {
+            action = Some(TabAction::New);
+        }
+        action
+    }
+
+    fn profiles_window(&mut self, ui: &mut egui::Ui) {
+        if !self.profiles.open {
+            return;
+        }
+        let picker = &mut *self.file_picker;
+        let mut open = true;
+        let request = egui::Window::new("Connections")
+            .open(&mut open)
+            .default_width(620.0)
+            .collapsible(false)
+            .show(ui.ctx(), |ui| {
+                profiles_ui::profiles_ui(ui, &mut self.profiles, picker)
+            })
+            .and_then(|response| response.inner)
+            .flatten();
+        if !open {
+            self.profiles.open = false;
+        }
+        if let Some((options, name)) = request {
+            self.open_tab(options, Some(name));
+            self.profiles.open = false;
+            self.view = View::Explorer;
+        }
+    }
+
+    fn broker_view(&mut self, ui: &mut egui::Ui) {
+        let actions = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| broker_ui::broker_ui(ui, &mut self.local))
+                    .inner
+            })
+            .inner;
+        for action in actions {
+            self.broker_action(action);
+        }
+        if self.local.is_running() {
+            ui.ctx().request_repaint_after(Duration::from_millis(500));
+        }
+    }
+
+    fn monitor_view(&mut self, ui: &mut egui::Ui) {
+        let monitor_action = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| match self.sessions.get_mut(self.active) {
+                        Some(session) => monitor_ui::monitor_ui(
+                            ui,
+                            &mut session.monitor_view,
+                            &session.model,
+                            &session.probe,
+                            session.tree_view.selected,
+                            Instant::now(),
+                        ),
+                        None => {
+                            ui.weak("Connect to a broker to monitor it.");
+                            None
+                        }
+                    })
+                    .inner
+            })
+            .inner;
+        match monitor_action {
+            Some(MonitorAction::Reveal(node)) => {
+                if let Some(session) = self.sessions.get_mut(self.active) {
+                    session.tree_view.reveal(&session.model.tree, node);
+                }
+                self.view = View::Explorer;
+            }
+            Some(MonitorAction::SetProbe(enabled)) => self.set_probe(enabled),
+            None => {}
+        }
+        // Rates and rankings move with time, not only with data.
+        ui.ctx().request_repaint_after(Duration::from_millis(500));
+    }
+
+    fn explorer_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let chart_action = match self.sessions.get_mut(self.active) {
+            Some(session) if session.chart.open => {
+                egui::Panel::bottom("chart")
+                    .resizable(true)
+                    .default_size(280.0)
+                    .min_size(160.0)
+                    .show(ui, |ui| plot_ui::chart_ui(ui, &mut session.chart, now))
+                    .inner
+            }
+            _ => None,
+        };
+        if self.session().is_some_and(|s| {
+            s.chart.open && !s.chart.series.is_empty() && s.chart.paused_at.is_none()
+        }) {
+            ui.ctx().request_repaint_after(Duration::from_millis(250));
+        }
+
+        let tree_action = egui::Panel::left("topic_tree")
+            .resizable(true)
+            .default_size(520.0)
+            .min_size(200.0)
+            .show(ui, |ui| {
+                // Keep the panel's width even while its content is narrow (no topics yet).
+                ui.set_min_width(ui.available_width());
+                match self.sessions.get_mut(self.active) {
+                    Some(session) => topic_tree_ui::topic_tree_ui(
+                        ui,
+                        &mut session.tree_view,
+                        &session.model.tree,
+                        now,
+                    ),
+                    None => {
+                        ui.weak("Connect to a broker to see its topics.");
+                        None
+                    }
+                }
+            })
+            .inner;
+
+        let to_publish = if self.publish_open {
+            let session = self.sessions.get(self.active);
+            let mqtt5 =
+                session.is_none_or(|s| s.options.protocol == crate::net::ProtocolVersion::V5);
+            egui::Panel::bottom("publish")
+                .resizable(true)
+                .default_size(170.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| {
+                            publish_ui::publish_ui(
+                                ui,
+                                &mut self.publish,
+                                session.map(|s| &s.model.tree),
+                                session.and_then(|s| s.tree_view.selected),
+                                mqtt5,
+                            )
+                        })
+                        .inner
+                })
+                .inner
+        } else {
+            PublishRequests::default()
+        };
+
+        let message_action = egui::CentralPanel::default()
+            .show(ui, |ui| match self.sessions.get_mut(self.active) {
+                Some(session) => message_ui::message_ui(
+                    ui,
+                    &mut session.message_view,
+                    &session.model.tree,
+                    session.tree_view.selected,
+                    now,
+                ),
+                None => {
+                    ui.weak("Messages of the selected topic appear here.");
+                    None
+                }
+            })
+            .inner;
+
+        self.confirm_clear_ui(ui);
+        self.publish_requests(to_publish);
+        self.save_settings();
+        match tree_action {
+            Some(TreeAction::ClearRetainedUnder(id)) => {
+                if let Some(session) = self.session() {
+                    let tree = &session.model.tree;
+                    self.confirm_clear = Some(ClearRequest {
+                        scope: format!("under {}", tree.topic_name(id)),
+                        topics: tree.retained_topics_under(id),
+                    });
+                }
+            }
+            Some(TreeAction::ClearRetainedMatching) => {
+                if let Some(session) = self.sessions.get_mut(self.active) {
+                    let tree = &session.model.tree;
+                    let topics = session
+                        .tree_view
+                        .matches(tree)
+                        .iter()
+                        .filter(|&&id| tree.node(id).is_some_and(|n| n.retained))
+                        .map(|&id| tree.topic_name(id))
+                        .collect();
+                    self.confirm_clear = Some(ClearRequest {
+                        scope: format!("matching '{}'", session.tree_view.filter.trim()),
+                        topics,
+                    });
+                }
+            }
+            None => {}
+        }
+        match message_action {
+            Some(MessageAction::DeleteRetained(topic)) => {
+                self.start_clear(ClearRequest {
+                    scope: format!("on {topic}"),
+                    topics: vec![topic],
+                });
+            }
+            Some(MessageAction::Plot { topic, path, view }) => self.plot(&topic, path, view),
+            None => {}
+        }
+        match chart_action {
+            Some(ChartAction::ExportCsv) => self.export_chart(),
+            Some(ChartAction::Reveal(topic)) => {
+                self.select_topic(&topic);
+            }
+            None => {}
+        }
+    }
+
+    /// A file to load into the publish form, and a message to send.
+    fn publish_requests(&mut self, requests: PublishRequests) {
+        if requests.pick_file
+            && let Some(path) = self.file_picker.pick_file()
+        {
+            match std::fs::read(&path) {
+                Ok(contents) => {
+                    let name = path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    self.publish.file = Some((name, contents.into()));
+                    self.publish.outcome = None;
+                }
+                Err(error) => {
+                    self.publish.outcome =
+                        Some(Err(format!("Cannot read {}: {error}", path.display())));
+                }
+            }
+        }
+        if let Some(message) = requests.send {
+            self.publish(message);
+        }
+    }
+
+    /// Ask before clearing more than one retained message, saying how many.
+    fn confirm_clear_ui(&mut self, ui: &egui::Ui) {
+        let Some(request) = &self.confirm_clear else {
+            return;
+        };
+        let mut decision = None;
+        let modal =
+            egui::Modal::new(ui.scope_id().with("confirm_clear_retained")).show(ui.ctx(), |ui| {
+                ui.heading("Clear retained messages");
+                ui.label(format!(
+                    "Delete {} {}? The broker will no longer hand them to new subscribers.",
+                    format::count(
+                        request.topics.len() as u64,
+                        "retained message",
+                        "retained messages"
+                    ),
+                    request.scope
+                ));
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(format!("Clear {}", request.topics.len()))
+                        .clicked()
+                    {
+                        decision = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        decision = Some(false);
+                    }
+                });
+            });
+        if modal.should_close() && decision.is_none() {
+            decision = Some(false);
+        }
+        match decision {
+            Some(true) => {
+                if let Some(request) = self.confirm_clear.take() {
+                    self.start_clear(request);
+                }
+            }
+            Some(false) => self.confirm_clear = None,
+            None => {}
+        }
+    }
+
+    /// Plot `path` of `topic`'s payloads on the shown connection's chart.
+    pub fn plot(
+        &mut self,
+        topic: &str,
+        path: crate::payload::Path,
+        view: crate::payload::PayloadView,
+    ) {
+        let Some(session) = self.sessions.get_mut(self.active) else {
+            return;
+        };
+        let tree = &session.model.tree;
+        let empty = std::collections::VecDeque::new();
+        let history = tree
+            .find(topic)
+            .and_then(|id| tree.node(id))
+            .map_or(&empty, |node| node.history());
+        if session.chart.add(topic, path, view, history) == Err(AddError::AlreadyPlotted) {
+            session.notice(format!("{topic} is already on the chart."));
+        }
+    }
+
+    /// Repaint only while something on screen changes by itself; never while idle.
+    fn schedule_repaint(&mut self, ctx: &egui::Context, now: SystemTime) {
+        let Some(session) = self.sessions.get_mut(self.active) else {
+            return;
+        };
+        if matches!(
+            session.state,
+            crate::net::ConnectionState::Reconnecting { .. }
+        ) {
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
+        let recently_changed = session
+            .model
+            .tree
+            .root()
+            .subtree_last_received
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age < topic_tree_ui::HIGHLIGHT + Duration::from_millis(100));
+        if recently_changed {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        } else if !session.model.message_rate.is_idle(Instant::now()) {
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+    }
+
+    /// The node selected in the shown connection's tree.
+    pub fn selected_node(&self) -> Option<NodeId> {
+        self.session()?.tree_view.selected
+    }
+}

@@ -1,0 +1,76 @@
+//! Certificates made for a test with rcgen: a CA, a server and a client certificate.
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// PEM files for a test: a CA, a server certificate for localhost/127.0.0.1 and a client
+/// certificate signed by it, and an unrelated CA.
+pub struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    /// Make and write them.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tmp");
+        let ca = |name: &str| {
+            let key = KeyPair::generate().expect("CA key");
+            let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, name);
+            let cert = params.self_signed(&key).expect("CA cert");
+            (cert, Issuer::new(params, key))
+        };
+        let (ca_cert, issuer) = ca("Canopy test CA");
+        let (other_cert, _) = ca("Somebody else's CA");
+        let server_key = KeyPair::generate().expect("key");
+        let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("params")
+            .signed_by(&server_key, &issuer)
+            .expect("server cert");
+        let client_key = KeyPair::generate().expect("key");
+        let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "canopy-client");
+        let client = client_params
+            .signed_by(&client_key, &issuer)
+            .expect("client cert");
+        let write = |name: &str, text: String| {
+            std::fs::write(dir.path().join(name), text).expect("write PEM");
+        };
+        write("ca.pem", ca_cert.pem());
+        write("other-ca.pem", other_cert.pem());
+        write("server.pem", server.pem());
+        write("server.key", server_key.serialize_pem());
+        write("client.pem", client.pem());
+        write("client.key", client_key.serialize_pem());
+        Self { dir }
+    }
+
+    /// The path of one of the files.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// mosquitto lines for a TLS listener on `port`.
+    pub fn listener(&self, port: u16, require_client_cert: bool) -> String {
+        format!(
+            "listener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate {require_client_cert}\n",
+            self.path("ca.pem").display(),
+            self.path("server.pem").display(),
+            self.path("server.key").display(),
+        )
+    }
+}
+
+/// Wait until something listens on 127.0.0.1:`port`.
+pub fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,206 @@
+//! The Connections window: three profiles (plain, TLS with a client certificate, WebSockets)
+//! made through the form, open at once in tabs, and found again after a restart.
+
+use crate::common::pki::{Pki, wait_listening};
+use crate::common::ui::{harness, step_until};
+use crate::common::{self, Mosquitto, free_port};
+use canopy::app::CanopyApp;
+use canopy::settings::{ProfileStore, SettingsStore, StoredTransport};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::Path;
+use std::time::Duration;
+
+fn app(dir: &Path) -> CanopyApp {
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.use_settings(SettingsStore::at(dir.join("settings.ron")));
+    app.use_profiles(ProfileStore::at(dir.join("profiles.ron")));
+    app.set_profiles_window(true);
+    app
+}
+
+/// Replace the text of the Connections window's field labelled `label`.
+fn fill(harness: &mut Harness<'_, CanopyApp>, label: &str, text: &str) {
+    harness
+        .get_by_role_and_label(Role::Window, "Connections")
+        .get_by_label(label)
+        .focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness
+        .get_by_role_and_label(Role::Window, "Connections")
+        .get_by_label(label)
+        .type_text(text);
+    harness.run_steps(1);
+}
+
+fn click(harness: &mut Harness<'_, CanopyApp>, label: &str) {
+    harness
+        .get_by_role_and_label(Role::Window, "Connections")
+        .get_by_label(label)
+        .click();
+    harness.run_steps(2);
+}
+
+fn new_profile(harness: &mut Harness<'_, CanopyApp>, name: &str, port: u16) {
+    click(harness, "New profile");
+    fill(harness, "Name", name);
+    fill(harness, "Host", "127.0.0.1");
+    fill(harness, "Port", &port.to_string());
+}
+
+#[test]
+fn three_profiles_open_at_once_and_survive_a_restart() {
+    let pki = Pki::new();
+    let (tls_port, ws_port) = (free_port(), free_port());
+    let Some(broker) = Mosquitto::start_with(
+        "three_profiles_open_at_once_and_survive_a_restart",
+        &format!(
+            "{}listener {ws_port} 127.0.0.1\nprotocol websockets\n",
+            pki.listener(tls_port, true)
+        ),
+    ) else {
+        return;
+    };
+    wait_listening(tls_port);
+    wait_listening(ws_port);
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut harness = harness(app(dir.path()));
+    harness.run_steps(2);
+
+    new_profile(&mut harness, "home", broker.port);
+    click(&mut harness, "Save");
+    harness.get_by_label("Saved 'home'.");
+
+    new_profile(&mut harness, "secure", tls_port);
+    click(&mut harness, "mqtts (TLS)");
+    click(&mut harness, "TLS");
+    fill(
+        &mut harness,
+        "CA file",
+        &pki.path("ca.pem").display().to_string(),
+    );
+    fill(
+        &mut harness,
+        "Client certificate",
+        &pki.path("client.pem").display().to_string(),
+    );
+    fill(
+        &mut harness,
+        "Client key",
+        &pki.path("client.key").display().to_string(),
+    );
+    click(&mut harness, "Save");
+    harness.get_by_label("Saved 'secure'.");
+
+    new_profile(&mut harness, "lab", ws_port);
+    click(&mut harness, "ws");
+    click(&mut harness, "Save");
+    harness.get_by_label("Saved 'lab'.");
+
+    // A bad field is named and nothing is saved.
+    new_profile(&mut harness, "broken", 1883);
+    fill(&mut harness, "Port", "70000");
+    click(&mut harness, "Save");
+    harness.get_by_label_contains("Port: '70000' is not a port number");
+    assert_eq!(harness.state().profiles().len(), 3);
+
+    // Open all three: each in its own tab.
+    for name in ["home", "secure", "lab"] {
+        if harness
+            .query_by_role_and_label(Role::Window, "Connections")
+            .is_none()
+        {
+            harness.get_by_label("Connections…").click();
+            harness.run_steps(2);
+        }
+        click(&mut harness, name);
+        click(&mut harness, "Connect");
+    }
+    step_until(
+        &mut harness,
+        "three connected tabs",
+        Duration::from_secs(20),
+        |h| {
+            let sessions = h.state().sessions();
+            sessions.len() == 3
+                && sessions
+                    .iter()
+                    .all(|s| s.state.is_connected() && !s.active_subscriptions.is_empty())
+        },
+    );
+    let urls: Vec<String> = harness
+        .state()
+        .sessions()
+        .iter()
+        .map(|s| s.options.url())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            format!("mqtt://127.0.0.1:{}", broker.port),
+            format!("mqtts://127.0.0.1:{tls_port}"),
+            format!("ws://127.0.0.1:{ws_port}/mqtt"),
+        ]
+    );
+    // One message reaches all three trees; each tab keeps its own.
+    broker.publish(&["-t", "profiles/check", "-m", "1"]);
+    step_until(
+        &mut harness,
+        "the message in every tab",
+        Duration::from_secs(10),
+        |h| {
+            h.state()
+                .sessions()
+                .iter()
+                .all(|s| s.model.tree.find("profiles/check").is_some())
+        },
+    );
+    harness.get_by_label("secure").click(); // the tab
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().session().map(|s| s.title()).as_deref(),
+        Some("secure")
+    );
+
+    // Restart: the profiles are there, listed in the window.
+    drop(harness);
+    let mut harness = harness_again(dir.path());
+    harness.run_steps(2);
+    let profiles = harness.state().profiles();
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["home", "secure", "lab"]);
+    assert_eq!(profiles[1].transport, StoredTransport::Mqtts);
+    assert_eq!(profiles[1].tls.client_key, Some(pki.path("client.key")));
+    assert_eq!(profiles[2].transport, StoredTransport::Ws);
+    for name in names {
+        harness
+            .get_by_role_and_label(Role::Window, "Connections")
+            .get_by_label(name);
+    }
+}
+
+fn harness_again(dir: &Path) -> Harness<'static, CanopyApp> {
+    harness(app(dir))
+}
+
+#[test]
+fn a_corrupt_profiles_file_is_reported_in_the_window() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("profiles.ron"),
+        "(schema_version: 1, profiles: [(",
+    )
+    .expect("write");
+    let mut harness = harness(app(dir.path()));
+    harness.run_steps(2);
+    harness.get_by_label_contains("Your connection profiles could not be read");
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("unreadable"))
+        .collect();
+    assert_eq!(kept.len(), 1, "the file was kept aside");
+}
