@@ -25,6 +25,8 @@ pub struct ProfilesState {
     draft: Draft,
     /// The outcome of the last action: (success, words).
     message: Option<(bool, String)>,
+    /// Whether the system has a keyring to keep passwords in.
+    keyring: bool,
 }
 
 /// The form: numbers and lists as typed, so a bad field can be named instead of lost.
@@ -81,7 +83,10 @@ impl Draft {
                 PasswordStorage::PlainText(password) => password.clone(),
                 _ => String::new(),
             },
-            remember_password: matches!(profile.password, PasswordStorage::PlainText(_)),
+            remember_password: matches!(
+                profile.password,
+                PasswordStorage::PlainText(_) | PasswordStorage::Keyring
+            ),
             will_enabled: profile.last_will.is_some(),
             profile: Profile {
                 last_will: Some(profile.last_will.clone().unwrap_or_default()),
@@ -90,8 +95,9 @@ impl Draft {
         }
     }
 
-    /// The profile the form describes, or the first field that is wrong.
-    fn to_profile(&self) -> Result<Profile, String> {
+    /// The profile the form describes, or the first field that is wrong. `keyring` says
+    /// whether a remembered password goes to the system keyring or (with consent) the file.
+    fn to_profile(&self, keyring: bool) -> Result<Profile, String> {
         let mut profile = self.profile.clone();
         profile.name = profile.name.trim().to_owned();
         if profile.name.is_empty() {
@@ -173,6 +179,8 @@ impl Draft {
         };
         profile.password = if profile.username.trim().is_empty() {
             PasswordStorage::None
+        } else if self.remember_password && keyring {
+            PasswordStorage::Keyring
         } else if self.remember_password {
             PasswordStorage::PlainText(self.password.clone())
         } else if self.password.is_empty() && profile.password == PasswordStorage::None {
@@ -200,6 +208,7 @@ impl ProfilesState {
             )),
         };
         self.store = Some(store);
+        self.keyring = crate::settings::secrets::keyring_available();
         problem
     }
 
@@ -213,7 +222,7 @@ impl ProfilesState {
     }
 
     fn save(&mut self) -> Result<Profile, String> {
-        let profile = self.draft.to_profile()?;
+        let profile = self.draft.to_profile(self.keyring)?;
         let clash = self
             .profiles
             .iter()
@@ -224,6 +233,18 @@ impl ProfilesState {
                 "Name: a profile called '{}' exists already",
                 profile.name
             ));
+        }
+        if profile.password == PasswordStorage::Keyring && !self.draft.password.is_empty() {
+            crate::settings::secrets::store_password(&profile.name, &self.draft.password).map_err(
+                |e| format!("Password: {e}; untick 'Remember' to be asked each time instead"),
+            )?;
+        }
+        let previous = self.selected.and_then(|i| self.profiles.get(i));
+        if let Some(previous) = previous
+            && previous.password == PasswordStorage::Keyring
+            && (previous.name != profile.name || profile.password != PasswordStorage::Keyring)
+        {
+            crate::settings::secrets::forget_password(&previous.name);
         }
         match self.selected {
             Some(index) if index < self.profiles.len() => self.profiles[index] = profile.clone(),
@@ -248,6 +269,9 @@ impl ProfilesState {
     fn delete(&mut self) {
         if let Some(index) = self.selected.filter(|i| *i < self.profiles.len()) {
             let removed = self.profiles.remove(index);
+            if removed.password == PasswordStorage::Keyring {
+                crate::settings::secrets::forget_password(&removed.name);
+            }
             self.selected = None;
             self.draft = Draft::default();
             self.message = Some(match self.persist() {
@@ -318,6 +342,7 @@ pub fn profiles_ui(
     state: &mut ProfilesState,
     picker: &mut dyn FilePicker,
 ) -> Option<(ConnectOptions, String)> {
+    let keyring = state.keyring;
     let mut request = None;
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
@@ -374,7 +399,7 @@ pub fn profiles_ui(
         });
         ui.separator();
         ui.vertical(|ui| {
-            form_ui(ui, &mut state.draft, picker);
+            form_ui(ui, &mut state.draft, picker, keyring);
             ui.separator();
             ui.horizontal(|ui| {
                 if ui.button("Save").clicked() {
@@ -439,7 +464,8 @@ fn file_field(ui: &mut egui::Ui, label: &str, text: &mut String, picker: &mut dy
     });
 }
 
-fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker) {
+fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, keyring: bool) {
+    let kept_in_keyring = draft.profile.password == PasswordStorage::Keyring;
     let profile = &mut draft.profile;
     egui::Grid::new("profile_form")
         .num_columns(2)
@@ -490,16 +516,30 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker) {
             ui.add(
                 egui::TextEdit::singleline(&mut draft.password)
                     .password(true)
-                    .desired_width(180.0),
+                    .desired_width(180.0)
+                    .hint_text(if kept_in_keyring {
+                        "kept in the keyring"
+                    } else {
+                        ""
+                    }),
             )
             .labelled_by(label.id);
             ui.end_row();
             ui.label("");
-            ui.checkbox(
-                &mut draft.remember_password,
-                "Remember the password in the profiles file (plain text)",
-            )
-            .on_hover_text("Otherwise Canopy asks for it each time it connects");
+            if keyring {
+                ui.checkbox(
+                    &mut draft.remember_password,
+                    "Remember the password in the system keyring",
+                )
+            } else {
+                ui.checkbox(
+                    &mut draft.remember_password,
+                    "Remember the password in the profiles file (plain text)",
+                )
+                .on_hover_text(
+                    "This system has no keyring. Unticked, Canopy asks for the password each time it connects",
+                )
+            };
             ui.end_row();
             ui.label("");
             ui.checkbox(&mut profile.clean_start, "Clean start");
@@ -581,25 +621,35 @@ mod tests {
         let mut draft = Draft::default();
         assert!(
             draft
-                .to_profile()
+                .to_profile(false)
                 .expect_err("no name")
                 .starts_with("Name:")
         );
         draft.profile.name = "x".into();
         draft.port = "99999".into();
-        assert!(draft.to_profile().expect_err("port").starts_with("Port:"));
+        assert!(
+            draft
+                .to_profile(false)
+                .expect_err("port")
+                .starts_with("Port:")
+        );
         draft.port = "1883".into();
         draft.subscriptions = "home/# 3".into();
         assert!(
             draft
-                .to_profile()
+                .to_profile(false)
                 .expect_err("qos")
                 .starts_with("Subscriptions:")
         );
         draft.subscriptions = "home/#/x 1".into();
-        assert!(draft.to_profile().expect_err("filter").contains("home/#/x"));
+        assert!(
+            draft
+                .to_profile(false)
+                .expect_err("filter")
+                .contains("home/#/x")
+        );
         draft.subscriptions = "home/# 1\n$SYS/#".into();
-        let profile = draft.to_profile().expect("valid");
+        let profile = draft.to_profile(false).expect("valid");
         assert_eq!(profile.subscriptions.len(), 2);
         assert_eq!(profile.subscriptions[1].qos, 0);
     }
@@ -611,13 +661,18 @@ mod tests {
         draft.profile.username = "u".into();
         draft.password = "secret".into();
         assert_eq!(
-            draft.to_profile().expect("valid").password,
+            draft.to_profile(false).expect("valid").password,
             PasswordStorage::AskEachTime
         );
         draft.remember_password = true;
         assert_eq!(
-            draft.to_profile().expect("valid").password,
+            draft.to_profile(false).expect("valid").password,
             PasswordStorage::PlainText("secret".into())
+        );
+        // With a system keyring the password goes there, and the file only says so.
+        assert_eq!(
+            draft.to_profile(true).expect("valid").password,
+            PasswordStorage::Keyring
         );
     }
 }

@@ -69,7 +69,8 @@ pub fn connect_options(
                     "profile '{name}' does not keep its password: give it with -P"
                 ));
             }
-            profile.to_options(flags.password.as_deref())?
+            let password = profile.resolve_password(flags.password.as_deref())?;
+            profile.to_options(password.as_deref())?
         }
     };
     if let Some(user) = &flags.username {

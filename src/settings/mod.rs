@@ -3,6 +3,7 @@
 //! overwritten.
 
 mod profiles;
+pub mod secrets;
 
 pub use profiles::{
     PROFILES_SCHEMA_VERSION, PasswordStorage, Profile, ProfileStore, StoredSubscription, StoredTls,

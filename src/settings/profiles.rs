@@ -21,6 +21,8 @@ pub enum PasswordStorage {
     None,
     /// The profile has a password, asked for on every connect and never written.
     AskEachTime,
+    /// Kept in the operating system's keyring under the profile's name.
+    Keyring,
     /// Written in the profiles file in plain text: only on the user's explicit consent.
     PlainText(String),
 }
@@ -203,6 +205,23 @@ impl Profile {
     /// True when connecting needs a password the profile does not hold.
     pub fn needs_password(&self) -> bool {
         self.password == PasswordStorage::AskEachTime
+    }
+
+    /// The password to connect with: the one given, else the stored one (from the file or
+    /// the keyring). `None` when the profile has none.
+    pub fn resolve_password(&self, given: Option<&str>) -> Result<Option<String>, String> {
+        if let Some(given) = given.filter(|g| !g.is_empty()) {
+            return Ok(Some(given.to_owned()));
+        }
+        match &self.password {
+            PasswordStorage::None => Ok(None),
+            PasswordStorage::PlainText(stored) => Ok(Some(stored.clone())),
+            PasswordStorage::Keyring => super::secrets::load_password(&self.name).map(Some),
+            PasswordStorage::AskEachTime => Err(format!(
+                "profile '{}' does not keep its password: enter it",
+                self.name
+            )),
+        }
     }
 
     /// The broker as a URL, for lists and logs.
