@@ -19,6 +19,9 @@ pub struct ConnectForm {
     pub client_id: String,
     /// Why the last Connect click was not accepted.
     pub error: Option<String>,
+    /// The options the form was filled from: TLS, WebSocket path, credentials, will and
+    /// subscriptions are kept from them when the user edits only host, port or version.
+    base: Option<Box<ConnectOptions>>,
 }
 
 impl ConnectForm {
@@ -30,6 +33,7 @@ impl ConnectForm {
             protocol: options.protocol,
             client_id: options.client_id.clone(),
             error: None,
+            base: Some(Box::new(options.clone())),
         }
     }
 
@@ -49,7 +53,14 @@ impl ConnectForm {
                 Ok(port) if port > 0 => port,
                 _ => return Err(format!("Port: '{port}' is not a port number (1–65535)")),
             };
-            ConnectOptions::new(host, port)
+            match &self.base {
+                Some(base) => ConnectOptions {
+                    host: host.to_owned(),
+                    port,
+                    ..(**base).clone()
+                },
+                None => ConnectOptions::new(host, port),
+            }
         };
         options.protocol = self.protocol;
         options.client_id = self.client_id.trim().to_owned();
@@ -79,7 +90,7 @@ pub fn short_state_text(session: &Session) -> &'static str {
 
 /// A one-line description of a session's state and the colour to show it in.
 pub fn state_text(session: &Session, now: Instant) -> (String, Color32) {
-    let address = session.options.address();
+    let address = session.options.url();
     match &session.state {
         ConnectionState::Connecting => (format!("Connecting to {address}…"), Color32::GRAY),
         ConnectionState::Connected { .. } => (
@@ -199,6 +210,7 @@ mod tests {
             protocol: ProtocolVersion::V311,
             client_id: "me".into(),
             error: None,
+            base: None,
         }
     }
 
@@ -222,6 +234,18 @@ mod tests {
             let error = form("h", port).to_options().expect_err("bad port");
             assert!(error.starts_with("Port:"), "{error}");
         }
+    }
+
+    #[test]
+    fn editing_the_bar_keeps_what_it_does_not_show() {
+        let mut options = ConnectOptions::new("b", 8883);
+        options.transport = crate::net::Transport::Tls;
+        options.tls.insecure_skip_verify = true;
+        let mut form = ConnectForm::from_options(&options);
+        form.port = "8884".into();
+        let edited = form.to_options().expect("valid");
+        assert_eq!(edited.url(), "mqtts://b:8884");
+        assert!(edited.tls.insecure_skip_verify);
     }
 
     #[test]

@@ -438,7 +438,7 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> egui:
         "Name" => "e.g. Home server",
         "Host" => "broker.example.com or 192.168.1.10",
         "Client ID" => "random when empty",
-        "Session expiry (s)" => "end with the connection",
+        "Session expiry (s)" => "none",
         _ => "",
     };
     let label = ui.label(label);

@@ -334,7 +334,7 @@ fn first_run_starts_the_bundled_broker_and_fleet_and_explores_them() {
         |h| h.query_by_label("home").is_some() && h.query_by_label("factory").is_some(),
     );
     harness.get_by_label_contains("Canopy started its own broker");
-    harness.get_by_label_contains("Connected to 127.0.0.1");
+    harness.get_by_label_contains("Connected to mqtt://127.0.0.1");
     // The Broker panel shows one device's packets: what did the kitchen thermostat send?
     harness.get_by_label("Broker").click();
     harness.state_mut().local_broker_mut().trace_filter.client =

@@ -227,7 +227,7 @@ fn connect_through_the_window_and_watch_the_tree_fill() {
         .click();
     step_until_label_contains(
         &mut harness,
-        "Connected to 127.0.0.1",
+        "Connected to mqtt://127.0.0.1",
         Duration::from_secs(15),
     );
 
