@@ -58,35 +58,33 @@ pub struct Session {
 impl Session {
     /// A session for a connection the manager is opening.
     pub fn new(id: ConnectionId, options: ConnectOptions, stats: Arc<ConnectionStats>) -> Self {
-        let probe = LatencyProbe::new(&options.client_id);
-        Self {
-            id: Some(id),
-            options,
-            model: Model::default(),
-            state: ConnectionState::Connecting,
-            state_since: Instant::now(),
-            stats,
-            notices: VecDeque::new(),
-            active_subscriptions: Vec::new(),
-            chart: Chart::default(),
-            probe,
-            tree_view: TopicTreeView::default(),
-            message_view: MessageView::default(),
-            monitor_view: MonitorView::default(),
-            name: None,
-        }
+        Self::with_state(Some(id), options, stats, ConnectionState::Connecting)
     }
 
     /// A session with no connection behind it, for data injected directly.
     pub fn detached(options: ConnectOptions) -> Self {
+        Self::with_state(
+            None,
+            options,
+            Arc::new(ConnectionStats::default()),
+            ConnectionState::Disconnected { reason: None },
+        )
+    }
+
+    fn with_state(
+        id: Option<ConnectionId>,
+        options: ConnectOptions,
+        stats: Arc<ConnectionStats>,
+        state: ConnectionState,
+    ) -> Self {
         let probe = LatencyProbe::new(&options.client_id);
         Self {
-            id: None,
+            id,
             options,
             model: Model::default(),
-            state: ConnectionState::Disconnected { reason: None },
+            state,
             state_since: Instant::now(),
-            stats: Arc::new(ConnectionStats::default()),
+            stats,
             notices: VecDeque::new(),
             active_subscriptions: Vec::new(),
             chart: Chart::default(),

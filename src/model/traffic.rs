@@ -161,12 +161,13 @@ impl TrafficStats {
         let (totals, span) = self.totals(window, now);
         let mut subtrees: FxHashMap<NodeId, (u64, u64)> = FxHashMap::default();
         for (node, (messages, bytes)) in totals {
-            let mut current = tree.node(node).and_then(|n| n.parent());
-            while let Some(id) = current.filter(|id| *id != NodeId::ROOT) {
+            for id in ancestors(tree, node)
+                .skip(1)
+                .filter(|id| *id != NodeId::ROOT)
+            {
                 let entry = subtrees.entry(id).or_default();
                 entry.0 += messages;
                 entry.1 += bytes;
-                current = tree.node(id).and_then(|n| n.parent());
             }
         }
         rank(subtrees, span, by, limit)
@@ -183,14 +184,9 @@ impl TrafficStats {
         let (totals, span) = self.totals(window, now);
         let (mut messages, mut bytes) = (0, 0);
         for (topic, (m, b)) in totals {
-            let mut current = Some(topic);
-            while let Some(id) = current {
-                if id == node {
-                    messages += m;
-                    bytes += b;
-                    break;
-                }
-                current = tree.node(id).and_then(|n| n.parent());
+            if ancestors(tree, topic).any(|id| id == node) {
+                messages += m;
+                bytes += b;
             }
         }
         Talker {
@@ -201,6 +197,11 @@ impl TrafficStats {
             bytes_per_sec: bytes as f64 / span,
         }
     }
+}
+
+/// `node`, then its parent, and so on up to the root.
+fn ancestors(tree: &TopicTree, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    std::iter::successors(Some(node), |id| tree.node(*id).and_then(|n| n.parent()))
 }
 
 fn rank(totals: FxHashMap<NodeId, (u64, u64)>, span: f64, by: RankBy, limit: usize) -> Vec<Talker> {

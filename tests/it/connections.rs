@@ -272,19 +272,11 @@ fn canopy() -> Command {
 
 #[test]
 fn sub_and_pub_take_tls_and_websocket_urls_and_flags() {
-    let pki = Pki::new();
-    let (tls_port, ws_port) = (free_port(), free_port());
-    let Some(broker) = Mosquitto::start_with(
+    let Some((pki, broker, tls_port, ws_port)) = common::pki::mosquitto_with_tls_and_websockets(
         "sub_and_pub_take_tls_and_websocket_urls_and_flags",
-        &format!(
-            "{}listener {ws_port} 127.0.0.1\nprotocol websockets\n",
-            pki.listener(tls_port, true)
-        ),
     ) else {
         return;
     };
-    wait_listening(tls_port);
-    wait_listening(ws_port);
     let ca = pki.path("ca.pem");
     let (cert, key) = (pki.path("client.pem"), pki.path("client.key"));
     let path = |p: &Path| p.display().to_string();

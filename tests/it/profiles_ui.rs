@@ -1,9 +1,8 @@
 //! The Connections window: three profiles (plain, TLS with a client certificate, WebSockets)
 //! made through the form, open at once in tabs, and found again after a restart.
 
-use crate::common::pki::{Pki, wait_listening};
+use crate::common;
 use crate::common::ui::{harness, step_until};
-use crate::common::{self, Mosquitto, free_port};
 use canopy::app::CanopyApp;
 use canopy::settings::{ProfileStore, SettingsStore, StoredTransport};
 use egui::accesskit::Role;
@@ -53,19 +52,11 @@ fn new_profile(harness: &mut Harness<'_, CanopyApp>, name: &str, port: u16) {
 
 #[test]
 fn three_profiles_open_at_once_and_survive_a_restart() {
-    let pki = Pki::new();
-    let (tls_port, ws_port) = (free_port(), free_port());
-    let Some(broker) = Mosquitto::start_with(
+    let Some((pki, broker, tls_port, ws_port)) = common::pki::mosquitto_with_tls_and_websockets(
         "three_profiles_open_at_once_and_survive_a_restart",
-        &format!(
-            "{}listener {ws_port} 127.0.0.1\nprotocol websockets\n",
-            pki.listener(tls_port, true)
-        ),
     ) else {
         return;
     };
-    wait_listening(tls_port);
-    wait_listening(ws_port);
     let dir = tempfile::tempdir().expect("tmp");
     let mut harness = harness(app(dir.path()));
     harness.run_steps(2);

@@ -74,3 +74,21 @@ pub fn wait_listening(port: u16) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A mosquitto for `test` with, besides its plain listener, a TLS listener that requires a
+/// client certificate signed by the test CA, and a WebSocket listener. Returns the files, the
+/// broker, and the TLS and WebSocket ports; `None` when mosquitto is missing (outside CI).
+pub fn mosquitto_with_tls_and_websockets(test: &str) -> Option<(Pki, super::Mosquitto, u16, u16)> {
+    let pki = Pki::new();
+    let (tls_port, ws_port) = (super::free_port(), super::free_port());
+    let broker = super::Mosquitto::start_with(
+        test,
+        &format!(
+            "{}listener {ws_port} 127.0.0.1\nprotocol websockets\n",
+            pki.listener(tls_port, true)
+        ),
+    )?;
+    wait_listening(tls_port);
+    wait_listening(ws_port);
+    Some((pki, broker, tls_port, ws_port))
+}
