@@ -101,6 +101,23 @@ pub trait FilePicker {
 
     /// Where to save a new file (`suggested_name` pre-filled), or `None` if the user cancelled.
     fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf>;
+
+    /// Whether a dialog can be shown at all. When not, callers save to a default folder or
+    /// say so, instead of a click that silently does nothing.
+    fn available(&self) -> bool {
+        true
+    }
+}
+
+/// Where files are saved when no dialog can be shown: the user's downloads folder, else home.
+pub fn fallback_folder() -> std::path::PathBuf {
+    directories::UserDirs::new()
+        .and_then(|dirs| {
+            dirs.download_dir()
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| Some(dirs.home_dir().to_path_buf()))
+        })
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
 }
 
 /// The system's file dialog.
@@ -118,6 +135,20 @@ impl FilePicker for SystemFilePicker {
             .set_title(title)
             .set_file_name(suggested_name)
             .save_file()
+    }
+
+    /// On Linux rfd needs the desktop portal (a session bus) or zenity; a bare X server or a
+    /// minimal desktop has neither.
+    fn available(&self) -> bool {
+        if !cfg!(target_os = "linux") {
+            return true;
+        }
+        let session_bus =
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty());
+        let zenity = std::env::var_os("PATH").is_some_and(|paths| {
+            std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file())
+        });
+        session_bus || zenity
     }
 }
 
@@ -566,16 +597,26 @@ impl CanopyApp {
             "canopy-chart-{}.csv",
             chrono::Local::now().format("%Y%m%d-%H%M%S")
         );
-        let Some(path) = self
-            .file_picker
-            .save_file("Export chart data as CSV", &suggested)
-        else {
-            return;
+        let fallback = !self.file_picker.available();
+        let path = if fallback {
+            fallback_folder().join(&suggested)
+        } else {
+            let Some(path) = self
+                .file_picker
+                .save_file("Export chart data as CSV", &suggested)
+            else {
+                return;
+            };
+            path
         };
         let csv = session.chart.to_csv();
         let rows = csv.lines().count().saturating_sub(1);
         session.notice(
             match crate::settings::write_atomically(&path, csv.as_bytes()) {
+                Ok(()) if fallback => format!(
+                    "No file dialog on this system: exported {rows} samples to {}.",
+                    path.display()
+                ),
                 Ok(()) => format!("Exported {rows} samples to {}.", path.display()),
                 Err(error) => format!("Cannot write {}: {error}", path.display()),
             },

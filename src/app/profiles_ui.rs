@@ -12,6 +12,9 @@ use egui::{Color32, RichText};
 const RED: Color32 = Color32::from_rgb(235, 90, 80);
 const GREEN: Color32 = Color32::from_rgb(80, 200, 120);
 
+/// Said when a file dialog cannot be shown.
+const NO_DIALOG: &str = "No file dialog on this system (install zenity or an xdg-desktop-portal); type the path instead";
+
 /// The window's state and the saved profiles.
 #[derive(Default)]
 pub struct ProfilesState {
@@ -370,31 +373,40 @@ pub fn profiles_ui(
                 state.draft = Draft::default();
                 state.message = None;
             }
-            if ui.button("Import…").clicked()
-                && let Some(path) = picker.pick_file()
-            {
-                state.message = Some(match state.import(&path) {
-                    Ok(count) => (
-                        true,
-                        format!("Imported {count} profiles from {}.", path.display()),
-                    ),
-                    Err(error) => (false, error),
-                });
+            let dialogs = picker.available();
+            if ui.button("Import…").clicked() {
+                if !dialogs {
+                    state.message = Some((false, NO_DIALOG.to_owned()));
+                } else if let Some(path) = picker.pick_file() {
+                    state.message = Some(match state.import(&path) {
+                        Ok(count) => (
+                            true,
+                            format!("Imported {count} profiles from {}.", path.display()),
+                        ),
+                        Err(error) => (false, error),
+                    });
+                }
             }
-            if ui
+            let export = ui
                 .add_enabled(!state.profiles.is_empty(), egui::Button::new("Export…"))
                 .on_hover_text("Saved passwords are not exported")
-                .clicked()
-                && let Some(path) =
-                    picker.save_file("Export connection profiles", "canopy-profiles.ron")
-            {
-                state.message = Some(match state.export(&path) {
-                    Ok(count) => (
-                        true,
-                        format!("Exported {count} profiles to {}.", path.display()),
-                    ),
-                    Err(error) => (false, error),
-                });
+                .clicked();
+            if export {
+                let name = "canopy-profiles.ron";
+                let path = if dialogs {
+                    picker.save_file("Export connection profiles", name)
+                } else {
+                    Some(super::fallback_folder().join(name))
+                };
+                if let Some(path) = path {
+                    state.message = Some(match state.export(&path) {
+                        Ok(count) => (
+                            true,
+                            format!("Exported {count} profiles to {}.", path.display()),
+                        ),
+                        Err(error) => (false, error),
+                    });
+                }
             }
         });
         ui.separator();
@@ -454,8 +466,9 @@ fn file_field(ui: &mut egui::Ui, label: &str, text: &mut String, picker: &mut dy
     ui.horizontal(|ui| {
         field(ui, label, text, 260.0);
         if ui
-            .small_button("Browse…")
+            .add_enabled(picker.available(), egui::Button::new("Browse…").small())
             .on_hover_text(format!("Choose the {} file", label.to_lowercase()))
+            .on_disabled_hover_text(NO_DIALOG)
             .clicked()
             && let Some(path) = picker.pick_file()
         {

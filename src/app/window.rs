@@ -351,7 +351,12 @@ impl CanopyApp {
 
     /// A file to load into the publish form, and a message to send.
     fn publish_requests(&mut self, requests: PublishRequests) {
-        if requests.pick_file
+        if requests.pick_file && !self.file_picker.available() {
+            self.publish.outcome = Some(Err(
+                "No file dialog on this system (install zenity or an xdg-desktop-portal)"
+                    .to_owned(),
+            ));
+        } else if requests.pick_file
             && let Some(path) = self.file_picker.pick_file()
         {
             match std::fs::read(&path) {
