@@ -108,7 +108,17 @@ fn client_certificates_are_required_and_accepted() {
     assert_eq!(outcome(&mut manager, with_cert), Ok(()));
 
     let reason = outcome(&mut manager, tls_options(tls_port, &pki)).expect_err("refused");
-    assert!(reason.contains("certificate"), "{reason}");
+    assert!(reason.contains("requires a client certificate"), "{reason}");
+
+    // A certificate from a CA the broker does not trust.
+    let mut stranger = tls_options(tls_port, &pki);
+    stranger.tls.client_cert = Some(pki.path("stranger.pem"));
+    stranger.tls.client_key = Some(pki.path("stranger.key"));
+    let reason = outcome(&mut manager, stranger).expect_err("refused");
+    assert!(
+        reason.contains("refused our client certificate"),
+        "{reason}"
+    );
 
     // A key file that is not a key is named before anything is sent.
     let mut bad_key = tls_options(tls_port, &pki);
@@ -119,6 +129,30 @@ fn client_certificates_are_required_and_accepted() {
         reason.contains("client key") && reason.contains("ca.pem"),
         "{reason}"
     );
+}
+
+#[test]
+fn an_expired_broker_certificate_is_explained() {
+    let pki = Pki::new();
+    let broker = common::start_broker(canopy::broker::BrokerConfig {
+        tls: Some(canopy::broker::TlsListenerConfig {
+            port: 0,
+            identity: canopy::broker::TlsIdentity::PemFiles {
+                cert: pki.path("expired.pem"),
+                key: pki.path("expired.key"),
+            },
+        }),
+        ..canopy::broker::BrokerConfig::default()
+    });
+    let tls_port = broker
+        .listeners()
+        .iter()
+        .find(|l| l.kind == canopy::broker::ListenerKind::Tls)
+        .map(|l| l.address.port())
+        .expect("TLS listener");
+    let mut manager = common::manager();
+    let reason = outcome(&mut manager, tls_options(tls_port, &pki)).expect_err("refused");
+    assert!(reason.contains("certificate has expired"), "{reason}");
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// PEM files for a test: a CA, a server certificate for localhost/127.0.0.1 and a client
-/// certificate signed by it, and an unrelated CA.
+/// PEM files for a test: a CA, a server certificate for localhost/127.0.0.1, an expired one, and
+/// a client certificate signed by it; an unrelated CA, and a client certificate it signed.
 pub struct Pki {
     dir: tempfile::TempDir,
 }
@@ -24,7 +24,7 @@ impl Pki {
             (cert, Issuer::new(params, key))
         };
         let (ca_cert, issuer) = ca("Canopy test CA");
-        let (other_cert, _) = ca("Somebody else's CA");
+        let (other_cert, other_issuer) = ca("Somebody else's CA");
         let server_key = KeyPair::generate().expect("key");
         let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .expect("params")
@@ -38,6 +38,25 @@ impl Pki {
         let client = client_params
             .signed_by(&client_key, &issuer)
             .expect("client cert");
+        // The same server, but its certificate ran out in 2021.
+        let expired_key = KeyPair::generate().expect("key");
+        let mut expired_params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("params");
+        expired_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        expired_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let expired = expired_params
+            .signed_by(&expired_key, &issuer)
+            .expect("expired cert");
+        // A client certificate from a CA the broker does not trust.
+        let stranger_key = KeyPair::generate().expect("key");
+        let mut stranger_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        stranger_params
+            .distinguished_name
+            .push(DnType::CommonName, "stranger");
+        let stranger = stranger_params
+            .signed_by(&stranger_key, &other_issuer)
+            .expect("stranger cert");
         let write = |name: &str, text: String| {
             std::fs::write(dir.path().join(name), text).expect("write PEM");
         };
@@ -47,6 +66,10 @@ impl Pki {
         write("server.key", server_key.serialize_pem());
         write("client.pem", client.pem());
         write("client.key", client_key.serialize_pem());
+        write("expired.pem", expired.pem());
+        write("expired.key", expired_key.serialize_pem());
+        write("stranger.pem", stranger.pem());
+        write("stranger.key", stranger_key.serialize_pem());
         Self { dir }
     }
 
