@@ -10,5 +10,6 @@ pub mod model;
 pub mod net;
 pub mod payload;
 pub mod pem;
+pub mod process;
 pub mod settings;
 pub mod sim;

@@ -91,6 +91,12 @@ pub struct CanopyApp {
     publish_open: bool,
     /// The connections window and the saved profiles.
     profiles: profiles_ui::ProfilesState,
+    /// Most memory each connection's history may take, in MiB (a setting).
+    history_budget_mib: u32,
+    /// A setting other than the publish panel's changed and should be written.
+    settings_dirty: bool,
+    /// The process's resident memory, read at most once a second.
+    resident: Option<(Instant, Option<u64>)>,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -176,6 +182,9 @@ impl CanopyApp {
             file_picker: Box::new(SystemFilePicker),
             publish_open: true,
             profiles: profiles_ui::ProfilesState::default(),
+            history_budget_mib: crate::settings::DEFAULT_HISTORY_BUDGET_MIB,
+            settings_dirty: false,
+            resident: None,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -251,6 +260,8 @@ impl CanopyApp {
                     .map(publish_ui::from_stored)
                     .collect();
                 self.publish.saved = settings.saved_messages;
+                self.history_budget_mib = settings.history_budget_mib.max(1);
+                self.apply_history_budget();
             }
             Loaded::Missing => {}
             Loaded::Corrupt { reason, kept_at } => {
@@ -270,7 +281,8 @@ impl CanopyApp {
 
     /// Write the publish history and saved messages if they changed.
     fn save_settings(&mut self) {
-        if !std::mem::take(&mut self.publish.dirty) {
+        let publish_changed = std::mem::take(&mut self.publish.dirty);
+        if !publish_changed && !std::mem::take(&mut self.settings_dirty) {
             return;
         }
         let Some(store) = &self.store else {
@@ -284,6 +296,7 @@ impl CanopyApp {
                 .map(publish_ui::to_stored)
                 .collect(),
             saved_messages: self.publish.saved.clone(),
+            history_budget_mib: self.history_budget_mib,
             ..Settings::default()
         };
         if let Err(error) = store.save(&settings)
@@ -407,7 +420,12 @@ impl CanopyApp {
                 .form
                 .to_options()
                 .unwrap_or_else(|_| ConnectOptions::new("localhost", 1883));
-            self.sessions.push(Session::detached(options));
+            let mut session = Session::detached(options);
+            session
+                .model
+                .tree
+                .set_history_budget(self.history_budget_bytes());
+            self.sessions.push(session);
             self.active = 0;
         }
         if let Some(session) = self.sessions.get_mut(self.active) {
@@ -446,7 +464,44 @@ impl CanopyApp {
         };
         self.form = ConnectForm::from_options(&options);
         let (id, stats) = manager.connect(options.clone());
-        Some(Session::new(id, options, stats))
+        let mut session = Session::new(id, options, stats);
+        session
+            .model
+            .tree
+            .set_history_budget(self.history_budget_bytes());
+        Some(session)
+    }
+
+    fn history_budget_bytes(&self) -> usize {
+        self.history_budget_mib as usize * 1024 * 1024
+    }
+
+    /// Give every connection the history budget now set, and remember it.
+    fn apply_history_budget(&mut self) {
+        let bytes = self.history_budget_bytes();
+        for session in &mut self.sessions {
+            session.model.tree.set_history_budget(bytes);
+        }
+        self.settings_dirty = true;
+    }
+
+    /// Set the history budget per connection, in MiB (at least 1).
+    pub fn set_history_budget_mib(&mut self, mib: u32) {
+        self.history_budget_mib = mib.max(1);
+        self.apply_history_budget();
+    }
+
+    /// The process's resident memory, re-read at most once a second.
+    fn resident_bytes(&mut self) -> Option<u64> {
+        let now = Instant::now();
+        match self.resident {
+            Some((at, bytes)) if now.duration_since(at) < Duration::from_secs(1) => bytes,
+            _ => {
+                let bytes = crate::process::resident_bytes();
+                self.resident = Some((now, bytes));
+                bytes
+            }
+        }
     }
 
     /// Close the shown connection; its tree stays on screen.

@@ -6,14 +6,26 @@ use super::session::Session;
 use egui::{Color32, RichText};
 use std::time::{Instant, SystemTime};
 
-/// Draw the status bar.
+/// What the process holds, for the memory readout.
+pub struct MemoryInfo<'a> {
+    /// Resident memory of the whole process, if known.
+    pub resident_bytes: Option<u64>,
+    /// The history budget per connection, in MiB, which the user may change here.
+    pub budget_mib: &'a mut u32,
+}
+
+/// Draw the status bar. Returns true when the user changed the history budget.
 pub fn status_bar_ui(
     ui: &mut egui::Ui,
     session: Option<&mut Session>,
     manager_error: Option<&str>,
     clearing: Option<&super::RetainedClear>,
-) {
+    memory: MemoryInfo<'_>,
+) -> bool {
+    let mut budget_changed = false;
     ui.horizontal(|ui| {
+        budget_changed = memory_ui(ui, session.as_deref(), memory);
+        ui.separator();
         if let Some(error) = manager_error {
             ui.label(RichText::new(error).color(Color32::from_rgb(230, 90, 80)));
             return;
@@ -80,4 +92,36 @@ pub fn status_bar_ui(
             .on_hover_text(all.join("\n"));
         }
     });
+    budget_changed
+}
+
+/// "Memory 84 MB" with a menu: the history's share and its budget.
+fn memory_ui(ui: &mut egui::Ui, session: Option<&Session>, memory: MemoryInfo<'_>) -> bool {
+    let mut changed = false;
+    let label = match memory.resident_bytes {
+        Some(bytes) => format!("Memory {}", format::bytes(bytes)),
+        None => "Memory".to_owned(),
+    };
+    ui.menu_button(label, |ui| {
+        if let Some(session) = session {
+            let tree = &session.model.tree;
+            ui.label(format!(
+                "History of this connection: {} in {}, of {} allowed",
+                format::bytes(tree.history_bytes() as u64),
+                format::count(tree.history_messages() as u64, "message", "messages"),
+                format::bytes(tree.history_budget() as u64)
+            ));
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("History budget per connection (MiB)");
+            changed = ui
+                .add(egui::DragValue::new(memory.budget_mib).range(1..=65_536))
+                .labelled_by(label.id)
+                .changed();
+        });
+        ui.weak(
+            "Past the budget the oldest messages go first; each topic keeps its newest message.",
+        );
+    });
+    changed
 }

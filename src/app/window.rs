@@ -84,15 +84,25 @@ impl CanopyApp {
             }
         }
 
+        let resident_bytes = self.resident_bytes();
         let manager_error = self.manager.as_ref().err().map(String::as_str);
-        egui::Panel::bottom("status_bar").show(ui, |ui| {
-            status_bar_ui::status_bar_ui(
-                ui,
-                self.sessions.get_mut(self.active),
-                manager_error,
-                self.clearing.as_ref(),
-            );
-        });
+        let budget_changed = egui::Panel::bottom("status_bar")
+            .show(ui, |ui| {
+                status_bar_ui::status_bar_ui(
+                    ui,
+                    self.sessions.get_mut(self.active),
+                    manager_error,
+                    self.clearing.as_ref(),
+                    status_bar_ui::MemoryInfo {
+                        resident_bytes,
+                        budget_mib: &mut self.history_budget_mib,
+                    },
+                )
+            })
+            .inner;
+        if budget_changed {
+            self.apply_history_budget();
+        }
         self.profiles_window(ui);
 
         match self.view {

@@ -10,6 +10,15 @@ use std::time::SystemTime;
 /// How many messages each topic keeps unless told otherwise.
 pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 
+/// How much memory all topics' history may take together unless told otherwise.
+pub const DEFAULT_HISTORY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// What one kept message costs: the payload (copied into its own allocation), the message
+/// record, and an allocator's usual overhead.
+pub fn message_cost_bytes(payload_len: usize) -> usize {
+    std::mem::size_of::<Message>() + payload_len + 16
+}
+
 /// Index of a node in the tree. Stable for the life of the tree: nodes are never removed,
 /// so a selection made by id cannot jump to another topic while messages arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,6 +132,15 @@ pub struct TopicTree {
     /// (parent, level) → child, to walk the tree when a new topic arrives.
     by_parent_segment: FxHashMap<(NodeId, SegmentId), NodeId>,
     history_limit: usize,
+    /// Most bytes all history may take (see [`message_cost_bytes`]).
+    history_budget_bytes: usize,
+    /// What the kept history costs now.
+    history_bytes: usize,
+    /// Messages kept, in all topics.
+    history_messages: usize,
+    /// Every kept message as (topic, seq), oldest first, for trimming the oldest across topics.
+    /// Entries for messages a topic already dropped on its own are skipped when met.
+    arrival: VecDeque<(NodeId, u64)>,
     topic_count: usize,
     total_messages: u64,
     total_payload_bytes: u64,
@@ -147,6 +165,10 @@ impl TopicTree {
             by_topic: FxHashMap::default(),
             by_parent_segment: FxHashMap::default(),
             history_limit: history_limit.max(1),
+            history_budget_bytes: DEFAULT_HISTORY_BUDGET_BYTES,
+            history_bytes: 0,
+            history_messages: 0,
+            arrival: VecDeque::new(),
             topic_count: 0,
             total_messages: 0,
             total_payload_bytes: 0,
@@ -215,11 +237,21 @@ impl TopicTree {
             node.retained = !incoming.payload.is_empty();
             node.retained_at = node.retained.then_some(received_at);
         }
-        if node.history.len() >= history_limit {
-            node.history.pop_front();
+        if node.history.len() >= history_limit
+            && let Some(evicted) = node.history.pop_front()
+        {
+            self.history_bytes -= message_cost_bytes(evicted.payload.len());
+            self.history_messages -= 1;
         }
-        node.history
-            .push_back(Message::from_incoming(incoming, self.total_messages));
+        let seq = self.total_messages;
+        let mut message = Message::from_incoming(incoming, seq);
+        // Its own allocation: a payload sliced from the network's read buffer would keep the
+        // whole buffer alive for as long as the message is in the history.
+        message.payload = bytes::Bytes::copy_from_slice(&message.payload);
+        node.history.push_back(message);
+        self.history_bytes += message_cost_bytes(size as usize);
+        self.history_messages += 1;
+        self.arrival.push_back((id, seq));
 
         if first_message {
             self.topic_count += 1;
@@ -240,7 +272,69 @@ impl TopicTree {
             }
             cursor = node.parent;
         }
+        self.trim_history();
         id
+    }
+
+    /// Drop the oldest messages, across all topics, until the history fits its budget. The
+    /// newest message of each topic is kept whatever the budget: it is the topic's value.
+    fn trim_history(&mut self) {
+        let mut passes_without_progress = 0;
+        while self.history_bytes > self.history_budget_bytes
+            && passes_without_progress < self.arrival.len()
+        {
+            let Some((node_id, seq)) = self.arrival.pop_front() else {
+                break;
+            };
+            let node = &mut self.nodes[node_id.index()];
+            match node.history.front() {
+                Some(oldest) if oldest.seq == seq && node.history.len() > 1 => {
+                    if let Some(evicted) = node.history.pop_front() {
+                        self.history_bytes -= message_cost_bytes(evicted.payload.len());
+                        self.history_messages -= 1;
+                    }
+                    passes_without_progress = 0;
+                }
+                Some(oldest) if oldest.seq <= seq => {
+                    // The topic's only message: kept, and looked at again last.
+                    self.arrival.push_back((node_id, seq));
+                    passes_without_progress += 1;
+                }
+                _ => {} // already dropped by the topic's own limit
+            }
+        }
+        // Entries of messages the per-topic limit dropped pile up when the budget is never
+        // reached; compact them now and then (amortised O(1) per message).
+        if self.arrival.len() > 2 * self.history_messages + 4096 {
+            let nodes = &self.nodes;
+            self.arrival.retain(|(node_id, seq)| {
+                nodes[node_id.index()]
+                    .history
+                    .front()
+                    .is_some_and(|oldest| oldest.seq <= *seq)
+            });
+        }
+    }
+
+    /// Set how much memory all history may take together, trimming at once if needed.
+    pub fn set_history_budget(&mut self, bytes: usize) {
+        self.history_budget_bytes = bytes;
+        self.trim_history();
+    }
+
+    /// The history's memory budget.
+    pub fn history_budget(&self) -> usize {
+        self.history_budget_bytes
+    }
+
+    /// What the kept history costs now (payloads and records, see [`message_cost_bytes`]).
+    pub fn history_bytes(&self) -> usize {
+        self.history_bytes
+    }
+
+    /// Messages kept in all topics' history.
+    pub fn history_messages(&self) -> usize {
+        self.history_messages
     }
 
     /// Create the nodes for `topic` that do not exist yet and return the leaf.
@@ -607,5 +701,47 @@ mod tests {
                 .expect("topic");
             assert_eq!(tree.topic_name(id), format!("fleet/{}/dev{}", i % 10, i));
         }
+    }
+
+    #[test]
+    fn the_history_budget_trims_the_oldest_across_topics_and_keeps_each_value() {
+        let mut tree = TopicTree::new(100);
+        let cost = message_cost_bytes(100);
+        tree.set_history_budget(cost * 50);
+        for i in 0..200 {
+            let topic = if i < 100 { "old/a" } else { "new/b" };
+            tree.insert(Incoming::new(topic, vec![i as u8; 100]));
+        }
+        assert!(tree.history_bytes() <= tree.history_budget());
+        assert_eq!(tree.history_messages(), 50);
+        let a = tree.node(tree.find("old/a").expect("a")).expect("node");
+        let b = tree.node(tree.find("new/b").expect("b")).expect("node");
+        assert_eq!(
+            a.history().len(),
+            1,
+            "the oldest went first, but a keeps its value"
+        );
+        assert_eq!(a.last_message().map(|m| m.payload[0]), Some(99));
+        assert_eq!(b.history().len(), 49);
+
+        // Shrinking the budget trims at once; the newest of each topic always stays.
+        tree.set_history_budget(0);
+        assert_eq!(tree.history_messages(), 2);
+        assert_eq!(tree.history_bytes(), 2 * cost);
+    }
+
+    #[test]
+    fn bookkeeping_stays_bounded_under_the_per_topic_limit() {
+        let mut tree = TopicTree::new(3);
+        for i in 0..100_000u32 {
+            tree.insert(Incoming::new("one/topic", i.to_le_bytes().to_vec()));
+        }
+        assert_eq!(tree.history_messages(), 3);
+        assert_eq!(tree.history_bytes(), 3 * message_cost_bytes(4));
+        assert!(
+            tree.arrival.len() <= 2 * 3 + 4096 + 1,
+            "{}",
+            tree.arrival.len()
+        );
     }
 }

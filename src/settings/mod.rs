@@ -67,6 +67,16 @@ pub struct Settings {
     /// Messages saved under a name.
     #[serde(default)]
     pub saved_messages: Vec<NamedMessage>,
+    /// Most memory, in MiB, each connection's message history may take.
+    #[serde(default = "default_history_budget_mib")]
+    pub history_budget_mib: u32,
+}
+
+/// The history budget when the user has not set one.
+pub const DEFAULT_HISTORY_BUDGET_MIB: u32 = 64;
+
+fn default_history_budget_mib() -> u32 {
+    DEFAULT_HISTORY_BUDGET_MIB
 }
 
 impl Default for Settings {
@@ -75,6 +85,7 @@ impl Default for Settings {
             schema_version: SCHEMA_VERSION,
             publish_history: Vec::new(),
             saved_messages: Vec::new(),
+            history_budget_mib: DEFAULT_HISTORY_BUDGET_MIB,
         }
     }
 }

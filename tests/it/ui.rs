@@ -263,3 +263,47 @@ fn connect_through_the_window_and_watch_the_tree_fill() {
     assert_eq!(payload(&harness), "2.4");
     harness.get_by_label_contains("msg/s");
 }
+
+#[test]
+fn memory_is_shown_and_the_history_budget_is_a_kept_setting() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = canopy::settings::SettingsStore::at(dir.path().join("settings.ron"));
+    let mut app = app_without_connection();
+    app.use_settings(store.clone());
+    let big = vec![7u8; 64 * 1024];
+    app.inject(
+        (0..40)
+            .map(|i| Incoming::new(format!("cam/{i}"), big.clone()))
+            .collect(),
+    );
+    app.inject(
+        (0..40)
+            .map(|i| Incoming::new(format!("cam/{i}"), big.clone()))
+            .collect(),
+    );
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label_contains("Memory ");
+    let tree_bytes = |h: &Harness<'_, CanopyApp>| {
+        h.state()
+            .session()
+            .map_or(0, |s| s.model.tree.history_bytes())
+    };
+    assert!(
+        tree_bytes(&harness) > 4 * 1024 * 1024,
+        "80 payloads of 64 KiB are kept"
+    );
+
+    harness.state_mut().set_history_budget_mib(1);
+    harness.run_steps(2);
+    let session = harness.state().session().expect("session");
+    assert!(
+        session.model.tree.history_bytes() <= 3 * 1024 * 1024,
+        "trimmed, newest per topic kept"
+    );
+    assert_eq!(session.model.tree.history_messages(), 40);
+    let canopy::settings::Loaded::Read(saved) = store.load() else {
+        panic!("settings written");
+    };
+    assert_eq!(saved.history_budget_mib, 1);
+}
