@@ -337,7 +337,8 @@ impl From<Version> for ProtocolVersion {
 }
 
 fn main() -> std::process::ExitCode {
-    match run() {
+    let started = std::time::Instant::now();
+    match run(started) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             // One readable line (with its causes), never a backtrace dump.
@@ -347,7 +348,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run() -> anyhow::Result<()> {
+fn run(started: std::time::Instant) -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The headless broker logs connections by default; everything else only warnings.
     let default_filter = if matches!(cli.command, Some(Command::Broker { .. })) {
@@ -374,7 +375,8 @@ fn run() -> anyhow::Result<()> {
                 // A first run (no saved profile) gets the demo; otherwise the saved profiles.
                 None => canopy::app::Startup::Demo,
             };
-            canopy::app::run(startup).map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+            canopy::app::run(startup, started)
+                .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
         }
         Some(Command::Sub {
             url,

@@ -97,6 +97,8 @@ pub struct CanopyApp {
     settings_dirty: bool,
     /// The process's resident memory, read at most once a second.
     resident: Option<(Instant, Option<u64>)>,
+    /// When the process started, until the first frame has been drawn (and timed).
+    first_frame_pending: Option<Instant>,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -185,6 +187,7 @@ impl CanopyApp {
             history_budget_mib: crate::settings::DEFAULT_HISTORY_BUDGET_MIB,
             settings_dirty: false,
             resident: None,
+            first_frame_pending: None,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -777,11 +780,27 @@ impl eframe::App for CanopyApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
+        if let Some(started) = self.first_frame_pending.take() {
+            let elapsed = started.elapsed();
+            tracing::info!(
+                "first frame drawn {:.0} ms after start",
+                elapsed.as_secs_f64() * 1000.0
+            );
+            // For the start-time benchmark: report and close after the first frame.
+            if std::env::var_os("CANOPY_EXIT_AFTER_FIRST_FRAME").is_some() {
+                println!(
+                    "first frame {:.1} ms after process start",
+                    elapsed.as_secs_f64() * 1000.0
+                );
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
     }
 }
 
-/// Open the window and run until it is closed.
-pub fn run(startup: Startup) -> eframe::Result {
+/// Open the window and run until it is closed. `started` is when the process started, for
+/// timing the first frame.
+pub fn run(startup: Startup, started: Instant) -> eframe::Result {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Canopy")
         .with_app_id(APP_ID)
@@ -798,7 +817,11 @@ pub fn run(startup: Startup) -> eframe::Result {
     eframe::run_native(
         "Canopy",
         options,
-        Box::new(move |cc| Ok(Box::new(CanopyApp::with_context(&cc.egui_ctx, startup)))),
+        Box::new(move |cc| {
+            let mut app = CanopyApp::with_context(&cc.egui_ctx, startup);
+            app.first_frame_pending = Some(started);
+            Ok(Box::new(app))
+        }),
     )
 }
 
