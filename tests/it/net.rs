@@ -318,3 +318,44 @@ fn user_disconnect_is_reported_without_a_reason() {
         }
     });
 }
+
+/// The window stops reading (busy, or paused in a debugger) during a flood: the network keeps
+/// reading and counting, memory stays bounded (the overflow is dropped), and every message is
+/// either delivered or counted as dropped, never lost silently.
+#[test]
+fn a_stalled_consumer_never_blocks_the_network_and_drops_are_counted() {
+    let Some(broker) = Mosquitto::start_with(
+        "a_stalled_consumer_never_blocks_the_network_and_drops_are_counted",
+        "max_queued_messages 0\n",
+    ) else {
+        return;
+    };
+    let mut manager = common::manager();
+    let (id, stats) = manager.connect(options_for(&broker, ProtocolVersion::V5));
+    wait_subscribed(&manager, id);
+
+    // 300,000 messages: more than the 262,144 the window may have waiting.
+    let total = 300_000u64;
+    let lines: String = (0..total).map(|i| format!("{i}\n")).collect();
+    broker.publish_lines("flood/x", &lines);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stats.received_messages() < total {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the network stopped at {} of {total} while nobody read events",
+            stats.received_messages()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(stats.dropped_messages() > 0, "the overflow is dropped");
+
+    // Now the window catches up: what it gets plus what was dropped is everything.
+    let mut delivered = 0u64;
+    while let Some(event) = manager.events().recv_timeout(Duration::from_millis(500)) {
+        if let EventKind::Batch(batch) = event.kind {
+            delivered += batch.len() as u64;
+        }
+    }
+    assert_eq!(delivered + stats.dropped_messages(), total);
+    assert!(delivered <= 262_144, "what waited was bounded: {delivered}");
+}
