@@ -151,9 +151,9 @@ struct ConnectArgs {
     /// Do not verify the broker's certificate (testing only)
     #[arg(long)]
     insecure: bool,
-    /// Check the broker's certificate against this name instead of the host
-    #[arg(long, value_name = "NAME")]
-    cert_name: Option<String>,
+    /// Server name to send (SNI) and check the broker's certificate against, instead of the host
+    #[arg(long, value_name = "NAME", visible_alias = "sni")]
+    server_name: Option<String>,
     /// ALPN protocol to offer (repeatable)
     #[arg(long, value_name = "PROTOCOL")]
     alpn: Vec<String>,
@@ -175,7 +175,7 @@ impl ConnectArgs {
             cert: self.cert,
             key: self.key,
             insecure: self.insecure,
-            cert_name: self.cert_name,
+            cert_name: self.server_name,
             alpn: self.alpn,
             protocol: self.mqtt_version.map(Into::into),
             client_id: self.client_id,

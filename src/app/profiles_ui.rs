@@ -606,8 +606,10 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, ke
             ui.weak("Empty: the system's trusted CAs.");
             file_field(ui, "Client certificate", &mut draft.client_cert, picker);
             file_field(ui, "Client key", &mut draft.client_key, picker);
-            field(ui, "Certificate name", &mut draft.profile.tls.server_name, 200.0)
-                .on_hover_text("Check the broker's certificate against this name instead of the host");
+            field(ui, "Server name (SNI)", &mut draft.profile.tls.server_name, 200.0)
+                .on_hover_text(
+                    "Sent as SNI and checked against the broker's certificate instead of the host",
+                );
             field(ui, "ALPN", &mut draft.alpn, 200.0)
                 .on_hover_text("Protocols to offer, separated by commas (e.g. mqtt)");
             ui.checkbox(

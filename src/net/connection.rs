@@ -6,6 +6,7 @@ use super::batcher::Batcher;
 use super::describe::{self, Failure};
 use super::events::{ConnectionState, EventSender};
 use super::options::{ConnectOptions, ProtocolVersion, Subscription, Transport};
+use super::tls_origin::TlsOrigin;
 use super::{ConnectionId, OutgoingMessage};
 use crate::model::{Incoming, MessageProperties, Qos};
 use rustc_hash::FxHashMap;
@@ -95,37 +96,111 @@ fn model_qos_v5(qos: rumqttc::v5::mqttbytes::QoS) -> Qos {
     }
 }
 
-/// The rumqttc transport for `options`, and the broker address rumqttc wants with it (a full
-/// URL for WebSockets, the host otherwise).
-fn transport(options: &ConnectOptions) -> Result<(rumqttc::Transport, String), String> {
-    let tls = || super::tls::client_config(&options.tls).map(rumqttc::TlsConfiguration::Rustls);
+/// How rumqttc reaches the broker: its transport, the address it connects to (a full URL for
+/// WebSockets), the port, and the TLS origin task when Canopy opens the TLS itself.
+struct Route {
+    transport: rumqttc::Transport,
+    broker_addr: String,
+    port: u16,
+    origin: Option<TlsOrigin>,
+    /// The Host header WebSockets must send when rumqttc connects to the origin's local port.
+    ws_host: Option<String>,
+}
+
+fn route(options: &ConnectOptions) -> Result<Route, String> {
+    let direct = |transport, broker_addr| Route {
+        transport,
+        broker_addr,
+        port: options.port,
+        origin: None,
+        ws_host: None,
+    };
+    let tls = || super::tls::client_config(&options.tls);
+    let server_name = options
+        .tls
+        .server_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|name| !name.is_empty());
+    if options.transport.uses_tls()
+        && let Some(name) = server_name
+    {
+        // rumqttc sends the host as SNI; a different name needs Canopy to open the TLS itself.
+        let server_name = rustls::pki_types::ServerName::try_from(name.to_owned())
+            .map_err(|_| format!("'{name}' is not a valid certificate name"))?;
+        let origin = TlsOrigin::start(
+            options.host.clone(),
+            options.port,
+            server_name,
+            tls()?,
+            options.tls.client_cert.is_some(),
+            Duration::from_secs(options.connect_timeout_secs.max(1)),
+        )?;
+        let local_port = origin.local_port;
+        return Ok(match options.transport {
+            Transport::Wss => Route {
+                transport: rumqttc::Transport::Ws,
+                broker_addr: format!("ws://127.0.0.1:{local_port}{}", ws_path(options)),
+                port: local_port,
+                origin: Some(origin),
+                ws_host: Some(options.address()),
+            },
+            _ => Route {
+                transport: rumqttc::Transport::Tcp,
+                broker_addr: "127.0.0.1".to_owned(),
+                port: local_port,
+                origin: Some(origin),
+                ws_host: None,
+            },
+        });
+    }
+    let tls_config = || tls().map(rumqttc::TlsConfiguration::Rustls);
     Ok(match options.transport {
-        Transport::Tcp => (rumqttc::Transport::Tcp, options.host.clone()),
-        Transport::Tls => (
-            rumqttc::Transport::tls_with_config(tls()?),
+        Transport::Tcp => direct(rumqttc::Transport::Tcp, options.host.clone()),
+        Transport::Tls => direct(
+            rumqttc::Transport::tls_with_config(tls_config()?),
             options.host.clone(),
         ),
-        Transport::Ws => (rumqttc::Transport::Ws, options.ws_url()),
-        Transport::Wss => (
-            rumqttc::Transport::wss_with_config(tls()?),
+        Transport::Ws => direct(rumqttc::Transport::Ws, options.ws_url()),
+        Transport::Wss => direct(
+            rumqttc::Transport::wss_with_config(tls_config()?),
             options.ws_url(),
         ),
     })
 }
 
-/// Build the rumqttc client and event loop for `options`, or say what is wrong with them
-/// (a TLS file that cannot be read, say).
-pub(super) fn build(options: &ConnectOptions) -> Result<(Client, EventLoop), String> {
+fn ws_path(options: &ConnectOptions) -> String {
+    let url = options.ws_url();
+    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or_else(|| "/".to_owned(), |i| after_scheme[i..].to_owned())
+}
+
+/// Build the rumqttc client and event loop for `options` (and the TLS origin task, when one
+/// is needed), or say what is wrong with them (a TLS file that cannot be read, say). Must be
+/// called inside the manager's runtime.
+pub(super) fn build(
+    options: &ConnectOptions,
+) -> Result<(Client, EventLoop, Option<TlsOrigin>), String> {
     // rumqttc asserts on these, so clamp instead of letting user input panic it.
     let keep_alive = Duration::from_secs(u64::from(options.keep_alive_secs.max(5)));
     let clean_start = options.clean_start || options.client_id.is_empty();
-    let (transport, broker_addr) = transport(options)?;
+    let Route {
+        transport,
+        broker_addr,
+        port,
+        origin,
+        ws_host,
+    } = route(options)?;
     let last_will = options.last_will.as_ref();
-    Ok(match options.protocol {
+    let (client, event_loop) = match options.protocol {
         ProtocolVersion::V311 => {
-            let mut mqtt =
-                rumqttc::MqttOptions::new(&options.client_id, &broker_addr, options.port);
+            let mut mqtt = rumqttc::MqttOptions::new(&options.client_id, &broker_addr, port);
             mqtt.set_transport(transport);
+            if let Some(host) = ws_host.clone() {
+                mqtt.set_request_modifier(move |request| with_host(request, host.clone()));
+            }
             if let Some(will) = last_will {
                 mqtt.set_last_will(rumqttc::LastWill::new(
                     &will.topic,
@@ -148,9 +223,11 @@ pub(super) fn build(options: &ConnectOptions) -> Result<(Client, EventLoop), Str
             (Client::V311(client), EventLoop::V311(Box::new(event_loop)))
         }
         ProtocolVersion::V5 => {
-            let mut mqtt =
-                rumqttc::v5::MqttOptions::new(&options.client_id, &broker_addr, options.port);
+            let mut mqtt = rumqttc::v5::MqttOptions::new(&options.client_id, &broker_addr, port);
             mqtt.set_transport(transport);
+            if let Some(host) = ws_host {
+                mqtt.set_request_modifier(move |request| with_host(request, host.clone()));
+            }
             if let Some(will) = last_will {
                 mqtt.set_last_will(rumqttc::v5::mqttbytes::v5::LastWill::new(
                     &will.topic,
@@ -177,7 +254,20 @@ pub(super) fn build(options: &ConnectOptions) -> Result<(Client, EventLoop), Str
                 rumqttc::v5::AsyncClient::new(mqtt, REQUEST_CHANNEL_CAPACITY);
             (Client::V5(client), EventLoop::V5(Box::new(event_loop)))
         }
-    })
+    };
+    Ok((client, event_loop, origin))
+}
+
+/// The WebSocket upgrade request with the broker's own Host header (it goes to the TLS
+/// origin's local port, but is meant for the broker).
+async fn with_host(
+    mut request: async_tungstenite::tungstenite::http::Request<()>,
+    host: String,
+) -> async_tungstenite::tungstenite::http::Request<()> {
+    if let Ok(value) = async_tungstenite::tungstenite::http::HeaderValue::from_str(&host) {
+        request.headers_mut().insert("Host", value);
+    }
+    request
 }
 
 impl Client {
@@ -555,6 +645,9 @@ pub(super) struct Connection {
     pub(super) events: EventSender,
     /// Set by the manager when the user disconnects: errors after that are expected.
     pub(super) closing: Arc<AtomicBool>,
+    /// The TLS origin task, when Canopy opens the TLS itself (an SNI override); it stops when
+    /// the connection's task ends.
+    pub(super) origin: Option<TlsOrigin>,
 }
 
 impl Connection {
@@ -625,6 +718,14 @@ impl Connection {
                     if self.closing.load(Ordering::Acquire) {
                         return;
                     }
+                    // With a TLS origin, rumqttc only sees its local socket close: the origin
+                    // knows why.
+                    let failure = match self.origin.as_ref().and_then(TlsOrigin::take_failure) {
+                        Some((message, permanent)) => {
+                            super::describe::Failure { message, permanent }
+                        }
+                        None => failure,
+                    };
                     let reason = match broker_said.take() {
                         Some(said) => format!("the broker closed the connection: {said}"),
                         None => failure.message,

@@ -26,6 +26,11 @@ impl Failure {
     }
 }
 
+/// An I/O error on the way to `address` in plain words (for the TLS origin task).
+pub(super) fn io_message(error: &io::Error, host: &str, address: &str) -> String {
+    io_failure(error, host, address, false).message
+}
+
 /// Explain an I/O error on the way to `address` (`host:port`), knowing whether a client
 /// certificate was offered (TLS alerts after the handshake arrive as I/O errors).
 fn io_failure(error: &io::Error, host: &str, address: &str, client_cert: bool) -> Failure {
@@ -102,7 +107,7 @@ fn tls_failure(error: &rumqttc::TlsError, host: &str, address: &str, client_cert
         E::TLS(e) => super::tls::describe(e, host, client_cert),
         E::Io(io) => return io_failure(io, host, address, client_cert),
         E::DNSName(_) => Some(format!(
-            "'{host}' is not a name a certificate can be checked against: set the certificate name"
+            "'{host}' is not a name a certificate can be checked against: set the server name"
         )),
         _ => None,
     };

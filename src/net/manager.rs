@@ -235,7 +235,7 @@ fn open(
     stats: Arc<ConnectionStats>,
     events: &EventSender,
 ) -> Result<Live, String> {
-    let (client, event_loop) = connection::build(&options)?;
+    let (client, event_loop, origin) = connection::build(&options)?;
     let book = Arc::new(Mutex::new(RequestBook::new(options.subscriptions.clone())));
     let closing = Arc::new(AtomicBool::new(false));
     let batcher = Batcher::new(id, events.clone(), stats);
@@ -248,6 +248,7 @@ fn open(
         batcher: Arc::clone(&batcher),
         events: events.clone(),
         closing: Arc::clone(&closing),
+        origin,
     };
     let poll_task = tokio::spawn(connection.run(event_loop));
     Ok(Live {

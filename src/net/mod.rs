@@ -10,6 +10,7 @@ mod events;
 mod manager;
 mod options;
 mod tls;
+mod tls_origin;
 
 pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiver};
 pub use manager::{Command, ConnectionManager, Waker};

@@ -17,8 +17,8 @@ pub struct TlsOptions {
     pub client_cert: Option<PathBuf>,
     /// The client certificate's PEM private key.
     pub client_key: Option<PathBuf>,
-    /// Check the broker's certificate against this name instead of the host (for brokers
-    /// reached by IP address or through a tunnel).
+    /// Send this name as SNI and check the broker's certificate against it instead of the
+    /// host (brokers reached by IP address, through a tunnel, or behind an SNI router).
     pub server_name: Option<String>,
     /// ALPN protocols to offer (e.g. `mqtt` for AWS IoT on port 443).
     pub alpn: Vec<String>,
@@ -215,7 +215,7 @@ pub(super) fn describe(error: &rustls::Error, host: &str, has_client_cert: bool)
             }
             CertificateError::UnknownIssuer => "the broker's certificate is signed by an unknown CA: give the broker's CA file (or, only for testing, skip verification)".to_owned(),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                format!("the broker's certificate is not valid for '{host}': connect by the name on the certificate, or set the certificate name")
+                format!("the broker's certificate is not valid for '{host}': connect by the name on the certificate, or set the server name")
             }
             CertificateError::Revoked => "the broker's certificate has been revoked".to_owned(),
             CertificateError::BadSignature | CertificateError::BadEncoding => {

@@ -76,6 +76,14 @@ fn tls_with_a_ca_file_connects_and_a_wrong_ca_is_explained() {
     let reason = outcome(&mut manager, misnamed).expect_err("refused");
     assert!(reason.contains("not valid for"), "{reason}");
 
+    // Reached by IP, checked and greeted (SNI) as localhost: connects, through Canopy's own TLS.
+    let mut by_name = tls_options(tls_port, &pki);
+    by_name.tls.server_name = Some("localhost".into());
+    let (id, _) = manager.connect(by_name);
+    common::wait_subscribed(&manager, id);
+    broker.publish(&["-t", "secure/b", "-m", "by name"]);
+    assert_eq!(&common::next_message(&manager, id).payload[..], b"by name");
+
     // Skip verification: connects whatever the CA.
     let mut insecure = tls_options(tls_port, &pki);
     insecure.tls.ca_file = Some(pki.path("other-ca.pem"));
@@ -87,6 +95,61 @@ fn tls_with_a_ca_file_connects_and_a_wrong_ca_is_explained() {
     plain_to_tls.retry_first_connect = false;
     plain_to_tls.connect_timeout_secs = 3;
     assert!(outcome(&mut manager, plain_to_tls).is_err());
+}
+
+/// A TLS server that reports the server name (SNI) of the first ClientHello it gets.
+fn sni_recorder(pki: &Pki) -> (u16, std::sync::mpsc::Receiver<Option<String>>) {
+    let chain = canopy::pem::certificates(&pki.path("server.pem")).expect("chain");
+    let key = canopy::pem::private_key(&pki.path("server.key")).expect("key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server config");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut connection =
+            rustls::ServerConnection::new(Arc::new(config)).expect("server connection");
+        while connection.is_handshaking() {
+            if connection.read_tls(&mut stream).unwrap_or(0) == 0
+                || connection.process_new_packets().is_err()
+            {
+                break;
+            }
+            if connection.server_name().is_some() {
+                break;
+            }
+        }
+        let _ = tx.send(connection.server_name().map(str::to_owned));
+    });
+    (port, rx)
+}
+
+#[test]
+fn a_certificate_name_is_sent_as_sni() {
+    let pki = Pki::new();
+    let (port, sni) = sni_recorder(&pki);
+    let mut manager = common::manager();
+    let mut options = tls_options(port, &pki);
+    options.tls.server_name = Some("localhost".into());
+    options.connect_timeout_secs = 3;
+    let (_id, _) = manager.connect(options);
+    let seen = sni
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a ClientHello");
+    assert_eq!(
+        seen.as_deref(),
+        Some("localhost"),
+        "the override went out as SNI"
+    );
 }
 
 #[test]
@@ -153,6 +216,37 @@ fn an_expired_broker_certificate_is_explained() {
     let mut manager = common::manager();
     let reason = outcome(&mut manager, tls_options(tls_port, &pki)).expect_err("refused");
     assert!(reason.contains("certificate has expired"), "{reason}");
+}
+
+#[test]
+fn secure_websockets_directly_and_with_a_certificate_name() {
+    let pki = Pki::new();
+    let wss_port = free_port();
+    let Some(broker) = Mosquitto::start_with(
+        "secure_websockets_directly_and_with_a_certificate_name",
+        &format!(
+            "listener {wss_port} 127.0.0.1\nprotocol websockets\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            pki.path("ca.pem").display(),
+            pki.path("server.pem").display(),
+            pki.path("server.key").display()
+        ),
+    ) else {
+        return;
+    };
+    wait_listening(wss_port);
+    let mut manager = common::manager();
+    for server_name in [None, Some("localhost")] {
+        let mut options = tls_options(wss_port, &pki);
+        options.transport = Transport::Wss;
+        options.tls.server_name = server_name.map(str::to_owned);
+        options.subscriptions = vec![Subscription::new("wss/#")];
+        let (id, _) = manager.connect(options);
+        common::wait_subscribed(&manager, id);
+        broker.publish(&["-t", "wss/x", "-m", "secure socket"]);
+        let message = common::next_message(&manager, id);
+        assert_eq!(&message.payload[..], b"secure socket", "{server_name:?}");
+        manager.send(canopy::net::Command::Disconnect { id });
+    }
 }
 
 #[test]
