@@ -13,6 +13,9 @@ pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 /// How much memory all topics' history may take together unless told otherwise.
 pub const DEFAULT_HISTORY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 
+/// How many topics' only messages one trim may look past before giving up for now.
+const TRIM_PATIENCE: usize = 64;
+
 /// What one kept message costs: the payload (copied into its own allocation), the message
 /// record, and an allocator's usual overhead.
 pub fn message_cost_bytes(payload_len: usize) -> usize {
@@ -279,10 +282,11 @@ impl TopicTree {
     /// Drop the oldest messages, across all topics, until the history fits its budget. The
     /// newest message of each topic is kept whatever the budget: it is the topic's value.
     fn trim_history(&mut self) {
+        // When what is left is mostly topics' only messages, the budget cannot be met now;
+        // looking at a bounded number of them per call keeps each insert O(1).
+        let patience = self.arrival.len().min(TRIM_PATIENCE);
         let mut passes_without_progress = 0;
-        while self.history_bytes > self.history_budget_bytes
-            && passes_without_progress < self.arrival.len()
-        {
+        while self.history_bytes > self.history_budget_bytes && passes_without_progress < patience {
             let Some((node_id, seq)) = self.arrival.pop_front() else {
                 break;
             };

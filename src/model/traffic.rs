@@ -9,10 +9,20 @@ use std::time::{Duration, Instant};
 /// The longest window kept.
 pub const MAX_WINDOW: Duration = Duration::from_secs(60);
 
-/// One second of traffic: totals, and counts per topic that received anything.
+/// Seconds kept one by one; older traffic is merged into ten-second buckets, so memory is about
+/// `FINE_SECS + 6` buckets' worth of active topics rather than sixty.
+const FINE_SECS: u64 = 11;
+
+/// The span of a merged bucket.
+const COARSE_SECS: u64 = 10;
+
+/// One second (or, merged, ten) of traffic: totals, and counts per topic that received anything.
 #[derive(Debug, Default)]
 struct Bucket {
+    /// The first second it covers.
     second: u64,
+    /// How many seconds it covers (1, or [`COARSE_SECS`] once merged).
+    span: u64,
     messages: u64,
     bytes: u64,
     per_topic: FxHashMap<NodeId, (u64, u64)>,
@@ -43,11 +53,14 @@ pub struct Talker {
     pub bytes_per_sec: f64,
 }
 
-/// Per-second buckets over the last minute.
+/// Per-second buckets for the last seconds, ten-second buckets for the rest of the minute.
 #[derive(Debug)]
 pub struct TrafficStats {
     started: Instant,
+    /// Per-second buckets, oldest first.
     buckets: VecDeque<Bucket>,
+    /// Ten-second buckets older than the per-second ones, oldest first.
+    coarse: VecDeque<Bucket>,
 }
 
 impl Default for TrafficStats {
@@ -61,7 +74,8 @@ impl TrafficStats {
     pub fn new(started: Instant) -> Self {
         Self {
             started,
-            buckets: VecDeque::with_capacity(MAX_WINDOW.as_secs() as usize + 2),
+            buckets: VecDeque::with_capacity(FINE_SECS as usize + 2),
+            coarse: VecDeque::new(),
         }
     }
 
@@ -73,12 +87,10 @@ impl TrafficStats {
     pub fn record(&mut self, node: NodeId, bytes: u64, now: Instant) {
         let second = self.second_of(now);
         if self.buckets.back().is_none_or(|b| b.second < second) {
-            let oldest_kept = second.saturating_sub(MAX_WINDOW.as_secs());
-            while self.buckets.front().is_some_and(|b| b.second < oldest_kept) {
-                self.buckets.pop_front();
-            }
+            self.age(second);
             self.buckets.push_back(Bucket {
                 second,
+                span: 1,
                 ..Bucket::default()
             });
         }
@@ -92,25 +104,73 @@ impl TrafficStats {
         }
     }
 
+    /// Merge per-second buckets older than [`FINE_SECS`] into ten-second ones, and forget what
+    /// is older than the longest window.
+    fn age(&mut self, now_second: u64) {
+        let fine_from = now_second.saturating_sub(FINE_SECS);
+        while self.buckets.front().is_some_and(|b| b.second < fine_from) {
+            let Some(old) = self.buckets.pop_front() else {
+                break;
+            };
+            let start = old.second - old.second % COARSE_SECS;
+            if self.coarse.back().is_none_or(|b| b.second != start) {
+                self.coarse.push_back(Bucket {
+                    second: start,
+                    span: COARSE_SECS,
+                    ..Bucket::default()
+                });
+            }
+            if let Some(merged) = self.coarse.back_mut() {
+                merged.messages += old.messages;
+                merged.bytes += old.bytes;
+                for (node, (messages, bytes)) in old.per_topic {
+                    let entry = merged.per_topic.entry(node).or_default();
+                    entry.0 += messages;
+                    entry.1 += bytes;
+                }
+            }
+        }
+        let oldest_kept = now_second.saturating_sub(MAX_WINDOW.as_secs() + COARSE_SECS);
+        while self
+            .coarse
+            .front()
+            .is_some_and(|b| b.second + b.span <= oldest_kept)
+        {
+            self.coarse.pop_front();
+        }
+    }
+
     /// The buckets inside the window ending at `now`, and the window's length in seconds.
     ///
     /// Windows are made of whole seconds, the last complete one included, so a ranking does not
     /// jitter with a half-filled current second. In Canopy's first second the partial second is
-    /// used; while Canopy has listened for less than `window`, the window is that long.
+    /// used; while Canopy has listened for less than `window`, the window is that long. Past
+    /// the per-second buckets the window starts on a ten-second boundary, and the rates are
+    /// over the time actually covered.
     fn window(&self, window: Duration, now: Instant) -> (impl Iterator<Item = &Bucket>, f64) {
         let elapsed = now.saturating_duration_since(self.started);
         let now_second = elapsed.as_secs();
         let window_secs = window.as_secs().clamp(1, MAX_WINDOW.as_secs());
-        let (first, last, span) = if now_second == 0 {
-            (0, 0, elapsed.as_secs_f64().max(0.001))
+        let (first, last, partial) = if now_second == 0 {
+            (0, 0, Some(elapsed.as_secs_f64().max(0.001)))
         } else {
-            let first = now_second.saturating_sub(window_secs);
-            (first, now_second - 1, (now_second - first) as f64)
+            (now_second.saturating_sub(window_secs), now_second - 1, None)
         };
-        let buckets = self
-            .buckets
+        let in_window = move |b: &&Bucket| b.second + b.span > first && b.second <= last;
+        let start = self
+            .coarse
             .iter()
-            .filter(move |b| b.second >= first && b.second <= last);
+            .chain(self.buckets.iter())
+            .filter(in_window)
+            .map(|b| b.second)
+            .min()
+            .map_or(first, |earliest| earliest.min(first));
+        let span = partial.unwrap_or((now_second - start) as f64);
+        let buckets = self
+            .coarse
+            .iter()
+            .chain(self.buckets.iter())
+            .filter(in_window);
         (buckets, span)
     }
 
@@ -315,11 +375,32 @@ mod tests {
     }
 
     #[test]
+    fn a_long_run_keeps_few_buckets_and_the_minute_is_still_right() {
+        let start = Instant::now();
+        let mut stats = TrafficStats::new(start);
+        let mut tree = TopicTree::new(10);
+        let node = tree.insert(Incoming::new("a/b", ""));
+        // 10 messages a second for five minutes.
+        for tick in 0..3_000u64 {
+            stats.record(node, 100, start + Duration::from_millis(tick * 100));
+        }
+        let now = start + Duration::from_secs(300);
+        assert!(stats.buckets.len() <= FINE_SECS as usize + 1);
+        assert!(stats.coarse.len() <= 8, "{}", stats.coarse.len());
+        let (minute, bytes) = stats.rates(MAX_WINDOW, now);
+        assert!((minute - 10.0).abs() < 0.01, "{minute}");
+        assert!((bytes - 1000.0).abs() < 1.0, "{bytes}");
+        let (ten, _) = stats.rates(Duration::from_secs(10), now);
+        assert!((ten - 10.0).abs() < 0.01, "{ten}");
+    }
+
+    #[test]
     fn old_seconds_are_forgotten() {
         let (_, mut stats, now) = flood();
         let later = now + Duration::from_secs(120);
         stats.record(NodeId::ROOT, 1, later);
         assert_eq!(stats.buckets.len(), 1);
+        assert!(stats.coarse.is_empty());
         let (messages_per_sec, _) =
             stats.rates(Duration::from_secs(10), later + Duration::from_secs(5));
         assert!(messages_per_sec < 0.2);
