@@ -62,6 +62,9 @@ pub struct Node {
     /// When the retained message we know of arrived.
     pub retained_at: Option<SystemTime>,
     history: VecDeque<Message>,
+    /// The budget trim met this topic's only message and took its entry out of the arrival
+    /// queue; it goes back (to the front: it is old) when a newer message makes it evictable.
+    history_parked: bool,
 }
 
 impl Node {
@@ -80,6 +83,7 @@ impl Node {
             retained: false,
             retained_at: None,
             history: VecDeque::new(),
+            history_parked: false,
         }
     }
 
@@ -246,6 +250,11 @@ impl TopicTree {
             self.history_bytes -= message_cost_bytes(evicted.payload.len());
             self.history_messages -= 1;
         }
+        if std::mem::take(&mut node.history_parked)
+            && let Some(oldest) = node.history.front()
+        {
+            self.arrival.push_front((id, oldest.seq));
+        }
         let seq = self.total_messages;
         let mut message = Message::from_incoming(incoming, seq);
         // Its own allocation: a payload sliced from the network's read buffer would keep the
@@ -282,8 +291,8 @@ impl TopicTree {
     /// Drop the oldest messages, across all topics, until the history fits its budget. The
     /// newest message of each topic is kept whatever the budget: it is the topic's value.
     fn trim_history(&mut self) {
-        // When what is left is mostly topics' only messages, the budget cannot be met now;
-        // looking at a bounded number of them per call keeps each insert O(1).
+        // Topics' only messages are parked as they are met, so each is looked past once; the
+        // bound keeps a single call short whatever the queue holds.
         let patience = self.arrival.len().min(TRIM_PATIENCE);
         let mut passes_without_progress = 0;
         while self.history_bytes > self.history_budget_bytes && passes_without_progress < patience {
@@ -299,8 +308,15 @@ impl TopicTree {
                     }
                     passes_without_progress = 0;
                 }
-                Some(oldest) if oldest.seq <= seq => {
-                    // The topic's only message: kept, and looked at again last.
+                Some(oldest) if oldest.seq == seq => {
+                    // The topic's only message: kept, and parked until the topic gets a newer
+                    // one, so trimming never walks past it again.
+                    node.history_parked = true;
+                    passes_without_progress += 1;
+                }
+                Some(oldest) if oldest.seq < seq => {
+                    // An entry for a newer message while an older one is still at the front
+                    // (the older one's entry went round): look at it again later.
                     self.arrival.push_back((node_id, seq));
                     passes_without_progress += 1;
                 }
@@ -747,5 +763,22 @@ mod tests {
             "{}",
             tree.arrival.len()
         );
+    }
+
+    #[test]
+    fn topics_with_only_their_value_are_looked_past_once() {
+        let mut tree = TopicTree::new(100);
+        tree.set_history_budget(message_cost_bytes(1) * 10);
+        for i in 0..1_000 {
+            tree.insert(Incoming::new(format!("t/{i}"), vec![1]));
+        }
+        assert_eq!(tree.history_messages(), 1_000, "each keeps its value");
+        assert!(tree.arrival.len() < 1_000, "the parked ones left the queue");
+        // A newer message on one topic makes its older one evictable at once.
+        tree.insert(Incoming::new("t/500", vec![2]));
+        assert_eq!(tree.history_messages(), 1_000);
+        let node = tree.node(tree.find("t/500").expect("t/500")).expect("node");
+        assert_eq!(node.history().len(), 1);
+        assert_eq!(node.last_message().map(|m| m.payload[0]), Some(2));
     }
 }
