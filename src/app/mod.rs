@@ -1,6 +1,7 @@
 //! The window. Panels read the model and return what the user asked for; this module turns
 //! that into commands for the connection manager. No panel does I/O itself.
 
+mod actions;
 mod broker_ui;
 mod charts;
 mod connection_ui;
@@ -35,7 +36,7 @@ pub use topic_tree_ui::TopicTreeView;
 pub use topic_tree_ui::TreeAction;
 
 use crate::model::Incoming;
-use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind, OutgoingMessage};
+use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind};
 use crate::settings::{Loaded, Settings, SettingsStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -602,174 +603,6 @@ impl CanopyApp {
         }
         // Out of time with events left: come back next frame.
         ctx.request_repaint();
-    }
-
-    /// Turn the current connection's latency probe on or off, subscribing to its topic when
-    /// the connection's filters do not already cover it.
-    pub fn set_probe(&mut self, enabled: bool) {
-        let Some(session) = self.sessions.get_mut(self.active) else {
-            return;
-        };
-        session.probe.set_enabled(enabled);
-        let covered = session
-            .options
-            .subscriptions
-            .iter()
-            .any(|s| s.filter == "#" || s.filter == "canopy/#");
-        if enabled
-            && !covered
-            && let (Ok(manager), Some(id)) = (&self.manager, session.id)
-        {
-            manager.send(Command::Subscribe {
-                id,
-                subscription: crate::net::Subscription::new(session.probe.topic()),
-            });
-        }
-    }
-
-    /// Publish each connection's latency probe when one is due, and come back for the next.
-    fn run_probes(&mut self, ctx: &egui::Context) {
-        let Ok(manager) = &mut self.manager else {
-            return;
-        };
-        let now = Instant::now();
-        for session in &mut self.sessions {
-            let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
-                continue;
-            };
-            if let Some(message) = session.probe.due(now) {
-                manager.publish(id, message);
-            }
-            if let Some(next) = session.probe.next_at() {
-                ctx.request_repaint_after(next.saturating_duration_since(now));
-            }
-        }
-    }
-
-    /// Ask where to save the chart's data, and write it as CSV.
-    pub fn export_chart(&mut self) {
-        let Some(session) = self.sessions.get_mut(self.active) else {
-            return;
-        };
-        let suggested = format!(
-            "canopy-chart-{}.csv",
-            chrono::Local::now().format("%Y%m%d-%H%M%S")
-        );
-        let fallback = !self.file_picker.available();
-        let path = if fallback {
-            fallback_folder().join(&suggested)
-        } else {
-            let Some(path) = self
-                .file_picker
-                .save_file("Export chart data as CSV", &suggested)
-            else {
-                return;
-            };
-            path
-        };
-        let csv = session.chart.to_csv();
-        let rows = csv.lines().count().saturating_sub(1);
-        session.notice(
-            match crate::settings::write_atomically(&path, csv.as_bytes()) {
-                Ok(()) if fallback => format!(
-                    "No file dialog on this system: exported {rows} samples to {}.",
-                    path.display()
-                ),
-                Ok(()) => format!("Exported {rows} samples to {}.", path.display()),
-                Err(error) => format!("Cannot write {}: {error}", path.display()),
-            },
-        );
-    }
-
-    /// Begin clearing retained messages on the current connection.
-    pub fn start_clear(&mut self, request: ClearRequest) {
-        let (Ok(manager), Some(session)) = (&mut self.manager, self.sessions.get_mut(self.active))
-        else {
-            return;
-        };
-        let Some(id) = session.id.filter(|_| session.state.is_connected()) else {
-            session.notice("Not connected: nothing was cleared".to_owned());
-            return;
-        };
-        if request.topics.is_empty() {
-            return;
-        }
-        let mut job = RetainedClear::new(request);
-        job.top_up(manager, id);
-        self.clearing = Some(job);
-    }
-
-    /// The clear under way or last finished.
-    pub fn retained_clear(&self) -> Option<&RetainedClear> {
-        self.clearing.as_ref()
-    }
-
-    /// The clear waiting for confirmation.
-    pub fn pending_clear(&self) -> Option<&ClearRequest> {
-        self.confirm_clear.as_ref()
-    }
-
-    /// Publish from the publish panel.
-    pub fn publish(&mut self, message: OutgoingMessage) {
-        let target = match (&mut self.manager, self.sessions.get(self.active)) {
-            (Ok(manager), Some(session)) if session.state.is_connected() => {
-                session.id.map(|id| (manager, id))
-            }
-            _ => None,
-        };
-        let Some((manager, id)) = target else {
-            self.publish.outcome = Some(Err("Not connected: connect to a broker first".to_owned()));
-            return;
-        };
-        let description = format!(
-            "Published {} to {} (QoS {}{})",
-            format::bytes(message.payload.len() as u64),
-            message.topic,
-            message.qos.level(),
-            if message.retain { ", retained" } else { "" }
-        );
-        let ticket = manager.publish(id, message.clone());
-        self.publish.pending = Some((ticket, description));
-        self.publish.outcome = None;
-        self.publish.remember(message);
-    }
-
-    /// The publish panel's state.
-    pub fn publish_form_mut(&mut self) -> &mut PublishForm {
-        &mut self.publish
-    }
-
-    /// Carry out what the Broker panel asked for.
-    pub fn broker_action(&mut self, action: BrokerAction) {
-        match action {
-            BrokerAction::Start => {
-                self.local.start();
-            }
-            BrokerAction::Stop => self.local.stop(),
-            BrokerAction::UsePort(port) => {
-                self.local.form.port = port.to_string();
-                self.local.start();
-            }
-            BrokerAction::StartFleet => {
-                if let Err(error) = self.local.start_fleet() {
-                    self.local.failure = Some(local_broker::StartFailure {
-                        message: error,
-                        free_port: None,
-                    });
-                }
-            }
-            BrokerAction::StopFleet => self.local.stop_fleet(),
-            BrokerAction::Disconnect(client_id) => self.local.disconnect_client(&client_id),
-            BrokerAction::Trace(enabled) => self.local.set_trace_enabled(enabled),
-            BrokerAction::ClearTrace => self.local.clear_trace(),
-            BrokerAction::Refilter => self.local.refresh_if_due(Instant::now(), true),
-            BrokerAction::Explore => {
-                if let Some(address) = self.local.address() {
-                    self.connect(ConnectOptions::new("127.0.0.1", address.port()));
-                    self.view = View::Explorer;
-                }
-            }
-        }
     }
 }
 
