@@ -28,6 +28,16 @@ pub enum MessageAction {
     },
 }
 
+/// A payload's rendering and what is derived from it, made once per message and view.
+struct CachedRender {
+    seq: u64,
+    /// The view asked for (the rendering says which view was used).
+    view: PayloadView,
+    rendered: Rendered,
+    /// The payload is a plain number that can be plotted.
+    plain_number: bool,
+}
+
 /// What the message panel remembers between frames.
 #[derive(Default)]
 pub struct MessageView {
@@ -38,7 +48,7 @@ pub struct MessageView {
     /// The user asked to see a long payload in full.
     show_all: bool,
     /// The last rendering, keyed by what it was made from: decoding is done once, not per frame.
-    rendered: Option<(u64, PayloadView, Rendered)>,
+    rendered: Option<CachedRender>,
     /// The last diff, keyed by (previous seq, shown seq, view).
     diff: Option<(u64, u64, PayloadView, PayloadDiff)>,
     /// The uploaded image of the shown message.
@@ -70,21 +80,32 @@ impl MessageView {
         }
     }
 
-    fn rendered(&mut self, message: &Message, view: PayloadView, hint: &Hint<'_>) -> &Rendered {
-        let fresh = matches!(&self.rendered, Some((seq, cached, _)) if *seq == message.seq && *cached == view);
-        if !fresh {
-            self.rendered = None;
-        }
-        &self
-            .rendered
-            .get_or_insert_with(|| {
-                (
-                    message.seq,
+    /// The rendering of `message` in `view`, taken out of the cache (made if it is not there);
+    /// the caller puts it back with [`MessageView::keep`] once the frame is drawn.
+    fn take_rendered(
+        &mut self,
+        message: &Message,
+        view: PayloadView,
+        hint: &Hint<'_>,
+    ) -> CachedRender {
+        match self.rendered.take() {
+            Some(cached) if cached.seq == message.seq && cached.view == view => cached,
+            _ => {
+                let rendered = payload::render(&message.payload, view, hint);
+                let plain_number = !rendered.view.is_structured()
+                    && payload::sample(&message.payload, rendered.view, &Path::default()).is_some();
+                CachedRender {
+                    seq: message.seq,
                     view,
-                    payload::render(&message.payload, view, hint),
-                )
-            })
-            .2
+                    rendered,
+                    plain_number,
+                }
+            }
+        }
+    }
+
+    fn keep(&mut self, cached: CachedRender) {
+        self.rendered = Some(cached);
     }
 
     fn diff(&mut self, previous: &Message, message: &Message, view: PayloadView) -> &PayloadDiff {
@@ -196,7 +217,8 @@ pub fn message_ui(
 
     let show_all = view.show_all;
     let selected_path = view.selected_path.as_ref().map(|(_, path)| path.clone());
-    let rendered = view.rendered(message, chosen, &hint).clone();
+    let cached = view.take_rendered(message, chosen, &hint);
+    let rendered = &cached.rendered;
     ui.horizontal_wrapped(|ui| {
         if chosen == PayloadView::Auto {
             ui.weak(format!("Shown as {}", rendered.view.label()));
@@ -215,9 +237,7 @@ pub fn message_ui(
                 (_, body) => body.to_text(),
             });
         }
-        let plain_number = !rendered.view.is_structured()
-            && payload::sample(&message.payload, rendered.view, &Path::default()).is_some();
-        if plain_number && ui.button("Plot value").clicked() {
+        if cached.plain_number && ui.button("Plot value").clicked() {
             action = Some(MessageAction::Plot {
                 topic: topic.clone(),
                 path: Path::default(),
@@ -244,7 +264,7 @@ pub fn message_ui(
         .show(ui, |ui| {
             payload_ui::body_ui(
                 ui,
-                &rendered,
+                rendered,
                 message.payload.len(),
                 show_all,
                 payload_label,
@@ -295,6 +315,7 @@ pub fn message_ui(
         view.pinned = (seq != newest.seq).then_some((id, seq));
         view.show_all = false;
     }
+    view.keep(cached);
     action
 }
 
