@@ -22,6 +22,48 @@ pub fn message_cost_bytes(payload_len: usize) -> usize {
     std::mem::size_of::<Message>() + payload_len + 16
 }
 
+/// Make room for one more message in a topic's history, growing by a quarter rather than
+/// doubling: with 100,000 topics of a few messages each, doubling left a third of every
+/// history's slots empty (tens of MiB the budget did not see). Never past `limit` slots.
+fn reserve_one(history: &mut VecDeque<Message>, limit: usize) {
+    let len = history.len();
+    if len == history.capacity() {
+        let room = limit.saturating_sub(len).max(1);
+        history.reserve_exact((len / 4).clamp(1, room));
+    }
+}
+
+/// Give back a history's empty slots once the budget has taken most of its messages, so a
+/// topic that once held many messages does not keep their room.
+fn shrink_if_sparse(history: &mut VecDeque<Message>) {
+    if history.capacity() >= 8 && history.len() * 4 <= history.capacity() {
+        history.shrink_to(history.len() * 2);
+    }
+}
+
+/// One kept message's place in the arrival order. Packed to 12 bytes: the queue holds an entry
+/// per kept message (half a million with the default budget and small payloads).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
+struct Arrival {
+    node: NodeId,
+    seq: u64,
+}
+
+impl Arrival {
+    fn new(node: NodeId, seq: u64) -> Self {
+        Self { node, seq }
+    }
+
+    fn node(self) -> NodeId {
+        self.node
+    }
+
+    fn seq(self) -> u64 {
+        self.seq
+    }
+}
+
 /// Index of a node in the tree. Stable for the life of the tree: nodes are never removed,
 /// so a selection made by id cannot jump to another topic while messages arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -147,7 +189,7 @@ pub struct TopicTree {
     history_messages: usize,
     /// Every kept message as (topic, seq), oldest first, for trimming the oldest across topics.
     /// Entries for messages a topic already dropped on its own are skipped when met.
-    arrival: VecDeque<(NodeId, u64)>,
+    arrival: VecDeque<Arrival>,
     topic_count: usize,
     total_messages: u64,
     total_payload_bytes: u64,
@@ -253,17 +295,18 @@ impl TopicTree {
         if std::mem::take(&mut node.history_parked)
             && let Some(oldest) = node.history.front()
         {
-            self.arrival.push_front((id, oldest.seq));
+            self.arrival.push_front(Arrival::new(id, oldest.seq));
         }
         let seq = self.total_messages;
         let mut message = Message::from_incoming(incoming, seq);
         // Its own allocation: a payload sliced from the network's read buffer would keep the
         // whole buffer alive for as long as the message is in the history.
         message.payload = bytes::Bytes::copy_from_slice(&message.payload);
+        reserve_one(&mut node.history, history_limit);
         node.history.push_back(message);
         self.history_bytes += message_cost_bytes(size as usize);
         self.history_messages += 1;
-        self.arrival.push_back((id, seq));
+        self.arrival.push_back(Arrival::new(id, seq));
 
         if first_message {
             self.topic_count += 1;
@@ -293,12 +336,18 @@ impl TopicTree {
     fn trim_history(&mut self) {
         // Topics' only messages are parked as they are met, so each is looked past once; the
         // bound keeps a single call short whatever the queue holds.
-        let patience = self.arrival.len().min(TRIM_PATIENCE);
+        self.trim_history_within(TRIM_PATIENCE);
+    }
+
+    /// [`TopicTree::trim_history`], looking past at most `patience` kept-only messages in a row.
+    fn trim_history_within(&mut self, patience: usize) {
+        let patience = self.arrival.len().min(patience);
         let mut passes_without_progress = 0;
         while self.history_bytes > self.history_budget_bytes && passes_without_progress < patience {
-            let Some((node_id, seq)) = self.arrival.pop_front() else {
+            let Some(entry) = self.arrival.pop_front() else {
                 break;
             };
+            let (node_id, seq) = (entry.node(), entry.seq());
             let node = &mut self.nodes[node_id.index()];
             match node.history.front() {
                 Some(oldest) if oldest.seq == seq && node.history.len() > 1 => {
@@ -306,6 +355,7 @@ impl TopicTree {
                         self.history_bytes -= message_cost_bytes(evicted.payload.len());
                         self.history_messages -= 1;
                     }
+                    shrink_if_sparse(&mut node.history);
                     passes_without_progress = 0;
                 }
                 Some(oldest) if oldest.seq == seq => {
@@ -317,7 +367,7 @@ impl TopicTree {
                 Some(oldest) if oldest.seq < seq => {
                     // An entry for a newer message while an older one is still at the front
                     // (the older one's entry went round): look at it again later.
-                    self.arrival.push_back((node_id, seq));
+                    self.arrival.push_back(entry);
                     passes_without_progress += 1;
                 }
                 _ => {} // already dropped by the topic's own limit
@@ -327,11 +377,11 @@ impl TopicTree {
         // reached; compact them now and then (amortised O(1) per message).
         if self.arrival.len() > 2 * self.history_messages + 4096 {
             let nodes = &self.nodes;
-            self.arrival.retain(|(node_id, seq)| {
-                nodes[node_id.index()]
+            self.arrival.retain(|entry| {
+                nodes[entry.node().index()]
                     .history
                     .front()
-                    .is_some_and(|oldest| oldest.seq <= *seq)
+                    .is_some_and(|oldest| oldest.seq <= entry.seq())
             });
         }
     }
@@ -339,7 +389,8 @@ impl TopicTree {
     /// Set how much memory all history may take together, trimming at once if needed.
     pub fn set_history_budget(&mut self, bytes: usize) {
         self.history_budget_bytes = bytes;
-        self.trim_history();
+        // A user's change: trim all the way now, not a little per message as they arrive.
+        self.trim_history_within(usize::MAX);
     }
 
     /// The history's memory budget.
@@ -780,5 +831,35 @@ mod tests {
         let node = tree.node(tree.find("t/500").expect("t/500")).expect("node");
         assert_eq!(node.history().len(), 1);
         assert_eq!(node.last_message().map(|m| m.payload[0]), Some(2));
+    }
+
+    #[test]
+    fn history_room_follows_what_is_kept() {
+        let mut tree = TopicTree::new(100);
+        for round in 0..5 {
+            for i in 0..100 {
+                tree.insert(Incoming::new(format!("t/{i}"), vec![round]));
+            }
+        }
+        let t0 = tree.find("t/0").expect("t/0");
+        let history = tree.node(t0).expect("node").history();
+        assert_eq!(history.len(), 5);
+        assert!(history.capacity() <= 6, "{}", history.capacity());
+        // One busy topic grows to its limit, with at most a quarter spare on the way.
+        for k in 0..90u8 {
+            tree.insert(Incoming::new("t/0", vec![k]));
+        }
+        let history = tree.node(t0).expect("node").history();
+        assert_eq!(history.len(), 95);
+        assert!(history.capacity() <= 100, "{}", history.capacity());
+        // A tight budget takes most of it back, and the room goes with the messages.
+        tree.set_history_budget(message_cost_bytes(1) * 110);
+        let history = tree.node(t0).expect("node").history();
+        assert!(history.len() <= 11, "{}", history.len());
+        assert!(
+            history.capacity() <= 4 * history.len().max(2),
+            "{}",
+            history.capacity()
+        );
     }
 }

@@ -4,6 +4,7 @@
 use super::topic_tree::{NodeId, TopicTree};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant};
 
 /// The longest window kept.
@@ -16,6 +17,23 @@ const FINE_SECS: u64 = 11;
 /// The span of a merged bucket.
 const COARSE_SECS: u64 = 10;
 
+/// One topic's traffic within one bucket: 16 bytes, kept in a plain sorted array once the
+/// bucket's second is over (a hash map per second cost about twice as much: every topic in
+/// every second of the last minute is an entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TopicCount {
+    node: NodeId,
+    messages: u32,
+    bytes: u64,
+}
+
+impl TopicCount {
+    fn add(&mut self, messages: u32, bytes: u64) {
+        self.messages = self.messages.saturating_add(messages);
+        self.bytes = self.bytes.saturating_add(bytes);
+    }
+}
+
 /// One second (or, merged, ten) of traffic: totals, and counts per topic that received anything.
 #[derive(Debug, Default)]
 struct Bucket {
@@ -25,7 +43,38 @@ struct Bucket {
     span: u64,
     messages: u64,
     bytes: u64,
-    per_topic: FxHashMap<NodeId, (u64, u64)>,
+    /// One entry per topic. Sorted by node once the bucket is closed; the newest per-second
+    /// bucket is open and in arrival order, indexed by [`TrafficStats::open_index`].
+    per_topic: Vec<TopicCount>,
+}
+
+impl Bucket {
+    /// Sort the open bucket's counts and give back their spare room.
+    fn close(&mut self) {
+        self.per_topic.sort_unstable_by_key(|count| count.node);
+        self.per_topic.shrink_to_fit();
+    }
+
+    /// Add a closed bucket's counts to this closed (merged) bucket, keeping them sorted.
+    fn merge(&mut self, other: Bucket) {
+        self.messages += other.messages;
+        self.bytes += other.bytes;
+        if self.per_topic.is_empty() {
+            self.per_topic = other.per_topic;
+            return;
+        }
+        // Two sorted runs: the stable sort merges them in one pass.
+        self.per_topic.extend(other.per_topic);
+        self.per_topic.sort_by_key(|count| count.node);
+        self.per_topic.dedup_by(|later, kept| {
+            let same = later.node == kept.node;
+            if same {
+                kept.add(later.messages, later.bytes);
+            }
+            same
+        });
+        self.per_topic.shrink_to_fit();
+    }
 }
 
 /// How talkers are ranked.
@@ -61,6 +110,8 @@ pub struct TrafficStats {
     buckets: VecDeque<Bucket>,
     /// Ten-second buckets older than the per-second ones, oldest first.
     coarse: VecDeque<Bucket>,
+    /// Where each topic's entry is in the newest (open) per-second bucket.
+    open_index: FxHashMap<NodeId, u32>,
 }
 
 impl Default for TrafficStats {
@@ -76,6 +127,7 @@ impl TrafficStats {
             started,
             buckets: VecDeque::with_capacity(FINE_SECS as usize + 2),
             coarse: VecDeque::new(),
+            open_index: FxHashMap::default(),
         }
     }
 
@@ -87,6 +139,7 @@ impl TrafficStats {
     pub fn record(&mut self, node: NodeId, bytes: u64, now: Instant) {
         let second = self.second_of(now);
         if self.buckets.back().is_none_or(|b| b.second < second) {
+            self.close_open_bucket();
             self.age(second);
             self.buckets.push_back(Bucket {
                 second,
@@ -98,9 +151,35 @@ impl TrafficStats {
         if let Some(bucket) = self.buckets.back_mut() {
             bucket.messages += 1;
             bucket.bytes += bytes;
-            let entry = bucket.per_topic.entry(node).or_default();
-            entry.0 += 1;
-            entry.1 += bytes;
+            match self.open_index.entry(node) {
+                Entry::Occupied(entry) => {
+                    if let Some(count) = bucket.per_topic.get_mut(*entry.get() as usize) {
+                        count.add(1, bytes);
+                    }
+                }
+                Entry::Vacant(entry) => {
+                    // u32: four billion topics in one second is far past any memory budget.
+                    entry.insert(bucket.per_topic.len() as u32);
+                    bucket.per_topic.push(TopicCount {
+                        node,
+                        messages: 1,
+                        bytes,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Close the newest per-second bucket: its counts are sorted, its index cleared for the
+    /// next second (keeping the index's room unless a burst left it far too big).
+    fn close_open_bucket(&mut self) {
+        if let Some(open) = self.buckets.back_mut() {
+            open.close();
+        }
+        let topics = self.open_index.len();
+        self.open_index.clear();
+        if self.open_index.capacity() > 4 * topics.max(1024) {
+            self.open_index.shrink_to(2 * topics);
         }
     }
 
@@ -121,13 +200,7 @@ impl TrafficStats {
                 });
             }
             if let Some(merged) = self.coarse.back_mut() {
-                merged.messages += old.messages;
-                merged.bytes += old.bytes;
-                for (node, (messages, bytes)) in old.per_topic {
-                    let entry = merged.per_topic.entry(node).or_default();
-                    entry.0 += messages;
-                    entry.1 += bytes;
-                }
+                merged.merge(old);
             }
         }
         let oldest_kept = now_second.saturating_sub(MAX_WINDOW.as_secs() + COARSE_SECS);
@@ -187,10 +260,10 @@ impl TrafficStats {
         let (buckets, span) = self.window(window, now);
         let mut totals: FxHashMap<NodeId, (u64, u64)> = FxHashMap::default();
         for bucket in buckets {
-            for (node, (messages, bytes)) in &bucket.per_topic {
-                let entry = totals.entry(*node).or_default();
-                entry.0 += messages;
-                entry.1 += bytes;
+            for count in &bucket.per_topic {
+                let entry = totals.entry(count.node).or_default();
+                entry.0 += u64::from(count.messages);
+                entry.1 += count.bytes;
             }
         }
         (totals, span)
@@ -392,6 +465,47 @@ mod tests {
         assert!((bytes - 1000.0).abs() < 1.0, "{bytes}");
         let (ten, _) = stats.rates(Duration::from_secs(10), now);
         assert!((ten - 10.0).abs() < 0.01, "{ten}");
+    }
+
+    #[test]
+    fn merged_seconds_keep_every_topics_exact_count() {
+        let start = Instant::now();
+        let mut stats = TrafficStats::new(start);
+        let mut tree = TopicTree::new(10);
+        let ids: Vec<NodeId> = (0..50)
+            .map(|i| tree.insert(Incoming::new(format!("t/{i}"), "")))
+            .collect();
+        let mut expected = vec![0u64; ids.len()];
+        // 45 seconds; in second s, topics s % 7 .. 50 step 3 each get s % 4 + 1 messages, in
+        // shuffled order, so merged buckets combine different sets of topics.
+        for second in 0..45u64 {
+            let now = start + Duration::from_secs(second) + Duration::from_millis(500);
+            for k in (((second % 7) as usize)..ids.len()).step_by(3).rev() {
+                for _ in 0..=(second % 4) {
+                    stats.record(ids[k], 10, now);
+                    expected[k] += 1;
+                }
+            }
+        }
+        let talkers = stats.top_topics(
+            MAX_WINDOW,
+            start + Duration::from_secs(45),
+            RankBy::Messages,
+            100,
+        );
+        assert!(stats.coarse.len() >= 2, "{}", stats.coarse.len());
+        for (k, id) in ids.iter().enumerate() {
+            let got = talkers
+                .iter()
+                .find(|t| t.node == *id)
+                .map_or(0, |t| t.messages);
+            assert_eq!(got, expected[k], "topic t/{k}");
+            let bytes = talkers
+                .iter()
+                .find(|t| t.node == *id)
+                .map_or(0, |t| t.bytes);
+            assert_eq!(bytes, expected[k] * 10, "topic t/{k}");
+        }
     }
 
     #[test]
