@@ -5,6 +5,8 @@ use canopy::model::{Incoming, Model};
 use std::time::{Instant, SystemTime};
 
 fn main() {
+    // As the `canopy` binary does.
+    canopy::process::tune_allocator();
     divan::main();
 }
 

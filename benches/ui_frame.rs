@@ -33,6 +33,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
+    // As the `canopy` binary does.
+    canopy::process::tune_allocator();
     let topics = env_or("TOPICS", 1_000_000);
     let frames = env_or("FRAMES", 600);
     let per_frame = env_or("MESSAGES_PER_FRAME", 50_000 / 60);

@@ -337,6 +337,7 @@ impl From<Version> for ProtocolVersion {
 }
 
 fn main() -> std::process::ExitCode {
+    canopy::process::tune_allocator();
     let started = std::time::Instant::now();
     match run(started) {
         Ok(()) => std::process::ExitCode::SUCCESS,
