@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `canopy sub` against `mosquitto_sub` draining the same flood from mosquitto on loopback:
 # 200,000 QoS 0 messages of 50 bytes over 1,000 topics, written by a raw-socket publisher.
-# Each subscriber is timed from the publisher's start to its last message; 3 runs each,
+# Each subscriber is timed from the publisher's first write to its last message; 3 runs each,
 # alternating; prints each run, the medians and the ratio canopy/mosquitto_sub.
 # Usage: benches/ingest_vs_mosquitto_sub.sh [path/to/canopy]   (default: target/release/canopy)
 # Environment: RUNS (default 3), TOTAL (default 200000), CANOPY_SUB_ARGS (extra `canopy sub` flags).
@@ -43,10 +43,13 @@ with open(path, "wb") as f:
     f.write(b"\xe0\x00")
 PY
 
+# Prints the moment it starts writing (after the interpreter started and connected, so the
+# interpreter's start-up is not timed).
 publish() { python3 -c '
-import socket, sys
+import socket, sys, time
 data = open(sys.argv[1], "rb").read()
 s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+print("%.6f" % time.time(), flush=True)
 s.sendall(data)
 s.shutdown(socket.SHUT_WR)
 s.recv(16)' "$work/flood.bin" "$port"; }
@@ -60,8 +63,7 @@ run_once() { # $1 = canopy|mosquitto_sub; prints msgs/s
   fi
   local sub=$!
   sleep 0.5 # let the subscription land
-  local start; start=$(date +%s.%N)
-  publish
+  local start; start=$(publish)
   wait "$sub" || { echo "$1 failed: $(cat "$work/err")" >&2; echo 0; return; }
   local end; end=$(date +%s.%N)
   if [ "$1" = canopy ]; then echo "  canopy: $(cat "$work/out")" >&2; fi

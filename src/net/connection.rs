@@ -3,6 +3,7 @@
 
 use super::MAX_PACKET_SIZE_BYTES;
 use super::batcher::Batcher;
+use super::coalesce::Coalescer;
 use super::describe::{self, Failure};
 use super::events::{ConnectionState, EventSender};
 use super::options::{ConnectOptions, ProtocolVersion, Subscription, Transport};
@@ -659,8 +660,12 @@ impl Connection {
         let mut ever_connected = false;
         let mut broker_said: Option<String> = None;
         self.events.state(self.id, ConnectionState::Connecting);
+        let mut coalescer = Coalescer::default();
         loop {
-            match event_loop.poll(&self.options, &address).await {
+            let polled = coalescer
+                .run(event_loop.poll(&self.options, &address))
+                .await;
+            match polled {
                 Ok(Polled::Publish(incoming)) => self.batcher.push(incoming),
                 Ok(Polled::ConnAck { session_present }) => {
                     attempt = 0;

@@ -4,6 +4,7 @@
 //! arrive as batches (every ~16 ms or 4,096 messages) so the receiver wakes once per batch.
 
 mod batcher;
+mod coalesce;
 mod connection;
 mod describe;
 mod events;
