@@ -20,6 +20,11 @@ use std::time::{Duration, SystemTime};
 /// and a full re-subscribe.
 const REQUEST_CHANNEL_CAPACITY: usize = 1024;
 
+/// Our QoS 1 and 2 publishes awaiting their acknowledgement, at most, per connection (rumqttc's
+/// default for MQTT 3.1.1). For MQTT 5 rumqttc otherwise takes 65,535 and allocates a slot for
+/// each up front: 14 MiB per connection.
+const OUTGOING_INFLIGHT: u16 = 100;
+
 /// Longest wait between reconnect attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
 
@@ -212,6 +217,7 @@ pub(super) fn build(
             }
             mqtt.set_keep_alive(keep_alive)
                 .set_clean_session(clean_start)
+                .set_inflight(OUTGOING_INFLIGHT)
                 .set_max_packet_size(MAX_PACKET_SIZE_BYTES, MAX_PACKET_SIZE_BYTES);
             if let Some((user, password)) = &options.credentials {
                 mqtt.set_credentials(user, password);
@@ -247,6 +253,7 @@ pub(super) fn build(
                 .set_clean_start(clean_start)
                 .set_connection_timeout(options.connect_timeout_secs)
                 .set_max_packet_size(Some(MAX_PACKET_SIZE_BYTES as u32))
+                .set_outgoing_inflight_upper_limit(OUTGOING_INFLIGHT)
                 .set_request_channel_capacity(REQUEST_CHANNEL_CAPACITY);
             if let Some((user, password)) = &options.credentials {
                 mqtt.set_credentials(user, password);
