@@ -72,8 +72,9 @@ pub struct Settings {
     pub history_budget_mib: u32,
 }
 
-/// The history budget when the user has not set one.
-pub const DEFAULT_HISTORY_BUDGET_MIB: u32 = 64;
+/// The history budget when the user has not set one (the model's default, in MiB).
+pub const DEFAULT_HISTORY_BUDGET_MIB: u32 =
+    (crate::model::DEFAULT_HISTORY_BUDGET_BYTES / (1024 * 1024)) as u32;
 
 fn default_history_budget_mib() -> u32 {
     DEFAULT_HISTORY_BUDGET_MIB
