@@ -11,35 +11,24 @@ canopy="${1:-target/release/canopy}"
 runs="${RUNS:-3}"
 total="${TOTAL:-200000}"
 [ -x "$canopy" ] || { echo "build first: cargo build --release" >&2; exit 1; }
-for tool in mosquitto mosquitto_sub python3; do
-  command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
-done
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
-for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
+# shellcheck source=benches/loopback_mosquitto.sh
+. benches/loopback_mosquitto.sh
+needs_tools mosquitto mosquitto_sub python3
+start_loopback_mosquitto
 
 # The flood as raw MQTT 3.1.1 bytes: CONNECT, then PUBLISH QoS 0 to flood/<i % 1000> with
 # 50-byte payloads, then DISCONNECT. Built once, replayed per run.
 python3 - "$work/flood.bin" "$total" <<'PY'
-import struct, sys
+import sys
+sys.path.insert(0, "benches")
+from mqtt_raw import connect, publish_head
 path, total = sys.argv[1], int(sys.argv[2])
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n % 128; n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n: return bytes(out)
-def packet(kind, body): return bytes([kind]) + varint(len(body)) + body
-connect = packet(0x10, b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", 5) + b"flood")
 with open(path, "wb") as f:
-    f.write(connect)
+    f.write(connect(b"flood"))
     for i in range(total):
         topic = b"flood/%d" % (i % 1000)
         payload = (b"%08d" % i).ljust(50, b"x")
-        f.write(packet(0x30, struct.pack(">H", len(topic)) + topic + payload))
+        f.write(publish_head(topic, len(payload)) + payload)
     f.write(b"\xe0\x00")
 PY
 

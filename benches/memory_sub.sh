@@ -14,15 +14,10 @@ topics="${TOPICS:-100000}"
 duration="${DURATION:-600}"
 total=$((rate * duration))
 [ -x "$canopy" ] || { echo "build first: cargo build --release" >&2; exit 1; }
-for tool in mosquitto python3; do
-  command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
-done
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
-for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
+# shellcheck source=benches/loopback_mosquitto.sh
+. benches/loopback_mosquitto.sh
+needs_tools mosquitto python3
+start_loopback_mosquitto
 
 # shellcheck disable=SC2086 # CANOPY_SUB_ARGS is split on purpose
 "$canopy" sub "mqtt://127.0.0.1:$port" -t '#' --count "$total" --timeout $((duration + 120)) ${CANOPY_SUB_ARGS:-} > "$work/out" 2> "$work/progress" &
@@ -31,22 +26,17 @@ sleep 1
 
 # The publisher: raw MQTT 3.1.1, paced in 10 ms steps so the rate holds over the whole run.
 python3 - "$port" "$rate" "$topics" "$duration" <<'PY' &
-import socket, struct, sys, time
+import socket, sys, time
+sys.path.insert(0, "benches")
+from mqtt_raw import connect, publish_head
 port, rate, topics, duration = (int(a) for a in sys.argv[1:5])
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n % 128; n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n: return bytes(out)
-def packet(kind, body): return bytes([kind]) + varint(len(body)) + body
 payload = b"x" * 50
 heads = []
 for i in range(topics):
     topic = b"site%d/floor%d/sensor%d/value" % (i % 10, (i // 10) % 100, i // 1000)
-    heads.append(bytes([0x30]) + varint(2 + len(topic) + len(payload)) + struct.pack(">H", len(topic)) + topic)
+    heads.append(publish_head(topic, len(payload)))
 s = socket.create_connection(("127.0.0.1", port))
-s.sendall(packet(0x10, b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack(">H", 7) + b"memtest"))
+s.sendall(connect(b"memtest"))
 s.recv(4)
 total, step = rate * duration, max(1, rate // 100)
 start, sent = time.monotonic(), 0
