@@ -10,6 +10,7 @@ mod describe;
 mod events;
 mod manager;
 mod options;
+mod polled;
 mod tls;
 mod tls_origin;
 
