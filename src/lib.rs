@@ -7,6 +7,7 @@ pub mod app;
 pub mod broker;
 pub mod cli;
 pub mod model;
+pub mod mqtt;
 pub mod net;
 pub mod payload;
 pub mod pem;

@@ -1,8 +1,9 @@
 //! The `canopy` command: the window, or a headless subcommand. Parsing and dispatch only.
 
 use anyhow::Context as _;
-use canopy::model::Qos;
-use canopy::net::{BrokerUrl, ProtocolVersion};
+use canopy::mqtt::ProtocolVersion;
+use canopy::mqtt::Qos;
+use canopy::net::BrokerUrl;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal as _;
 use std::sync::Arc;
@@ -19,9 +20,9 @@ struct Cli {
     /// Open the window already connected to this broker, e.g. mqtt://localhost:1883
     #[arg(long, value_name = "URL")]
     connect: Option<String>,
-    /// MQTT version for --connect
-    #[arg(long, value_enum, default_value_t = Version::V5)]
-    mqtt_version: Version,
+    /// MQTT version for --connect: 5 or 3.1.1
+    #[arg(long, value_name = "VERSION", default_value = "5")]
+    mqtt_version: ProtocolVersion,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -157,9 +158,9 @@ struct ConnectArgs {
     /// ALPN protocol to offer (repeatable)
     #[arg(long, value_name = "PROTOCOL")]
     alpn: Vec<String>,
-    /// MQTT version (default 5)
-    #[arg(long, value_enum)]
-    mqtt_version: Option<Version>,
+    /// MQTT version: 5 (the default) or 3.1.1
+    #[arg(long, value_name = "VERSION")]
+    mqtt_version: Option<ProtocolVersion>,
     /// Client id (random by default)
     #[arg(short = 'i', long)]
     client_id: Option<String>,
@@ -177,7 +178,7 @@ impl ConnectArgs {
             insecure: self.insecure,
             cert_name: self.server_name,
             alpn: self.alpn,
-            protocol: self.mqtt_version.map(Into::into),
+            protocol: self.mqtt_version,
             client_id: self.client_id,
         };
         canopy::cli::connect::connect_options(url, &flags, None).map_err(|e| anyhow::anyhow!(e))
@@ -317,25 +318,6 @@ impl BrokerArgs {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Version {
-    /// MQTT 5.0
-    #[value(name = "5")]
-    V5,
-    /// MQTT 3.1.1
-    #[value(name = "3.1.1")]
-    V311,
-}
-
-impl From<Version> for ProtocolVersion {
-    fn from(version: Version) -> Self {
-        match version {
-            Version::V5 => ProtocolVersion::V5,
-            Version::V311 => ProtocolVersion::V311,
-        }
-    }
-}
-
 fn main() -> std::process::ExitCode {
     canopy::process::tune_allocator();
     let started = std::time::Instant::now();
@@ -370,7 +352,7 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
             let startup = match &cli.connect {
                 Some(url) => {
                     let mut options = BrokerUrl::parse(url)?.connect_options();
-                    options.protocol = cli.mqtt_version.into();
+                    options.protocol = cli.mqtt_version;
                     canopy::app::Startup::Connect(Box::new(options))
                 }
                 // A first run (no saved profile) gets the demo; otherwise the saved profiles.

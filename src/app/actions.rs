@@ -1,8 +1,8 @@
 //! What the window does when asked: publish, clear retained messages, export a chart, run the
 //! latency probe, and carry out the Broker panel's requests.
 
-use super::retained_clear::{ClearRequest, RetainedClear};
 use super::{BrokerAction, CanopyApp, PublishForm, View, fallback_folder, format, local_broker};
+use crate::net::{ClearRequest, RetainedClear};
 use crate::net::{Command, ConnectOptions, OutgoingMessage};
 use std::time::Instant;
 

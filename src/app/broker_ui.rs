@@ -299,7 +299,7 @@ fn clients_ui(ui: &mut egui::Ui, local: &LocalBroker, actions: &mut Vec<BrokerAc
                         ui.label(client.address.to_string());
                     });
                     row.col(|ui| {
-                        ui.label(client.protocol);
+                        ui.label(client.protocol.number());
                     });
                     row.col(|ui| {
                         ui.label(format!("{} s", client.keep_alive_secs));

@@ -2,7 +2,8 @@
 
 use super::format;
 use super::session::Session;
-use crate::net::{BrokerUrl, ConnectOptions, ConnectionState, ProtocolVersion};
+use crate::mqtt::ProtocolVersion;
+use crate::net::{BrokerUrl, ConnectOptions, ConnectionState};
 use egui::{Color32, RichText};
 use std::time::Instant;
 

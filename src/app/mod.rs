@@ -14,7 +14,6 @@ mod payload_ui;
 mod plot_ui;
 mod profiles_ui;
 mod publish_ui;
-mod retained_clear;
 mod session;
 mod status_bar_ui;
 mod topic_tree_ui;
@@ -30,7 +29,6 @@ pub use message_ui::MessageView;
 pub use monitor_ui::{MonitorAction, MonitorView, TrafficWindow};
 pub use plot_ui::ChartAction;
 pub use publish_ui::{PublishForm, PublishRequests, from_stored, to_stored};
-pub use retained_clear::{ClearRequest, RetainedClear};
 pub use session::{Notice, Session};
 pub use topic_tree_ui::TopicTreeView;
 pub use topic_tree_ui::TreeAction;
@@ -84,8 +82,8 @@ pub struct CanopyApp {
     view: View,
     banner: Option<String>,
     publish: PublishForm,
-    confirm_clear: Option<ClearRequest>,
-    clearing: Option<RetainedClear>,
+    confirm_clear: Option<crate::net::ClearRequest>,
+    clearing: Option<crate::net::RetainedClear>,
     store: Option<SettingsStore>,
     file_picker: Box<dyn FilePicker>,
     /// Whether the publish panel is shown.

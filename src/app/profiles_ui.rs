@@ -3,6 +3,7 @@
 //! and export through the file dialog.
 
 use super::FilePicker;
+use crate::mqtt::ProtocolVersion;
 use crate::net::ConnectOptions;
 use crate::settings::{
     Loaded, PasswordStorage, Profile, ProfileStore, StoredSubscription, StoredTransport, StoredWill,
@@ -145,7 +146,7 @@ impl Draft {
                 let qos = qos.parse::<u8>().ok().filter(|q| *q <= 2).ok_or_else(|| {
                     format!("Subscriptions: '{line}' has a QoS that is not 0, 1 or 2")
                 })?;
-                crate::broker::validate_filter(filter)
+                crate::mqtt::TopicFilter::new(filter)
                     .map_err(|e| format!("Subscriptions: '{filter}': {e}"))?;
                 Ok(StoredSubscription {
                     filter: filter.to_owned(),
@@ -511,8 +512,9 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, ke
             }
             ui.label("MQTT version");
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut profile.mqtt_311, false, "5.0");
-                ui.selectable_value(&mut profile.mqtt_311, true, "3.1.1");
+                for version in ProtocolVersion::ALL {
+                    ui.selectable_value(&mut profile.mqtt_version, version, version.number());
+                }
             });
             ui.end_row();
             field(ui, "Client ID", &mut profile.client_id, 180.0);

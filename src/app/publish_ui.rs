@@ -1,6 +1,7 @@
 //! The publish panel: compose a message, check it, send it, and send it again from history.
 
-use crate::model::{MessageProperties, NodeId, Qos, TopicTree};
+use crate::model::{MessageProperties, NodeId, TopicTree};
+use crate::mqtt::Qos;
 use crate::net::OutgoingMessage;
 use crate::payload::{self, PayloadFormat};
 use crate::settings::{NamedMessage, StoredMessage};
@@ -62,7 +63,7 @@ impl PublishForm {
     /// The message to send, or which field is wrong and why.
     pub fn to_message(&self) -> Result<OutgoingMessage, String> {
         let topic = self.topic.trim();
-        crate::broker::validate_name(topic).map_err(|e| format!("Topic: {e}"))?;
+        crate::mqtt::TopicName::new(topic).map_err(|e| format!("Topic: {e}"))?;
         let bytes = match &self.file {
             Some((_, contents)) => contents.to_vec(),
             None => {

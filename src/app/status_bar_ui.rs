@@ -19,7 +19,7 @@ pub fn status_bar_ui(
     ui: &mut egui::Ui,
     session: Option<&mut Session>,
     manager_error: Option<&str>,
-    clearing: Option<&super::RetainedClear>,
+    clearing: Option<&crate::net::RetainedClear>,
     memory: MemoryInfo<'_>,
 ) -> bool {
     let mut budget_changed = false;

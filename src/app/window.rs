@@ -8,10 +8,10 @@ use super::monitor_ui::{self, MonitorAction};
 use super::plot_ui::{self, ChartAction};
 use super::profiles_ui;
 use super::publish_ui::{self, PublishRequests};
-use super::retained_clear::ClearRequest;
 use super::topic_tree_ui::{self, TreeAction};
 use super::{CanopyApp, View, broker_ui, format, status_bar_ui};
 use crate::model::NodeId;
+use crate::net::ClearRequest;
 use egui::{Color32, RichText};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -271,7 +271,7 @@ impl CanopyApp {
         let to_publish = if self.publish_open {
             let session = self.sessions.get(self.active);
             let mqtt5 =
-                session.is_none_or(|s| s.options.protocol == crate::net::ProtocolVersion::V5);
+                session.is_none_or(|s| s.options.protocol == crate::mqtt::ProtocolVersion::V5);
             egui::Panel::bottom("publish")
                 .resizable(true)
                 .default_size(170.0)

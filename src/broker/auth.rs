@@ -287,7 +287,7 @@ impl Acl {
         self.decide(
             user,
             client_id,
-            |filter| super::topic::matches(filter, topic),
+            |filter| crate::mqtt::matches(filter, topic),
             Access::Write,
         )
     }
@@ -297,7 +297,7 @@ impl Acl {
         self.decide(
             user,
             client_id,
-            |filter| super::topic::matches(filter, topic),
+            |filter| crate::mqtt::matches(filter, topic),
             Access::Read,
         )
     }
@@ -346,7 +346,7 @@ fn parse_rule(rest: &str, pattern: bool) -> Result<Rule, String> {
         _ => (Access::ReadWrite, rest),
     };
     let filter = filter.trim();
-    super::topic::validate_filter(filter)
+    crate::mqtt::TopicFilter::validate(filter, &crate::mqtt::TopicLimits::PROTOCOL)
         .map_err(|e| format!("bad topic filter {filter:?}: {e}"))?;
     Ok(Rule {
         access,

@@ -2,6 +2,7 @@
 
 use super::auth::{Acl, Users};
 use super::tls::TlsIdentity;
+use crate::mqtt::TopicLimits;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ pub struct BrokerConfig {
     pub receive_maximum: u16,
     /// Topic Alias Maximum announced to MQTT 5 clients.
     pub topic_alias_maximum: u16,
+    /// Deepest and longest topic names and filters accepted (200 levels, as mosquitto).
+    pub topic_limits: TopicLimits,
     /// Longest keep alive granted to MQTT 5 clients, in seconds: one asking for more, or for
     /// none, is told this value as Server Keep Alive.
     pub max_keep_alive_secs: u16,
@@ -65,6 +68,7 @@ impl Default for BrokerConfig {
             receive_maximum: 1024,
             max_keep_alive_secs: 3600,
             topic_alias_maximum: 64,
+            topic_limits: TopicLimits::default(),
             sys_interval: Duration::from_secs(5),
             allow_anonymous: true,
             users: None,

@@ -2,13 +2,12 @@
 //! connection ends. Generic over the stream so TCP, TLS and WebSockets share it.
 
 use super::protocol::{
-    self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest, Version,
+    self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest,
 };
 use super::session::{BrokerMessage, Outgoing, PublishProperties, SubscriptionOptions};
-use super::topic;
 use super::trace::{Direction, TracedPacket, traced_inbound, traced_properties};
 use super::{LiveClient, Shared};
-use crate::model::Qos;
+use crate::mqtt::{ProtocolVersion, Qos, TopicFilter, TopicLimits, TopicName};
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
@@ -75,7 +74,7 @@ pub(super) struct Client {
     /// Keep alive in force: the client's, or the Server Keep Alive we imposed.
     pub(super) keep_alive_secs: u16,
     pub(super) user: Option<Arc<str>>,
-    pub(super) version: Version,
+    pub(super) version: ProtocolVersion,
     pub(super) connection_id: u64,
     pub(super) max_packet_size: Option<u32>,
     pub(super) wake: Arc<Notify>,
@@ -131,8 +130,7 @@ pub async fn serve<S>(
     tracing::info!(
         %peer,
         client_id = %client.id,
-        "connected (MQTT {}, keep alive {} s)",
-        if version == Version::V5 { "5.0" } else { "3.1.1" },
+        "connected ({version}, keep alive {} s)",
         client.keep_alive_secs
     );
 
@@ -217,7 +215,7 @@ pub async fn serve<S>(
     shared.clients_lock().remove(&client.connection_id);
     tracing::info!(%peer, client_id = %client.id, "disconnected: {}", describe(&close));
     if let Some(code) = reason_code
-        && version == Version::V5
+        && version == ProtocolVersion::V5
     {
         protocol::encode_disconnect(version, code, &mut out);
         shared
@@ -287,7 +285,7 @@ impl Client {
                     .iter()
                     .map(|r| match r {
                         Ok(qos) => qos.level(),
-                        Err(_) if version == Version::V311 => 0x80,
+                        Err(_) if version == ProtocolVersion::V311 => 0x80,
                         Err(code) => *code,
                     })
                     .collect(),
@@ -360,7 +358,9 @@ pub(super) fn encode_outgoing(
                             message.remaining_expiry_secs(now),
                             None,
                         );
-                        if !delivery.subscription_ids.is_empty() && client.version == Version::V5 {
+                        if !delivery.subscription_ids.is_empty()
+                            && client.version == ProtocolVersion::V5
+                        {
                             properties
                                 .push(format!("subscription-ids={:?}", delivery.subscription_ids));
                         }
@@ -411,9 +411,9 @@ fn handle_input(
             Ok(None) => return None,
             Err(error) => return Some(Close::Protocol(error)),
         };
-        shared
-            .trace
-            .record(&client.id, Direction::In, || traced_inbound(&packet));
+        shared.trace.record(&client.id, Direction::In, || {
+            traced_inbound(&packet, client.version)
+        });
         if let Some(close) = handle_packet(shared, client, request, packet, aliases, out, congested)
         {
             return Some(close);
@@ -474,14 +474,14 @@ fn handle_packet(
             let mut state = shared.lock();
             for filter in filters {
                 let shared_subscription = filter.filter.starts_with("$share/");
-                if shared_subscription && filter.no_local && version == Version::V5 {
+                if shared_subscription && filter.no_local && version == ProtocolVersion::V5 {
                     return Some(Close::Protocol(ProtocolError::protocol(
                         "no local on a shared subscription",
                     )));
                 }
                 if let Some(acl) = &shared.config.acl {
-                    let inner = topic::split_shared(&filter.filter)
-                        .map_or(filter.filter.as_str(), |(_, f)| f);
+                    let inner = TopicFilter::validate(&filter.filter, &TopicLimits::PROTOCOL)
+                        .map_or(filter.filter.as_str(), |start| &filter.filter[start..]);
                     if !acl.can_subscribe(client.user.as_deref(), &client.id, inner) {
                         tracing::info!(client_id = %client.id, "subscription to {:?} not authorized", filter.filter);
                         results.push(Err(0x87));
@@ -576,7 +576,7 @@ fn handle_publish(
             aliases.insert(alias, topic.clone());
         }
     }
-    if let Err(error) = topic::validate_name(&topic) {
+    if let Err(error) = TopicName::validate(&topic, &shared.config.topic_limits) {
         return Some(Close::Protocol(ProtocolError {
             reason_code: 0x90,
             message: format!("invalid topic name {topic:?}: {error}"),

@@ -2,12 +2,12 @@
 //! authenticate, attach the session and queue the CONNACK.
 
 use super::connection::{Client, encode_outgoing};
-use super::protocol::{self, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, Version};
+use super::protocol::{self, ConnAckInfo, ConnectRequest, Inbound, ProtocolError};
 use super::session::{BrokerMessage, ConnectionLink, Will};
 use super::state::SessionRequest;
-use super::topic;
 use super::trace::{Direction, TracedPacket, traced_connect};
 use super::{LiveClient, Shared};
+use crate::mqtt::{ProtocolVersion, TopicName};
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Notify;
 
-pub(super) type ConnectFailure = (Option<Version>, ProtocolError);
+pub(super) type ConnectFailure = (Option<ProtocolVersion>, ProtocolError);
 
 /// Read until one whole CONNECT is buffered, enforcing the packet size limit on its header.
 pub(super) async fn read_connect<R: AsyncRead + Unpin>(
@@ -24,13 +24,13 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
     inbuf: &mut BytesMut,
     max_packet_size: u32,
     shared: &Shared,
-) -> Result<(Version, Box<ConnectRequest>), ConnectFailure> {
+) -> Result<(ProtocolVersion, Box<ConnectRequest>), ConnectFailure> {
     loop {
         match rumqttc::mqttbytes::check(inbuf.iter(), max_packet_size as usize) {
             Ok(_) => {
                 let version = protocol::connect_version(inbuf).map_err(|e| {
                     // A CONNECT with an unknown level gets a 3.1.1 CONNACK "unacceptable protocol".
-                    let answer_in = (e.reason_code == 0x84).then_some(Version::V311);
+                    let answer_in = (e.reason_code == 0x84).then_some(ProtocolVersion::V311);
                     (answer_in, e)
                 })?;
                 return match protocol::decode(version, inbuf, max_packet_size) {
@@ -72,7 +72,7 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
 /// refusing CONNACK is in `out`).
 pub(super) fn accept(
     shared: &Shared,
-    version: Version,
+    version: ProtocolVersion,
     request: &ConnectRequest,
     peer: SocketAddr,
     out: &mut BytesMut,
@@ -84,18 +84,13 @@ pub(super) fn accept(
         max_packet_size: config.max_packet_size,
         ..ConnAckInfo::default()
     };
-    let version_name = if version == Version::V5 {
-        "5.0"
-    } else {
-        "3.1.1"
-    };
     let traced_id: Arc<str> = Arc::from(if request.client_id.is_empty() {
         "(no id)"
     } else {
         request.client_id.as_str()
     });
     shared.trace.record(&traced_id, Direction::In, || {
-        traced_connect(request, version_name)
+        traced_connect(request, version)
     });
     let refuse = |info: &mut ConnAckInfo, code: u8, why: &str, out: &mut BytesMut| {
         tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
@@ -107,7 +102,7 @@ pub(super) fn accept(
                 assigned_client_id: None,
             });
         info.reason_code = code;
-        info.reason_string = (version == Version::V5).then(|| why.to_owned());
+        info.reason_string = (version == ProtocolVersion::V5).then(|| why.to_owned());
         protocol::encode_connack(version, info, out);
         None
     };
@@ -131,7 +126,7 @@ pub(super) fn accept(
         _ => {}
     }
     if let Some(will) = &request.will
-        && topic::validate_name(&will.topic).is_err()
+        && TopicName::validate(&will.topic, &config.topic_limits).is_err()
     {
         return refuse(
             &mut info,
@@ -141,7 +136,7 @@ pub(super) fn accept(
         );
     }
     let client_id: Arc<str> = if request.client_id.is_empty() {
-        if version == Version::V311 && !request.clean_start {
+        if version == ProtocolVersion::V311 && !request.clean_start {
             return refuse(
                 &mut info,
                 0x85,
@@ -153,7 +148,7 @@ pub(super) fn accept(
             "auto-{:016x}",
             shared.next_connection_id.load(Ordering::Relaxed) ^ random_salt()
         );
-        if version == Version::V5 {
+        if version == ProtocolVersion::V5 {
             info.assigned_client_id = Some(assigned.clone());
         }
         Arc::from(assigned)
@@ -180,8 +175,8 @@ pub(super) fn accept(
     let wake = Arc::new(Notify::new());
     let kick = Arc::new(Notify::new());
     let receive_maximum = match version {
-        Version::V5 => request.receive_maximum.unwrap_or(u16::MAX),
-        Version::V311 => config.max_inflight_v311,
+        ProtocolVersion::V5 => request.receive_maximum.unwrap_or(u16::MAX),
+        ProtocolVersion::V311 => config.max_inflight_v311,
     };
     let link = ConnectionLink {
         connection_id,
@@ -203,7 +198,7 @@ pub(super) fn accept(
     }
     info.session_present = connected.session_present;
     let max = config.max_keep_alive_secs;
-    let keep_alive_secs = if version == Version::V5
+    let keep_alive_secs = if version == ProtocolVersion::V5
         && max > 0
         && (request.keep_alive == 0 || request.keep_alive > max)
     {

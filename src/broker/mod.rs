@@ -12,7 +12,6 @@ mod session;
 mod state;
 mod sys;
 mod tls;
-mod topic;
 mod trace;
 mod trie;
 
@@ -20,9 +19,9 @@ pub use auth::{Acl, AuthFileError, Users};
 pub use config::{BrokerConfig, TlsListenerConfig};
 pub use meters::{MeterSnapshot, Meters};
 pub use tls::{TlsError, TlsIdentity};
-pub use topic::{TopicError, matches as topic_matches, validate_filter, validate_name};
 pub use trace::{Direction, TraceEntry, TracedFilter, TracedPacket, TracedWill};
 
+use crate::mqtt::ProtocolVersion;
 use rustc_hash::FxHashMap;
 use state::BrokerState;
 use std::net::SocketAddr;
@@ -123,7 +122,7 @@ impl Shared {
 pub(crate) struct LiveClient {
     client_id: Arc<str>,
     address: SocketAddr,
-    version: protocol::Version,
+    version: ProtocolVersion,
     keep_alive_secs: u16,
     connected_at: SystemTime,
     user: Option<Arc<str>>,
@@ -139,8 +138,8 @@ pub struct ClientSummary {
     pub client_id: String,
     /// Remote address.
     pub address: SocketAddr,
-    /// "3.1.1" or "5.0".
-    pub protocol: &'static str,
+    /// The protocol version it connected with.
+    pub protocol: ProtocolVersion,
     /// Keep alive in force, in seconds.
     pub keep_alive_secs: u16,
     /// When it connected.
@@ -304,11 +303,7 @@ impl Broker {
             .map(|c| ClientSummary {
                 client_id: c.client_id.to_string(),
                 address: c.address,
-                protocol: if c.version == protocol::Version::V5 {
-                    "5.0"
-                } else {
-                    "3.1.1"
-                },
+                protocol: c.version,
                 keep_alive_secs: c.keep_alive_secs,
                 connected_at: c.connected_at,
                 user: c.user.as_deref().map(str::to_owned),

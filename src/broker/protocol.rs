@@ -2,19 +2,10 @@
 //! rumqttc's mqttbytes codecs into one set of types, and encode the broker's answers.
 
 use super::session::{Delivery, PublishProperties};
-use crate::model::Qos;
+use crate::mqtt::{ProtocolVersion, Qos};
 use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::v4;
 use rumqttc::v5::mqttbytes::v5;
-
-/// The protocol version a client connected with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Version {
-    /// MQTT 3.1.1 (protocol level 4).
-    V311,
-    /// MQTT 5.0 (protocol level 5).
-    V5,
-}
 
 /// A decode failure, with the MQTT 5 reason code to close the connection with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,7 +157,7 @@ pub enum Inbound {
 }
 
 /// Read the protocol level of the CONNECT at the start of `buf` (a whole packet is there).
-pub fn connect_version(buf: &[u8]) -> Result<Version, ProtocolError> {
+pub fn connect_version(buf: &[u8]) -> Result<ProtocolVersion, ProtocolError> {
     if buf.first().map(|b| b >> 4) != Some(1) {
         return Err(ProtocolError::protocol("the first packet was not CONNECT"));
     }
@@ -183,8 +174,8 @@ pub fn connect_version(buf: &[u8]) -> Result<Version, ProtocolError> {
     let name = buf.get(index + 2..index + 2 + name_len);
     let level = buf.get(index + 2 + name_len);
     match (name, level) {
-        (Some(b"MQTT"), Some(4)) => Ok(Version::V311),
-        (Some(b"MQTT"), Some(5)) => Ok(Version::V5),
+        (Some(b"MQTT"), Some(4)) => Ok(ProtocolVersion::V311),
+        (Some(b"MQTT"), Some(5)) => Ok(ProtocolVersion::V5),
         (Some(b"MQTT"), Some(level)) => Err(ProtocolError {
             reason_code: 0x84,
             message: format!("unsupported protocol level {level}"),
@@ -199,12 +190,12 @@ pub fn connect_version(buf: &[u8]) -> Result<Version, ProtocolError> {
 /// Decode the next packet from `buf`; `Ok(None)` when more bytes are needed. The declared
 /// length is checked against `max_packet_size` before the body is waited for.
 pub fn decode(
-    version: Version,
+    version: ProtocolVersion,
     buf: &mut BytesMut,
     max_packet_size: u32,
 ) -> Result<Option<Inbound>, ProtocolError> {
     match version {
-        Version::V311 => match v4::Packet::read(buf, max_packet_size as usize) {
+        ProtocolVersion::V311 => match v4::Packet::read(buf, max_packet_size as usize) {
             Ok(packet) => from_v4(packet).map(Some),
             Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
             Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => Err(ProtocolError {
@@ -215,7 +206,7 @@ pub fn decode(
             }),
             Err(e) => Err(ProtocolError::malformed(e.to_string())),
         },
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             // A DISCONNECT with no reason code is valid in 5.0 but the codec wants a body.
             if buf.len() >= 2 && buf[0] == 0xE0 && buf[1] == 0 {
                 let _ = buf.split_to(2);
@@ -491,9 +482,9 @@ pub struct ConnAckInfo {
 }
 
 /// Encode a CONNACK.
-pub fn encode_connack(version: Version, info: &ConnAckInfo, out: &mut BytesMut) {
+pub fn encode_connack(version: ProtocolVersion, info: &ConnAckInfo, out: &mut BytesMut) {
     match version {
-        Version::V311 => {
+        ProtocolVersion::V311 => {
             let code = match info.reason_code {
                 0 => v4::ConnectReturnCode::Success,
                 0x84 => v4::ConnectReturnCode::RefusedProtocolVersion,
@@ -504,7 +495,7 @@ pub fn encode_connack(version: Version, info: &ConnAckInfo, out: &mut BytesMut) 
             };
             let _ = v4::ConnAck::new(code, info.session_present).write(out);
         }
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             use v5::ConnectReturnCode as C;
             let code = match info.reason_code {
                 0 => C::Success,
@@ -548,7 +539,7 @@ pub fn encode_connack(version: Version, info: &ConnAckInfo, out: &mut BytesMut) 
 /// Encode a PUBLISH for `delivery`. Returns `false` (writing nothing) when the packet would
 /// exceed the client's maximum packet size: the message is then dropped for that client.
 pub fn encode_publish(
-    version: Version,
+    version: ProtocolVersion,
     delivery: &Delivery,
     pkid: u16,
     dup: bool,
@@ -558,7 +549,7 @@ pub fn encode_publish(
 ) -> bool {
     let message = &delivery.message;
     match version {
-        Version::V311 => {
+        ProtocolVersion::V311 => {
             let publish = v4::Publish {
                 dup,
                 qos: to_qos4(delivery.qos),
@@ -569,7 +560,7 @@ pub fn encode_publish(
             };
             v4::Packet::Publish(publish).write(out, usize::MAX).is_ok()
         }
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             let passthrough = message.properties.as_deref().cloned().unwrap_or_default();
             let expiry = message.remaining_expiry_secs(now);
             let has_properties = message.properties.is_some()
@@ -615,9 +606,9 @@ pub enum Ack {
 }
 
 /// Encode an acknowledgement with reason "success".
-pub fn encode_ack(version: Version, ack: Ack, pkid: u16, out: &mut BytesMut) {
+pub fn encode_ack(version: ProtocolVersion, ack: Ack, pkid: u16, out: &mut BytesMut) {
     match version {
-        Version::V311 => {
+        ProtocolVersion::V311 => {
             let packet = match ack {
                 Ack::Puback => v4::Packet::PubAck(v4::PubAck::new(pkid)),
                 Ack::Pubrec => v4::Packet::PubRec(v4::PubRec::new(pkid)),
@@ -626,7 +617,7 @@ pub fn encode_ack(version: Version, ack: Ack, pkid: u16, out: &mut BytesMut) {
             };
             let _ = packet.write(out, usize::MAX);
         }
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             let packet = match ack {
                 Ack::Puback => v5::Packet::PubAck(v5::PubAck::new(pkid, None)),
                 Ack::Pubrec => v5::Packet::PubRec(v5::PubRec::new(pkid, None)),
@@ -639,9 +630,14 @@ pub fn encode_ack(version: Version, ack: Ack, pkid: u16, out: &mut BytesMut) {
 }
 
 /// Encode a SUBACK: per filter the granted QoS, or a refusal reason code.
-pub fn encode_suback(version: Version, pkid: u16, results: &[Result<Qos, u8>], out: &mut BytesMut) {
+pub fn encode_suback(
+    version: ProtocolVersion,
+    pkid: u16,
+    results: &[Result<Qos, u8>],
+    out: &mut BytesMut,
+) {
     match version {
-        Version::V311 => {
+        ProtocolVersion::V311 => {
             let codes = results
                 .iter()
                 .map(|r| match r {
@@ -651,7 +647,7 @@ pub fn encode_suback(version: Version, pkid: u16, results: &[Result<Qos, u8>], o
                 .collect();
             let _ = v4::Packet::SubAck(v4::SubAck::new(pkid, codes)).write(out, usize::MAX);
         }
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             use v5::SubscribeReasonCode as R;
             let codes = results
                 .iter()
@@ -675,12 +671,12 @@ pub fn encode_suback(version: Version, pkid: u16, results: &[Result<Qos, u8>], o
 }
 
 /// Encode an UNSUBACK; `existed` per filter (MQTT 5 reports "no subscription existed").
-pub fn encode_unsuback(version: Version, pkid: u16, existed: &[bool], out: &mut BytesMut) {
+pub fn encode_unsuback(version: ProtocolVersion, pkid: u16, existed: &[bool], out: &mut BytesMut) {
     match version {
-        Version::V311 => {
+        ProtocolVersion::V311 => {
             let _ = v4::Packet::UnsubAck(v4::UnsubAck::new(pkid)).write(out, usize::MAX);
         }
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             let reasons = existed
                 .iter()
                 .map(|&e| {
@@ -702,12 +698,12 @@ pub fn encode_unsuback(version: Version, pkid: u16, existed: &[bool], out: &mut 
 }
 
 /// Encode a PINGRESP.
-pub fn encode_pingresp(version: Version, out: &mut BytesMut) {
+pub fn encode_pingresp(version: ProtocolVersion, out: &mut BytesMut) {
     match version {
-        Version::V311 => {
+        ProtocolVersion::V311 => {
             let _ = v4::Packet::PingResp.write(out, usize::MAX);
         }
-        Version::V5 => {
+        ProtocolVersion::V5 => {
             let _ = v5::Packet::PingResp(v5::PingResp).write(out, None);
         }
     }
@@ -719,8 +715,8 @@ pub fn encode_pingresp(version: Version, out: &mut BytesMut) {
 /// declares a remaining length of 1 but writes a property-length byte too (malformed), and its
 /// decoder rejects the 1-byte form. Reason code plus an explicit empty property list is valid
 /// (MQTT 5.0 §3.14.2) and every decoder accepts it, rumqttc-based clients included.
-pub fn encode_disconnect(version: Version, reason_code: u8, out: &mut BytesMut) {
-    if version == Version::V311 {
+pub fn encode_disconnect(version: ProtocolVersion, reason_code: u8, out: &mut BytesMut) {
+    if version == ProtocolVersion::V311 {
         return;
     }
     out.extend_from_slice(&[0xE0, 0x02, reason_code, 0x00]);

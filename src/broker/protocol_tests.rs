@@ -4,7 +4,7 @@ use super::*;
 #[test]
 fn disconnect_is_well_formed() {
     let mut out = BytesMut::new();
-    encode_disconnect(Version::V5, 0x94, &mut out);
+    encode_disconnect(ProtocolVersion::V5, 0x94, &mut out);
     assert_eq!(&out[..], &[0xE0, 0x02, 0x94, 0x00]);
     let decoded = v5::Packet::read(&mut out, None).expect("decodes");
     assert!(matches!(
@@ -13,7 +13,7 @@ fn disconnect_is_well_formed() {
     ));
     assert!(out.is_empty(), "no stray bytes");
     let mut none = BytesMut::new();
-    encode_disconnect(Version::V311, 0x94, &mut none);
+    encode_disconnect(ProtocolVersion::V311, 0x94, &mut none);
     assert!(none.is_empty());
 }
 
@@ -23,7 +23,7 @@ fn detects_the_version_of_a_connect() {
     v4::Connect::new("id")
         .write(&mut v4_connect)
         .expect("encode");
-    assert_eq!(connect_version(&v4_connect), Ok(Version::V311));
+    assert_eq!(connect_version(&v4_connect), Ok(ProtocolVersion::V311));
     let mut v5_connect = BytesMut::new();
     v5::Connect {
         keep_alive: 10,
@@ -33,7 +33,7 @@ fn detects_the_version_of_a_connect() {
     }
     .write(&None, &None, &mut v5_connect)
     .expect("encode");
-    assert_eq!(connect_version(&v5_connect), Ok(Version::V5));
+    assert_eq!(connect_version(&v5_connect), Ok(ProtocolVersion::V5));
     assert_eq!(
         connect_version(&[0x30, 0x00]).map_err(|e| e.reason_code),
         Err(0x82)
@@ -50,11 +50,11 @@ fn detects_the_version_of_a_connect() {
 fn oversized_declared_length_is_refused_before_the_body_arrives() {
     // PUBLISH declaring 200 MB: only the fixed header is here.
     let mut buf = BytesMut::from(&[0x30u8, 0x80, 0x80, 0x80, 0x60][..]);
-    let error = decode(Version::V311, &mut buf, 1024).expect_err("too large");
+    let error = decode(ProtocolVersion::V311, &mut buf, 1024).expect_err("too large");
     assert_eq!(error.reason_code, 0x95);
     let mut buf = BytesMut::from(&[0x30u8, 0x80, 0x80, 0x80, 0x60][..]);
     assert_eq!(
-        decode(Version::V5, &mut buf, 1024)
+        decode(ProtocolVersion::V5, &mut buf, 1024)
             .map_err(|e| e.reason_code)
             .err(),
         Some(0x95)
@@ -65,14 +65,14 @@ fn oversized_declared_length_is_refused_before_the_body_arrives() {
 fn truncated_packets_wait_and_garbage_is_malformed() {
     let mut partial = BytesMut::from(&[0x30u8, 0x0A, 0x00][..]);
     assert!(matches!(
-        decode(Version::V311, &mut partial, 1024),
+        decode(ProtocolVersion::V311, &mut partial, 1024),
         Ok(None)
     ));
     let mut bad_length = BytesMut::from(&[0x30u8, 0xFF, 0xFF, 0xFF, 0xFF, 0x01][..]);
-    assert!(decode(Version::V311, &mut bad_length, u32::MAX).is_err());
+    assert!(decode(ProtocolVersion::V311, &mut bad_length, u32::MAX).is_err());
     let mut v5_short_disconnect = BytesMut::from(&[0xE0u8, 0x00][..]);
     assert!(matches!(
-        decode(Version::V5, &mut v5_short_disconnect, 1024),
+        decode(ProtocolVersion::V5, &mut v5_short_disconnect, 1024),
         Ok(Some(Inbound::Disconnect { reason_code: 0, .. }))
     ));
 }

@@ -1,7 +1,7 @@
 //! A client's session: subscriptions, queued and in-flight messages, will. It outlives the
 //! network connection when the client asked for a persistent session.
 
-use crate::model::Qos;
+use crate::mqtt::Qos;
 use bytes::Bytes;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, VecDeque};

@@ -6,9 +6,9 @@ use super::meters::Meters;
 use super::session::{
     BrokerMessage, ConnectionLink, Delivery, Outgoing, Session, SubscriptionOptions, Will,
 };
-use super::topic::{self, TopicError};
 use super::trie::SubscriptionTrie;
-use crate::model::Qos;
+use crate::mqtt::Qos;
+use crate::mqtt::{self, TopicError, TopicFilter};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -204,11 +204,9 @@ impl BrokerState {
         let Some(session) = self.sessions.remove(client_id) else {
             return;
         };
-        for (full_filter, options) in session.subscriptions {
-            let inner =
-                topic::split_shared(&full_filter).map_or(full_filter.as_str(), |(_, inner)| inner);
+        for options in session.subscriptions.into_values() {
             self.subscriptions.remove(
-                inner,
+                &options.filter,
                 &(Arc::clone(&session.client_id), options.share_group.clone()),
             );
         }
@@ -354,8 +352,8 @@ impl BrokerState {
         mut options: SubscriptionOptions,
         now: Instant,
     ) -> Result<Qos, TopicError> {
-        let (group, inner) = topic::split_shared(full_filter)?;
-        topic::validate_filter(inner)?;
+        let filter = TopicFilter::with_limits(full_filter, &self.config.topic_limits)?;
+        let (group, inner) = (filter.shared_group(), filter.pattern());
         let Some(session) = self.sessions.get_mut(client_id) else {
             return Ok(options.qos);
         };
@@ -377,7 +375,7 @@ impl BrokerState {
         if send_retained {
             let mut dropped = 0;
             for (name, message) in &self.retained {
-                if !topic::matches(inner, name) || message.expired(now) {
+                if !mqtt::matches(inner, name) || message.expired(now) {
                     continue;
                 }
                 let delivery = Delivery {

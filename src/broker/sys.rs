@@ -3,7 +3,7 @@
 use super::meters::MeterSnapshot;
 use super::session::BrokerMessage;
 use super::state::BrokerState;
-use crate::model::Qos;
+use crate::mqtt::Qos;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,6 +3,7 @@
 
 use super::protocol::{ConnectRequest, Inbound};
 use super::session::PublishProperties;
+use crate::mqtt::ProtocolVersion;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -55,8 +56,8 @@ pub struct TracedFilter {
 pub enum TracedPacket {
     /// CONNECT.
     Connect {
-        /// "3.1.1" or "5.0".
-        version: &'static str,
+        /// The protocol version asked for.
+        version: ProtocolVersion,
         /// Clean session / clean start.
         clean_start: bool,
         /// Keep alive asked for.
@@ -199,7 +200,7 @@ impl TracedPacket {
             } => {
                 let _ = write!(
                     out,
-                    "MQTT {version}, clean start {clean_start}, keep alive {keep_alive} s"
+                    "{version}, clean start {clean_start}, keep alive {keep_alive} s"
                 );
                 if *session_expiry_secs != 0 {
                     let _ = write!(out, ", session expiry {session_expiry_secs} s");
@@ -417,10 +418,10 @@ impl PacketTrace {
 
 // What is traced of the packets a connection reads.
 
-/// What is traced of a packet a client sent.
-pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
+/// What is traced of a packet a client sent on a connection of `version`.
+pub(super) fn traced_inbound(packet: &Inbound, version: ProtocolVersion) -> TracedPacket {
     match packet {
-        Inbound::Connect(request) => traced_connect(request, "?"),
+        Inbound::Connect(request) => traced_connect(request, version),
         Inbound::Publish(publish) => TracedPacket::publish(
             &publish.topic,
             publish.qos.level(),
@@ -467,12 +468,14 @@ pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
     }
 }
 
-pub(super) fn traced_connect(request: &ConnectRequest, version: &'static str) -> TracedPacket {
+pub(super) fn traced_connect(request: &ConnectRequest, version: ProtocolVersion) -> TracedPacket {
     TracedPacket::Connect {
         version,
         clean_start: request.clean_start,
         keep_alive: request.keep_alive,
-        session_expiry_secs: if request.session_expiry_secs == u32::MAX && version == "3.1.1" {
+        session_expiry_secs: if request.session_expiry_secs == u32::MAX
+            && version == ProtocolVersion::V311
+        {
             0
         } else {
             request.session_expiry_secs

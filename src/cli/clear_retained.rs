@@ -1,17 +1,14 @@
 //! `canopy clear-retained`: find every retained message under a filter and delete it.
 
 use super::script_client::ScriptClient;
-use crate::model::Qos;
-use crate::net::{ConnectOptions, EventKind, OutgoingMessage, Subscription};
+use crate::mqtt::Qos;
+use crate::net::{ClearRequest, ConnectOptions, EventKind, RetainedClear, Subscription};
 use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Retained messages arrive right after SUBACK; this much silence means all have come.
 const QUIET: Duration = Duration::from_millis(500);
-
-/// Most clears in flight at once (rumqttc's request queue holds 1,024).
-const WINDOW: usize = 512;
 
 /// What `canopy clear-retained` found and did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,7 +28,7 @@ pub fn run(
     dry_run: bool,
     progress: &mut dyn Write,
 ) -> Result<ClearReport, String> {
-    crate::broker::validate_filter(filter).map_err(|e| format!("filter {filter:?}: {e}"))?;
+    crate::mqtt::TopicFilter::new(filter).map_err(|e| format!("filter {filter:?}: {e}"))?;
     let mut connect = connect;
     connect.subscriptions = vec![Subscription {
         filter: filter.to_owned(),
@@ -52,54 +49,35 @@ pub fn run(
         id,
         filter: filter.to_owned(),
     });
-    let mut pending: FxHashSet<u64> = FxHashSet::default();
-    let mut topic_of = rustc_hash::FxHashMap::default();
-    let mut next = 0;
+    let mut clear = RetainedClear::new(ClearRequest {
+        scope: format!("under {filter}"),
+        topics: report.found.clone(),
+    });
     let started = Instant::now();
     let mut last_progress = Instant::now();
-    while report.cleared + report.failed.len() < report.found.len() {
-        while pending.len() < WINDOW && next < report.found.len() {
-            let topic = &report.found[next];
-            let ticket = client
-                .manager()
-                .publish(id, OutgoingMessage::clear_retained(topic.clone()));
-            pending.insert(ticket);
-            topic_of.insert(ticket, next);
-            next += 1;
-        }
+    while !clear.is_done() {
+        clear.top_up(client.manager(), id);
         let Some(event) = client.next_event(Instant::now() + Duration::from_secs(10)) else {
             return Err(format!(
                 "the broker stopped acknowledging: {} of {} cleared",
-                report.cleared,
-                report.found.len()
+                clear.cleared, clear.total
             ));
         };
-        if let EventKind::Published { ticket, result } = event
-            && pending.remove(&ticket)
-        {
-            match result {
-                Ok(()) => report.cleared += 1,
-                Err(reason) => {
-                    let index = topic_of.get(&ticket).copied().unwrap_or(0);
-                    report.failed.push((report.found[index].clone(), reason));
-                }
-            }
+        if let EventKind::Published { ticket, result } = event {
+            clear.on_published(ticket, &result);
         }
         if last_progress.elapsed() >= Duration::from_secs(1) {
-            let _ = writeln!(
-                progress,
-                "cleared {} of {}",
-                report.cleared,
-                report.found.len()
-            );
+            let _ = writeln!(progress, "cleared {} of {}", clear.cleared, clear.total);
             last_progress = Instant::now();
         }
     }
     tracing::debug!(
         "cleared {} retained messages in {:?}",
-        report.cleared,
+        clear.cleared,
         started.elapsed()
     );
+    report.cleared = clear.cleared;
+    report.failed = clear.failed;
     client.disconnect();
     Ok(report)
 }

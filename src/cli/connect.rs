@@ -1,7 +1,8 @@
 //! Where a headless command connects: a broker URL or a saved profile, adjusted by flags
 //! (`-u`, `-P`, `--cafile`, `--cert`, `--key`, `--insecure`, ...).
 
-use crate::net::{BrokerUrl, ConnectOptions, ProtocolVersion};
+use crate::mqtt::ProtocolVersion;
+use crate::net::{BrokerUrl, ConnectOptions};
 use crate::settings::ProfileStore;
 use std::path::PathBuf;
 

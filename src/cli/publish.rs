@@ -2,7 +2,8 @@
 
 use super::script_client::ScriptClient;
 use crate::model::MessageProperties;
-use crate::net::{ConnectOptions, EventKind, OutgoingMessage, ProtocolVersion};
+use crate::mqtt::ProtocolVersion;
+use crate::net::{ConnectOptions, EventKind, OutgoingMessage};
 use std::time::{Duration, Instant};
 
 /// How long to wait for the connection and the acknowledgement.
@@ -47,7 +48,9 @@ pub fn properties(
 
 /// Check a topic name that will be published to.
 pub fn check_topic(topic: &str) -> Result<(), String> {
-    crate::broker::validate_name(topic).map_err(|e| format!("topic {topic:?}: {e}"))
+    crate::mqtt::TopicName::new(topic)
+        .map(drop)
+        .map_err(|e| format!("topic {topic:?}: {e}"))
 }
 
 /// Publish, wait for the broker's acknowledgement (QoS 1/2) or the write (QoS 0), disconnect.

@@ -1,6 +1,7 @@
 //! `canopy sub`: the window's net + model pipeline with no window, for scripts and benchmarks.
 
-use crate::model::{Model, Qos};
+use crate::model::Model;
+use crate::mqtt::Qos;
 use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind, Subscription};
 use std::io::Write;
 use std::sync::Arc;

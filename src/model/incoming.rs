@@ -1,41 +1,9 @@
 //! The message types shared by the network layer and the model.
 
+use crate::mqtt::Qos;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::SystemTime;
-
-/// MQTT quality of service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum Qos {
-    /// QoS 0: fire and forget.
-    #[default]
-    AtMostOnce,
-    /// QoS 1: acknowledged, may be duplicated.
-    AtLeastOnce,
-    /// QoS 2: exactly once.
-    ExactlyOnce,
-}
-
-impl Qos {
-    /// The QoS as its wire number, 0..=2.
-    pub fn level(self) -> u8 {
-        match self {
-            Qos::AtMostOnce => 0,
-            Qos::AtLeastOnce => 1,
-            Qos::ExactlyOnce => 2,
-        }
-    }
-
-    /// The QoS for a wire number; `None` for anything above 2.
-    pub fn from_level(level: u8) -> Option<Self> {
-        match level {
-            0 => Some(Qos::AtMostOnce),
-            1 => Some(Qos::AtLeastOnce),
-            2 => Some(Qos::ExactlyOnce),
-            _ => None,
-        }
-    }
-}
 
 /// MQTT 5 publish properties, kept only for messages that carried any.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

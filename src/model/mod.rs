@@ -13,7 +13,7 @@ mod sys_dashboard;
 mod topic_tree;
 mod traffic;
 
-pub use incoming::{Incoming, Message, MessageProperties, Qos};
+pub use incoming::{Incoming, Message, MessageProperties};
 pub use interner::{Interner, SegmentId};
 pub use natural_order::natural_cmp;
 pub use rate::RateMeter;

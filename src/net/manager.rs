@@ -1,7 +1,8 @@
 //! The manager thread: owns a tokio runtime, executes commands, never blocks an event loop.
 
 use super::batcher::Batcher;
-use super::connection::{self, Client, Connection, RequestBook};
+use super::client::Client;
+use super::connection::{Connection, RequestBook};
 use super::events::{ConnectionState, ConnectionStats, EventReceiver, EventSender, event_channel};
 use super::options::{ConnectOptions, Subscription};
 use super::{ConnectionId, OutgoingMessage};
@@ -235,7 +236,7 @@ fn open(
     stats: Arc<ConnectionStats>,
     events: &EventSender,
 ) -> Result<Live, String> {
-    let (client, event_loop, origin) = connection::build(&options)?;
+    let (client, event_loop, origin) = super::client::build(&options)?;
     let book = Arc::new(Mutex::new(RequestBook::new(options.subscriptions.clone())));
     let closing = Arc::new(AtomicBool::new(false));
     let batcher = Batcher::new(id, events.clone(), stats);

@@ -4,6 +4,7 @@
 //! arrive as batches (every ~16 ms or 4,096 messages) so the receiver wakes once per batch.
 
 mod batcher;
+pub(crate) mod client;
 mod coalesce;
 mod connection;
 mod describe;
@@ -11,18 +12,20 @@ mod events;
 mod manager;
 mod options;
 mod polled;
+mod retained_clear;
 mod tls;
 mod tls_origin;
 
 pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiver};
 pub use manager::{Command, ConnectionManager, Waker};
 pub use options::{
-    BrokerUrl, ConnectOptions, LastWill, ProtocolVersion, Subscription, Transport, UrlError,
-    random_client_id,
+    BrokerUrl, ConnectOptions, LastWill, Subscription, Transport, UrlError, random_client_id,
 };
+pub use retained_clear::{CLEAR_WINDOW, ClearRequest, RetainedClear};
 pub use tls::{TlsOptions, client_config};
 
-use crate::model::{MessageProperties, Qos};
+use crate::model::MessageProperties;
+use crate::mqtt::Qos;
 use bytes::Bytes;
 
 /// A message to publish.

@@ -1,9 +1,8 @@
 //! What a connection needs to know: broker address, protocol, identity, subscriptions.
 
 use super::tls::TlsOptions;
-use crate::model::Qos;
+use crate::mqtt::{ProtocolVersion, Qos};
 use bytes::Bytes;
-use std::fmt;
 
 /// How the bytes travel to the broker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -70,25 +69,6 @@ pub struct LastWill {
     pub qos: Qos,
     /// Retain flag of the will.
     pub retain: bool,
-}
-
-/// MQTT protocol version spoken on a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ProtocolVersion {
-    /// MQTT 5.0.
-    #[default]
-    V5,
-    /// MQTT 3.1.1.
-    V311,
-}
-
-impl fmt::Display for ProtocolVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ProtocolVersion::V5 => "MQTT 5.0",
-            ProtocolVersion::V311 => "MQTT 3.1.1",
-        })
-    }
 }
 
 /// A topic filter to subscribe to, with the QoS asked for.

@@ -2,7 +2,8 @@
 //! version, turned into the few cases the connection task acts on (a received message becomes
 //! an [`Incoming`]).
 
-use crate::model::{Incoming, MessageProperties, Qos};
+use crate::model::{Incoming, MessageProperties};
+use crate::mqtt::Qos;
 use std::sync::Arc;
 use std::time::SystemTime;
 

@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 /// A running TLS origin for one connection.
-pub(super) struct TlsOrigin {
+pub(crate) struct TlsOrigin {
     /// The loopback port rumqttc connects to.
     pub(super) local_port: u16,
     /// Why the last TLS attempt failed, in plain words, and whether retrying cannot help.

@@ -5,8 +5,8 @@
 //! one, and the window asks for it when connecting.
 
 use super::{Loaded, load_ron, write_atomically};
-use crate::model::Qos;
-use crate::net::{ConnectOptions, LastWill, ProtocolVersion, Subscription, TlsOptions, Transport};
+use crate::mqtt::{ProtocolVersion, Qos};
+use crate::net::{ConnectOptions, LastWill, Subscription, TlsOptions, Transport};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -86,9 +86,14 @@ pub struct Profile {
     /// HTTP path for WebSockets.
     #[serde(default = "default_ws_path")]
     pub ws_path: String,
-    /// `true` for MQTT 3.1.1, `false` for MQTT 5.
-    #[serde(default)]
-    pub mqtt_311: bool,
+    /// Written as "5.0" or "3.1.1". Files from before it was a version say `mqtt_311: true`
+    /// or `false`, which still reads.
+    #[serde(
+        default,
+        alias = "mqtt_311",
+        deserialize_with = "version_or_legacy_flag"
+    )]
+    pub mqtt_version: ProtocolVersion,
     /// Client id (a random one when empty).
     #[serde(default)]
     pub client_id: String,
@@ -188,7 +193,7 @@ impl Profile {
             port,
             transport: StoredTransport::Mqtt,
             ws_path: default_ws_path(),
-            mqtt_311: false,
+            mqtt_version: ProtocolVersion::V5,
             client_id: String::new(),
             random_suffix: false,
             username: String::new(),
@@ -248,11 +253,7 @@ impl Profile {
         let mut options = ConnectOptions::new(host, self.port);
         options.transport = self.transport.into();
         options.ws_path = self.ws_path.clone();
-        options.protocol = if self.mqtt_311 {
-            ProtocolVersion::V311
-        } else {
-            ProtocolVersion::V5
-        };
+        options.protocol = self.mqtt_version;
         let base = self.client_id.trim();
         if !base.is_empty() {
             options.client_id = if self.random_suffix {
@@ -314,6 +315,33 @@ impl Profile {
         };
         Ok(options)
     }
+}
+
+/// A version as written ("5.0", "3.1.1"), or the flag older files kept (`true`: 3.1.1).
+fn version_or_legacy_flag<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ProtocolVersion, D::Error> {
+    struct VersionVisitor;
+    impl serde::de::Visitor<'_> for VersionVisitor {
+        type Value = ProtocolVersion;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an MQTT version such as \"5.0\" or \"3.1.1\"")
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, mqtt_311: bool) -> Result<Self::Value, E> {
+            Ok(if mqtt_311 {
+                ProtocolVersion::V311
+            } else {
+                ProtocolVersion::V5
+            })
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            text.parse().map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_any(VersionVisitor)
 }
 
 /// The file as written.
@@ -425,7 +453,7 @@ mod tests {
         let mut ws = Profile::new("lab", "lab.local", 8080);
         ws.transport = StoredTransport::Ws;
         ws.ws_path = "/ws".into();
-        ws.mqtt_311 = true;
+        ws.mqtt_version = ProtocolVersion::V311;
         ws.client_id = "bench".into();
         ws.random_suffix = true;
         ws.subscriptions = vec![StoredSubscription {
@@ -433,6 +461,31 @@ mod tests {
             qos: 1,
         }];
         vec![plain, tls, ws]
+    }
+
+    #[test]
+    fn files_with_the_old_version_flag_still_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = ProfileStore::at(dir.path().join("profiles.ron"));
+        let old = r#"(schema_version: 1, profiles: [
+            (name: "old311", host: "h", port: 1883, transport: Mqtt, mqtt_311: true),
+            (name: "old5", host: "h", port: 1883, transport: Mqtt, mqtt_311: false),
+            (name: "new", host: "h", port: 1883, transport: Mqtt, mqtt_version: "3.1.1"),
+            (name: "default", host: "h", port: 1883, transport: Mqtt),
+        ])"#;
+        std::fs::write(store.path(), old).expect("write");
+        let Loaded::Read(profiles) = store.load() else {
+            panic!("old files must read");
+        };
+        let versions: Vec<_> = profiles.iter().map(|p| p.mqtt_version).collect();
+        use ProtocolVersion::{V5, V311};
+        assert_eq!(versions, [V311, V5, V311, V5]);
+        store.save(&profiles).expect("save");
+        let text = std::fs::read_to_string(store.path()).expect("read");
+        assert!(
+            text.contains(r#"mqtt_version: "3.1.1""#) && !text.contains("mqtt_311"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -2,6 +2,10 @@
 
 use super::sparkplug::{self, Metric, MetricValue};
 use super::{DROPOUT_ABSENCE, FleetStats, SimOptions};
+use crate::model::MessageProperties;
+use crate::mqtt::{ProtocolVersion, Qos};
+use crate::net::client::{self, Client};
+use crate::net::{ConnectOptions, LastWill, OutgoingMessage};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -44,8 +48,8 @@ pub struct DeviceSpec {
     pub kind: DeviceKind,
     /// Where it publishes, e.g. `home/kitchen/thermostat`.
     pub base_topic: String,
-    /// It speaks MQTT 3.1.1 (the rest MQTT 5).
-    pub mqtt311: bool,
+    /// The protocol it speaks: every fifth device MQTT 3.1.1, the rest MQTT 5.
+    pub protocol: ProtocolVersion,
     /// It drops off now and then (its will fires) and comes back.
     pub drops_out: bool,
 }
@@ -137,7 +141,11 @@ pub fn catalogue(count: usize) -> Vec<DeviceSpec> {
             id,
             kind,
             base_topic,
-            mqtt311: i % 5 == 4,
+            protocol: if i % 5 == 4 {
+                ProtocolVersion::V311
+            } else {
+                ProtocolVersion::V5
+            },
             drops_out: i % 10 == 3,
         })
         .collect();
@@ -146,7 +154,11 @@ pub fn catalogue(count: usize) -> Vec<DeviceSpec> {
             id: format!("lab-node{extra}"),
             kind: DeviceKind::Thermostat,
             base_topic: format!("lab/sensors/node{extra}"),
-            mqtt311: extra % 5 == 4,
+            protocol: if extra % 5 == 4 {
+                ProtocolVersion::V311
+            } else {
+                ProtocolVersion::V5
+            },
             drops_out: false,
         });
     }
@@ -188,10 +200,8 @@ struct Props {
     expiry_secs: Option<u32>,
 }
 
-enum SimClient {
-    V311(rumqttc::AsyncClient),
-    V5(rumqttc::v5::AsyncClient),
-}
+/// A device's connection, built by the same builder as every other client of Canopy.
+struct SimClient(Client);
 
 impl SimClient {
     async fn publish(
@@ -202,48 +212,29 @@ impl SimClient {
         payload: Bytes,
         props: Props,
     ) -> bool {
-        match self {
-            SimClient::V311(client) => {
-                let qos = if qos == 0 {
-                    rumqttc::QoS::AtMostOnce
-                } else {
-                    rumqttc::QoS::AtLeastOnce
-                };
-                client
-                    .publish(topic, qos, retain, payload.to_vec())
-                    .await
-                    .is_ok()
-            }
-            SimClient::V5(client) => {
-                let qos = if qos == 0 {
-                    rumqttc::v5::mqttbytes::QoS::AtMostOnce
-                } else {
-                    rumqttc::v5::mqttbytes::QoS::AtLeastOnce
-                };
-                let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
-                    content_type: props.content_type.map(str::to_owned),
-                    user_properties: props
-                        .user
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
-                        .collect(),
-                    message_expiry_interval: props.expiry_secs,
-                    ..Default::default()
-                };
-                client
-                    .publish_with_properties(topic, qos, retain, payload, properties)
-                    .await
-                    .is_ok()
-            }
-        }
+        let properties = MessageProperties {
+            content_type: props.content_type.map(str::to_owned),
+            user_properties: props
+                .user
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            message_expiry_interval_secs: props.expiry_secs,
+            ..MessageProperties::default()
+        };
+        let message = OutgoingMessage {
+            topic: topic.to_owned(),
+            payload,
+            qos: Qos::from_level(qos).unwrap_or(Qos::AtLeastOnce),
+            retain,
+            // 3.1.1 devices have no properties to send.
+            properties: (self.0.is_v5() && !properties.is_empty()).then_some(properties),
+        };
+        self.0.publish(message).await.is_ok()
     }
 
     async fn disconnect(&self) {
-        // A failed DISCONNECT means the connection is already gone: nothing left to close.
-        let _ = match self {
-            SimClient::V311(client) => client.disconnect().await.is_ok(),
-            SimClient::V5(client) => client.disconnect().await.is_ok(),
-        };
+        self.0.disconnect().await;
     }
 }
 
@@ -292,7 +283,13 @@ impl Device {
     /// will fires) and comes back after a while.
     pub(super) async fn run(mut self, stats: Arc<FleetStats>, mut stop: watch::Receiver<bool>) {
         loop {
-            let (client, poll_task, presence) = self.connect(&stats);
+            let (client, poll_task, presence) = match self.connect(&stats) {
+                Ok(connected) => connected,
+                Err(error) => {
+                    tracing::warn!("simulated device {} cannot connect: {error}", self.spec.id);
+                    return;
+                }
+            };
             self.announce(&client, &stats).await;
             let lifetime = if self.dropouts && self.spec.drops_out {
                 Some(Duration::from_secs(20 + self.rng.next_u64() % 40))
@@ -335,67 +332,38 @@ impl Device {
     fn connect(
         &self,
         stats: &Arc<FleetStats>,
-    ) -> (SimClient, tokio::task::JoinHandle<()>, Arc<Presence>) {
+    ) -> Result<(SimClient, tokio::task::JoinHandle<()>, Arc<Presence>), String> {
         let status = self.status_topic();
         let presence = Arc::new(Presence {
             online: std::sync::atomic::AtomicBool::new(false),
             stats: Arc::clone(stats),
         });
         let task_presence = Arc::clone(&presence);
-        if self.spec.mqtt311 {
-            let mut options = rumqttc::MqttOptions::new(&self.spec.id, &self.host, self.port);
-            options.set_keep_alive(Duration::from_secs(15));
-            options.set_last_will(rumqttc::LastWill::new(
-                status,
-                "offline",
-                rumqttc::QoS::AtLeastOnce,
-                true,
-            ));
-            let (client, mut event_loop) = rumqttc::AsyncClient::new(options, 64);
-            let task = tokio::spawn(async move {
-                loop {
-                    match event_loop.poll().await {
-                        Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
-                            task_presence.up()
-                        }
-                        Ok(_) => {}
-                        Err(_) => {
-                            task_presence.down();
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
+        let mut options = ConnectOptions::new(self.host.clone(), self.port);
+        options.protocol = self.spec.protocol;
+        options.client_id = self.spec.id.clone();
+        options.keep_alive_secs = 15;
+        options.subscriptions = Vec::new();
+        options.last_will = Some(LastWill {
+            topic: status,
+            payload: Bytes::from_static(b"offline"),
+            qos: Qos::AtLeastOnce,
+            retain: true,
+        });
+        let (client, mut event_loop, _no_tls_origin) = client::build(&options)?;
+        let task = tokio::spawn(async move {
+            loop {
+                match event_loop.step().await {
+                    Ok(true) => task_presence.up(),
+                    Ok(false) => {}
+                    Err(_) => {
+                        task_presence.down();
+                        tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
-            });
-            (SimClient::V311(client), task, presence)
-        } else {
-            let mut options = rumqttc::v5::MqttOptions::new(&self.spec.id, &self.host, self.port);
-            options.set_keep_alive(Duration::from_secs(15));
-            options.set_last_will(rumqttc::v5::mqttbytes::v5::LastWill::new(
-                status,
-                "offline",
-                rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-                true,
-                None,
-            ));
-            let (client, mut event_loop) = rumqttc::v5::AsyncClient::new(options, 64);
-            let task = tokio::spawn(async move {
-                loop {
-                    match event_loop.poll().await {
-                        Ok(rumqttc::v5::Event::Incoming(
-                            rumqttc::v5::mqttbytes::v5::Packet::ConnAck(_),
-                        )) => {
-                            task_presence.up();
-                        }
-                        Ok(_) => {}
-                        Err(_) => {
-                            task_presence.down();
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                }
-            });
-            (SimClient::V5(client), task, presence)
-        }
+            }
+        });
+        Ok((SimClient(client), task, presence))
     }
 
     /// Birth: retained "online" status and config; Sparkplug birth certificates for PLCs.
@@ -734,7 +702,11 @@ mod tests {
         assert!(fleet.iter().any(|d| d.base_topic.starts_with("home/")));
         assert!(fleet.iter().any(|d| d.base_topic.starts_with("factory/")));
         assert!(fleet.iter().any(|d| d.kind == DeviceKind::Plc));
-        assert!(fleet.iter().any(|d| d.mqtt311) && fleet.iter().any(|d| !d.mqtt311));
+        assert!(
+            ProtocolVersion::ALL
+                .iter()
+                .all(|v| fleet.iter().any(|d| d.protocol == *v))
+        );
         assert!(fleet.iter().any(|d| d.drops_out));
         let mut ids: Vec<_> = fleet.iter().map(|d| d.id.clone()).collect();
         ids.sort();

@@ -4,7 +4,7 @@
 
 use crate::common::pki::{Pki, wait_listening};
 use crate::common::{self, Mosquitto, free_port, wait_for};
-use canopy::model::Qos;
+use canopy::mqtt::Qos;
 use canopy::net::{
     ConnectOptions, ConnectionManager, ConnectionState, EventKind, LastWill, Subscription,
     Transport,

@@ -1,10 +1,10 @@
 //! The connection manager against a real mosquitto on loopback.
 
 use crate::common::{self, Mosquitto, free_port, wait_connected, wait_for, wait_subscribed};
-use canopy::model::{Incoming, Qos};
+use canopy::model::Incoming;
+use canopy::mqtt::{ProtocolVersion, Qos};
 use canopy::net::{
-    BrokerUrl, Command, ConnectOptions, ConnectionState, EventKind, OutgoingMessage,
-    ProtocolVersion, Subscription,
+    BrokerUrl, Command, ConnectOptions, ConnectionState, EventKind, OutgoingMessage, Subscription,
 };
 use std::time::Duration;
 

@@ -3,8 +3,9 @@
 use crate::common::{self, Mosquitto, listen, next_message};
 use canopy::broker::{Broker, BrokerConfig};
 use canopy::cli::script_client::ScriptClient;
-use canopy::model::Qos;
-use canopy::net::{ConnectOptions, EventKind, OutgoingMessage, ProtocolVersion};
+use canopy::mqtt::ProtocolVersion;
+use canopy::mqtt::Qos;
+use canopy::net::{ConnectOptions, EventKind, OutgoingMessage};
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 use crate::common;
 use canopy::app::CanopyApp;
 use canopy::broker::BrokerConfig;
-use canopy::model::Qos;
+use canopy::mqtt::Qos;
 use canopy::net::{ConnectOptions, OutgoingMessage};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -134,7 +134,7 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
     step_until(&mut harness, "the clear to finish", |h| {
         h.state()
             .retained_clear()
-            .is_some_and(canopy::app::RetainedClear::is_done)
+            .is_some_and(canopy::net::RetainedClear::is_done)
     });
     let job = harness.state().retained_clear().expect("ran");
     assert_eq!((job.total, job.cleared, job.failed.len()), (3, 3, 0));

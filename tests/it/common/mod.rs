@@ -228,7 +228,7 @@ pub fn listen(port: u16, filter: &str) -> (ConnectionManager, ConnectionId) {
     let mut options = canopy::net::ConnectOptions::new("127.0.0.1", port);
     options.subscriptions = vec![canopy::net::Subscription {
         filter: filter.to_owned(),
-        qos: canopy::model::Qos::ExactlyOnce,
+        qos: canopy::mqtt::Qos::ExactlyOnce,
     }];
     let (id, _) = manager.connect(options);
     wait_subscribed(&manager, id);

@@ -1,12 +1,14 @@
-//! Clearing many retained messages from the window: a queue of empty retained publishes sent
-//! a window at a time, with progress and a report of what failed.
+//! Clearing many retained messages: a queue of empty retained publishes sent a window at a
+//! time, with progress and a report of what failed. The one engine behind the window's clear
+//! buttons and `canopy clear-retained`.
 
-use crate::net::{ConnectionId, ConnectionManager, OutgoingMessage};
+use super::{ConnectionId, ConnectionManager, OutgoingMessage};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
-/// Clears in flight at once (rumqttc's request queue holds 1,024).
-const WINDOW: usize = 256;
+/// Clears in flight at once: well inside rumqttc's request queue (1,024) and the broker's
+/// receive maximum, so neither ever refuses one.
+pub const CLEAR_WINDOW: usize = 256;
 
 /// A clear the user asked for but has not confirmed yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +49,7 @@ impl RetainedClear {
 
     /// Send more clears while fewer than the window are unacknowledged.
     pub fn top_up(&mut self, manager: &mut ConnectionManager, id: ConnectionId) {
-        while self.in_flight.len() < WINDOW {
+        while self.in_flight.len() < CLEAR_WINDOW {
             let Some(topic) = self.queue.pop_front() else {
                 break;
             };

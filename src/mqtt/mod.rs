@@ -1,0 +1,17 @@
+//! MQTT's own vocabulary, shared by every part of Canopy: quality of service, protocol versions,
+//! reason codes, and topic names and filters (validation and matching).
+//!
+//! Depends on nothing else in Canopy; everything else may use it.
+
+mod qos;
+mod reason;
+mod topic;
+mod version;
+
+pub use qos::Qos;
+pub use reason::ReasonCode;
+pub use topic::{
+    DEFAULT_MAX_TOPIC_BYTES, DEFAULT_MAX_TOPIC_LEVELS, TopicError, TopicFilter, TopicLimits,
+    TopicName, matches,
+};
+pub use version::{ParseVersionError, ProtocolVersion};
