@@ -239,6 +239,11 @@ fn status_ui(ui: &mut egui::Ui, local: &LocalBroker) {
         let text = RichText::new(format::thousands(dropped));
         ui.label(if dropped > 0 { text.color(RED) } else { text })
             .on_hover_text("Messages not delivered because a client stopped reading or set a smaller maximum packet size");
+        ui.weak("Refused");
+        let refused = status.meters.publish_refused;
+        let text = RichText::new(format::thousands(refused));
+        ui.label(if refused > 0 { text.color(RED) } else { text })
+            .on_hover_text("Publishes refused: to $SYS (the broker's own topics) or not allowed by the ACL");
         ui.end_row();
     });
 }

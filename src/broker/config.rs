@@ -26,6 +26,10 @@ pub struct BrokerConfig {
     pub max_packet_size: u32,
     /// Time a new connection has to send CONNECT.
     pub connect_timeout: Duration,
+    /// Largest CONNECT accepted: a stranger is not trusted with a full packet's worth.
+    pub max_connect_size: u32,
+    /// Bytes all connections that have not finished CONNECT may buffer between them.
+    pub stranger_budget_bytes: usize,
     /// Most messages queued per client.
     pub max_queued_messages: usize,
     /// Most bytes queued per client.
@@ -62,6 +66,8 @@ impl Default for BrokerConfig {
             port: 1883,
             max_packet_size: 16 * 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
+            max_connect_size: 64 * 1024,
+            stranger_budget_bytes: 16 * 1024 * 1024,
             max_queued_messages: 10_000,
             max_queued_bytes: 64 * 1024 * 1024,
             max_inflight_v311: 20,

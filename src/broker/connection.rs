@@ -7,7 +7,7 @@ use super::protocol::{
 use super::session::{BrokerMessage, Outgoing, PublishProperties, SubscriptionOptions};
 use super::trace::{Direction, TracedPacket, traced_inbound, traced_properties};
 use super::{LiveClient, Shared};
-use crate::mqtt::{ProtocolVersion, Qos, TopicFilter, TopicLimits, TopicName};
+use crate::mqtt::{ProtocolVersion, Qos, ReasonCode, TopicFilter, TopicLimits, TopicName};
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
@@ -92,11 +92,9 @@ pub async fn serve<S>(
 {
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut inbuf = BytesMut::with_capacity(4096);
-    let max_packet_size = shared.config.max_packet_size;
-
     let first = tokio::time::timeout(
         shared.config.connect_timeout,
-        super::handshake::read_connect(&mut reader, &mut inbuf, max_packet_size, &shared),
+        super::handshake::read_connect(&mut reader, &mut inbuf, &shared),
     )
     .await;
     let (version, request) = match first {
@@ -106,7 +104,8 @@ pub async fn serve<S>(
             if let Some(version) = version {
                 let mut out = BytesMut::new();
                 let info = ConnAckInfo {
-                    reason_code: error.reason_code,
+                    reason: error.reason,
+                    reason_string: version.is_v5().then(|| error.message.clone()),
                     ..ConnAckInfo::default()
                 };
                 protocol::encode_connack(version, &info, &mut out);
@@ -200,28 +199,28 @@ pub async fn serve<S>(
         }
     };
 
-    let (reason_code, publish_will, expiry_override) = match &close {
+    let (reason, publish_will, expiry_override) = match &close {
         Close::Normal {
             publish_will,
             session_expiry_secs,
         } => (None, *publish_will, *session_expiry_secs),
         Close::Lost(_) => (None, true, None),
-        Close::KeepAliveTimeout => (Some(0x8D), true, None),
-        Close::Protocol(error) => (Some(error.reason_code), true, None),
-        Close::TakenOver => (Some(0x8E), false, None),
-        Close::Shutdown => (Some(0x8B), false, None),
-        Close::Administrative => (Some(0x98), true, None),
+        Close::KeepAliveTimeout => (Some(ReasonCode::KeepAliveTimeout), true, None),
+        Close::Protocol(error) => (Some(error.reason), true, None),
+        Close::TakenOver => (Some(ReasonCode::SessionTakenOver), false, None),
+        Close::Shutdown => (Some(ReasonCode::ServerShuttingDown), false, None),
+        Close::Administrative => (Some(ReasonCode::AdministrativeAction), true, None),
     };
     shared.clients_lock().remove(&client.connection_id);
     tracing::info!(%peer, client_id = %client.id, "disconnected: {}", describe(&close));
-    if let Some(code) = reason_code
+    if let Some(code) = reason
         && version == ProtocolVersion::V5
     {
         protocol::encode_disconnect(version, code, &mut out);
         shared
             .trace
             .record(&client.id, Direction::Out, || TracedPacket::Disconnect {
-                reason_code: code,
+                reason_code: code.value(),
             });
     }
     if !out.is_empty() {
@@ -259,7 +258,18 @@ fn describe(close: &Close) -> String {
 
 impl Client {
     fn send_ack(&self, shared: &Shared, ack: Ack, pkid: u16, out: &mut BytesMut) {
-        protocol::encode_ack(self.version, ack, pkid, out);
+        self.send_ack_with_reason(shared, ack, pkid, ReasonCode::Success, out);
+    }
+
+    fn send_ack_with_reason(
+        &self,
+        shared: &Shared,
+        ack: Ack,
+        pkid: u16,
+        reason: ReasonCode,
+        out: &mut BytesMut,
+    ) {
+        protocol::encode_ack(self.version, ack, pkid, reason, out);
         shared.trace.record(&self.id, Direction::Out, || match ack {
             Ack::Puback => TracedPacket::PubAck(pkid),
             Ack::Pubrec => TracedPacket::PubRec(pkid),
@@ -272,7 +282,7 @@ impl Client {
         &self,
         shared: &Shared,
         pkid: u16,
-        results: &[Result<Qos, u8>],
+        results: &[Result<Qos, ReasonCode>],
         out: &mut BytesMut,
     ) {
         protocol::encode_suback(self.version, pkid, results, out);
@@ -286,7 +296,7 @@ impl Client {
                     .map(|r| match r {
                         Ok(qos) => qos.level(),
                         Err(_) if version == ProtocolVersion::V311 => 0x80,
-                        Err(code) => *code,
+                        Err(code) => code.value(),
                     })
                     .collect(),
             });
@@ -316,7 +326,7 @@ fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
             return false;
         };
         let (_, budget_hit) = session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
-        if session.queue.len() <= shared.config.max_queued_messages / 4 {
+        if session.live_queued() <= shared.config.max_queued_messages / 4 {
             session.space.notify_waiters();
         }
         budget_hit
@@ -406,14 +416,15 @@ fn handle_input(
     congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
     loop {
-        let packet = match protocol::decode(client.version, inbuf, shared.config.max_packet_size) {
-            Ok(Some(packet)) => packet,
-            Ok(None) => return None,
-            Err(error) => return Some(Close::Protocol(error)),
-        };
-        shared.trace.record(&client.id, Direction::In, || {
-            traced_inbound(&packet, client.version)
-        });
+        let packet =
+            match super::decode::decode(client.version, inbuf, shared.config.max_packet_size) {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return None,
+                Err(error) => return Some(Close::Protocol(error)),
+            };
+        shared
+            .trace
+            .record(&client.id, Direction::In, || traced_inbound(&packet));
         if let Some(close) = handle_packet(shared, client, request, packet, aliases, out, congested)
         {
             return Some(close);
@@ -437,9 +448,6 @@ fn handle_packet(
     let version = client.version;
     let now = Instant::now();
     match packet {
-        Inbound::Connect(_) => {
-            return Some(Close::Protocol(ProtocolError::protocol("a second CONNECT")));
-        }
         Inbound::Publish(publish) => {
             return handle_publish(shared, client, publish, aliases, out, congested);
         }
@@ -484,7 +492,7 @@ fn handle_packet(
                         .map_or(filter.filter.as_str(), |start| &filter.filter[start..]);
                     if !acl.can_subscribe(client.user.as_deref(), &client.id, inner) {
                         tracing::info!(client_id = %client.id, "subscription to {:?} not authorized", filter.filter);
-                        results.push(Err(0x87));
+                        results.push(Err(ReasonCode::NotAuthorized));
                         continue;
                     }
                 }
@@ -499,7 +507,7 @@ fn handle_packet(
                 };
                 let result = state.subscribe(&client.id, &filter.filter, options, now).map_err(|e| {
                     tracing::info!(client_id = %client.id, "subscription to {:?} refused: {e}", filter.filter);
-                    0x8F
+                    ReasonCode::TopicFilterInvalid
                 });
                 results.push(result);
             }
@@ -517,7 +525,7 @@ fn handle_packet(
         }
         Inbound::PingReq => client.send_pingresp(shared, out),
         Inbound::Disconnect {
-            reason_code,
+            reason,
             session_expiry_secs,
         } => {
             if request.session_expiry_secs == 0 && session_expiry_secs.is_some_and(|s| s > 0) {
@@ -527,7 +535,7 @@ fn handle_packet(
                 )));
             }
             return Some(Close::Normal {
-                publish_will: reason_code == 0x04,
+                publish_will: reason == ReasonCode::DisconnectWithWill,
                 session_expiry_secs,
             });
         }
@@ -556,7 +564,7 @@ fn handle_publish(
     if let Some(alias) = topic_alias {
         if alias == 0 || alias > shared.config.topic_alias_maximum {
             return Some(Close::Protocol(ProtocolError {
-                reason_code: 0x94,
+                reason: ReasonCode::TopicAliasInvalid,
                 message: format!(
                     "topic alias {alias} is outside 1..={}",
                     shared.config.topic_alias_maximum
@@ -578,21 +586,42 @@ fn handle_publish(
     }
     if let Err(error) = TopicName::validate(&topic, &shared.config.topic_limits) {
         return Some(Close::Protocol(ProtocolError {
-            reason_code: 0x90,
+            reason: ReasonCode::TopicNameInvalid,
             message: format!("invalid topic name {topic:?}: {error}"),
         }));
     }
     shared.meters.note_message_received();
     client.live.messages_in.fetch_add(1, Ordering::Relaxed);
-    if let Some(acl) = &shared.config.acl
+    let refusal = if topic == "$SYS" || topic.starts_with("$SYS/") {
+        Some("the $SYS topics belong to the broker")
+    } else if let Some(acl) = &shared.config.acl
         && !acl.can_publish(client.user.as_deref(), &client.id, &topic)
     {
-        // Not routed, as mosquitto does; the publisher still gets its acknowledgement.
-        tracing::info!(client_id = %client.id, "publish to {topic:?} not authorized: dropped");
+        Some("not allowed by the ACL")
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
+        // Not routed, as mosquitto does. MQTT 5 says so in the acknowledgement (0x87); 3.1.1
+        // has no way to, and gets a plain one.
+        tracing::info!(client_id = %client.id, "publish to {topic:?} refused: {why}");
+        shared.meters.note_refused();
         match qos {
             Qos::AtMostOnce => {}
-            Qos::AtLeastOnce => client.send_ack(shared, Ack::Puback, pkid, out),
-            Qos::ExactlyOnce => client.send_ack(shared, Ack::Pubrec, pkid, out),
+            Qos::AtLeastOnce => client.send_ack_with_reason(
+                shared,
+                Ack::Puback,
+                pkid,
+                ReasonCode::NotAuthorized,
+                out,
+            ),
+            Qos::ExactlyOnce => client.send_ack_with_reason(
+                shared,
+                Ack::Pubrec,
+                pkid,
+                ReasonCode::NotAuthorized,
+                out,
+            ),
         }
         return None;
     }
@@ -627,7 +656,7 @@ fn handle_publish(
             if !session.incoming_qos2.contains(&pkid) {
                 if session.incoming_qos2.len() >= receive_maximum {
                     return Some(Close::Protocol(ProtocolError {
-                        reason_code: 0x93,
+                        reason: ReasonCode::ReceiveMaximumExceeded,
                         message: format!("more than {receive_maximum} unreleased QoS 2 messages"),
                     }));
                 }

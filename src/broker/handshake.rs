@@ -2,57 +2,76 @@
 //! authenticate, attach the session and queue the CONNACK.
 
 use super::connection::{Client, encode_outgoing};
-use super::protocol::{self, ConnAckInfo, ConnectRequest, Inbound, ProtocolError};
+use super::decode::{self, ConnectFailure};
+use super::protocol::{self, ConnAckInfo, ConnectRequest, ProtocolError};
 use super::session::{BrokerMessage, ConnectionLink, Will};
 use super::state::SessionRequest;
 use super::trace::{Direction, TracedPacket, traced_connect};
 use super::{LiveClient, Shared};
-use crate::mqtt::{ProtocolVersion, TopicName};
+use crate::mqtt::{ProtocolVersion, ReasonCode, TopicName};
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Notify;
 
-pub(super) type ConnectFailure = (Option<ProtocolVersion>, ProtocolError);
+/// Bytes buffered by connections that have not sent a whole CONNECT yet, against the budget
+/// they share: a thousand half-open sockets cannot hold more than the budget between them.
+pub(super) struct StrangerBytes<'a> {
+    in_use: &'a AtomicUsize,
+    budget: usize,
+    held: usize,
+}
 
-/// Read until one whole CONNECT is buffered, enforcing the packet size limit on its header.
+impl<'a> StrangerBytes<'a> {
+    pub(super) fn new(in_use: &'a AtomicUsize, budget: usize) -> Self {
+        Self {
+            in_use,
+            budget,
+            held: 0,
+        }
+    }
+
+    /// Take `n` more bytes from the budget; false (taking nothing) when it is spent.
+    fn take(&mut self, n: usize) -> bool {
+        let taken = self
+            .in_use
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                (used + n <= self.budget).then_some(used + n)
+            })
+            .is_ok();
+        if taken {
+            self.held += n;
+        }
+        taken
+    }
+}
+
+impl Drop for StrangerBytes<'_> {
+    fn drop(&mut self) {
+        self.in_use.fetch_sub(self.held, Ordering::AcqRel);
+    }
+}
+
+/// Read until one whole CONNECT is buffered. Its declared size is checked against the CONNECT
+/// size limit before its body is waited for, and every byte read counts against the budget
+/// for connections not yet accepted.
 pub(super) async fn read_connect<R: AsyncRead + Unpin>(
     reader: &mut R,
     inbuf: &mut BytesMut,
-    max_packet_size: u32,
     shared: &Shared,
 ) -> Result<(ProtocolVersion, Box<ConnectRequest>), ConnectFailure> {
+    let config = &shared.config;
+    let limit = config.max_connect_size.min(config.max_packet_size);
+    let mut budget = StrangerBytes::new(&shared.stranger_bytes, config.stranger_budget_bytes);
+    let mut chunk = [0u8; 4096];
     loop {
-        match rumqttc::mqttbytes::check(inbuf.iter(), max_packet_size as usize) {
-            Ok(_) => {
-                let version = protocol::connect_version(inbuf).map_err(|e| {
-                    // A CONNECT with an unknown level gets a 3.1.1 CONNACK "unacceptable protocol".
-                    let answer_in = (e.reason_code == 0x84).then_some(ProtocolVersion::V311);
-                    (answer_in, e)
-                })?;
-                return match protocol::decode(version, inbuf, max_packet_size) {
-                    Ok(Some(Inbound::Connect(request))) => Ok((version, request)),
-                    Ok(_) => Err((
-                        None,
-                        ProtocolError::protocol("the first packet was not CONNECT"),
-                    )),
-                    Err(e) => Err((None, e)),
-                };
-            }
-            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
-            Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
-                return Err((
-                    None,
-                    ProtocolError {
-                        reason_code: 0x95,
-                        message: format!("CONNECT of {size} bytes is over the limit"),
-                    },
-                ));
-            }
-            Err(e) => return Err((None, ProtocolError::protocol(e.to_string()))),
+        if let Some((first_byte, body)) =
+            decode::next_packet(inbuf, limit).map_err(|e| (None, e))?
+        {
+            return decode::decode_connect(first_byte, body);
         }
         if inbuf.first().is_some_and(|b| b >> 4 != 1) {
             return Err((
@@ -60,11 +79,26 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
                 ProtocolError::protocol("the first packet was not CONNECT"),
             ));
         }
-        match reader.read_buf(inbuf).await {
+        let n = match reader.read(&mut chunk).await {
             Ok(0) => return Err((None, ProtocolError::protocol("closed before CONNECT"))),
-            Ok(n) => shared.meters.note_bytes_received(n as u64),
+            Ok(n) => n,
             Err(e) => return Err((None, ProtocolError::protocol(format!("read failed: {e}")))),
+        };
+        shared.meters.note_bytes_received(n as u64);
+        if !budget.take(n) {
+            shared.meters.note_stranger_refused();
+            return Err((
+                None,
+                ProtocolError {
+                    reason: ReasonCode::ServerBusy,
+                    message: format!(
+                        "connections that have not finished CONNECT already hold the {}-byte budget",
+                        config.stranger_budget_bytes
+                    ),
+                },
+            ));
         }
+        inbuf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -92,16 +126,16 @@ pub(super) fn accept(
     shared.trace.record(&traced_id, Direction::In, || {
         traced_connect(request, version)
     });
-    let refuse = |info: &mut ConnAckInfo, code: u8, why: &str, out: &mut BytesMut| {
+    let refuse = |info: &mut ConnAckInfo, code: ReasonCode, why: &str, out: &mut BytesMut| {
         tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
         shared
             .trace
             .record(&traced_id, Direction::Out, || TracedPacket::ConnAck {
                 session_present: false,
-                reason_code: code,
+                reason_code: code.value(),
                 assigned_client_id: None,
             });
-        info.reason_code = code;
+        info.reason = code;
         info.reason_string = (version == ProtocolVersion::V5).then(|| why.to_owned());
         protocol::encode_connack(version, info, out);
         None
@@ -109,37 +143,47 @@ pub(super) fn accept(
     if request.authentication_method.is_some() {
         return refuse(
             &mut info,
-            0x8C,
+            ReasonCode::BadAuthenticationMethod,
             "enhanced authentication is not supported",
             out,
         );
     }
     match (&request.username, &config.users) {
         (None, _) if !config.allow_anonymous => {
-            return refuse(&mut info, 0x87, "anonymous clients are not allowed", out);
+            return refuse(
+                &mut info,
+                ReasonCode::NotAuthorized,
+                "anonymous clients are not allowed",
+                out,
+            );
         }
         (Some(user), Some(users))
             if !users.verify(user, request.password.as_deref().unwrap_or("")) =>
         {
-            return refuse(&mut info, 0x86, "bad user name or password", out);
+            return refuse(
+                &mut info,
+                ReasonCode::BadUserNameOrPassword,
+                "bad user name or password",
+                out,
+            );
         }
         _ => {}
     }
-    if let Some(will) = &request.will
-        && TopicName::validate(&will.topic, &config.topic_limits).is_err()
-    {
-        return refuse(
-            &mut info,
-            0x85,
-            "the will topic is not a valid topic name",
-            out,
-        );
+    if let Some(will) = &request.will {
+        if let Err(error) = TopicName::validate(&will.topic, &config.topic_limits) {
+            let why = format!("the will topic {:?} is not valid: {error}", will.topic);
+            return refuse(&mut info, ReasonCode::TopicNameInvalid, &why, out);
+        }
+        if will.topic == "$SYS" || will.topic.starts_with("$SYS/") {
+            let why = "a will cannot be published to $SYS, which belongs to the broker";
+            return refuse(&mut info, ReasonCode::NotAuthorized, why, out);
+        }
     }
     let client_id: Arc<str> = if request.client_id.is_empty() {
         if version == ProtocolVersion::V311 && !request.clean_start {
             return refuse(
                 &mut info,
-                0x85,
+                ReasonCode::ClientIdentifierNotValid,
                 "an empty client id needs a clean session",
                 out,
             );

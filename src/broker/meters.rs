@@ -11,6 +11,8 @@ pub struct Meters {
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
     publish_dropped: AtomicU64,
+    publish_refused: AtomicU64,
+    strangers_refused: AtomicU64,
     connections_total: AtomicU64,
     clients_maximum: AtomicU64,
 }
@@ -28,6 +30,10 @@ pub struct MeterSnapshot {
     pub bytes_sent: u64,
     /// Messages not delivered because a client's queue was full or its packet size too small.
     pub publish_dropped: u64,
+    /// PUBLISH packets refused: to `$SYS`, or not allowed by the ACL.
+    pub publish_refused: u64,
+    /// Connections closed before CONNECT because those not yet accepted held their budget.
+    pub strangers_refused: u64,
     /// Connections accepted (CONNACK sent) since start.
     pub connections_total: u64,
     /// Most clients connected at once.
@@ -62,6 +68,16 @@ impl Meters {
         }
     }
 
+    /// Count a refused PUBLISH.
+    pub fn note_refused(&self) {
+        self.publish_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count a connection closed because the budget for unaccepted ones was spent.
+    pub fn note_stranger_refused(&self) {
+        self.strangers_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Count an accepted connection; `connected_now` updates the maximum.
     pub fn note_connected(&self, connected_now: usize) {
         self.connections_total.fetch_add(1, Ordering::Relaxed);
@@ -77,6 +93,8 @@ impl Meters {
             bytes_received: self.bytes_received.load(Ordering::Relaxed),
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
             publish_dropped: self.publish_dropped.load(Ordering::Relaxed),
+            publish_refused: self.publish_refused.load(Ordering::Relaxed),
+            strangers_refused: self.strangers_refused.load(Ordering::Relaxed),
             connections_total: self.connections_total.load(Ordering::Relaxed),
             clients_maximum: self.clients_maximum.load(Ordering::Relaxed),
         }

@@ -5,6 +5,7 @@
 mod auth;
 mod config;
 mod connection;
+mod decode;
 mod handshake;
 mod meters;
 mod protocol;
@@ -102,6 +103,8 @@ pub(crate) struct Shared {
     state: Mutex<BrokerState>,
     meters: Arc<Meters>,
     next_connection_id: AtomicU64,
+    /// Bytes buffered by connections that have not finished CONNECT.
+    stranger_bytes: std::sync::atomic::AtomicUsize,
     clients: Mutex<FxHashMap<u64, Arc<LiveClient>>>,
     trace: trace::PacketTrace,
     /// Load averages, folded in once a second by housekeeping whether or not `$SYS` is on.
@@ -205,6 +208,7 @@ impl Broker {
             config,
             meters,
             next_connection_id: AtomicU64::new(1),
+            stranger_bytes: std::sync::atomic::AtomicUsize::new(0),
             clients: Mutex::new(FxHashMap::default()),
             trace: trace::PacketTrace::new(TRACE_CAPACITY),
             loads: Mutex::new(sys::LoadAverages::default()),

@@ -100,6 +100,9 @@ pub struct Delivery {
     pub retain: bool,
     /// Subscription identifiers of all matching subscriptions.
     pub subscription_ids: Vec<usize>,
+    /// Sent from the retained store because of a new subscription: its payload is the store's
+    /// (shared), so it does not count against the queue's limits.
+    pub from_retained_store: bool,
 }
 
 /// Where an outgoing QoS 1/2 message stands.
@@ -163,8 +166,10 @@ pub struct Session {
     pub subscriptions: FxHashMap<String, SubscriptionOptions>,
     /// Messages not yet sent.
     pub queue: VecDeque<Delivery>,
-    /// Bytes held by `queue`.
+    /// Bytes held by the live messages of `queue`.
     pub queued_bytes: usize,
+    /// Deliveries in `queue` that came from the retained store on subscribe.
+    pub store_backlog: usize,
     /// Sent QoS 1/2 messages awaiting acknowledgement, by packet id.
     pub inflight: BTreeMap<u16, (Delivery, InflightState)>,
     /// Incoming QoS 2 packet ids received but not yet released.
@@ -196,6 +201,7 @@ impl Session {
             subscriptions: FxHashMap::default(),
             queue: VecDeque::new(),
             queued_bytes: 0,
+            store_backlog: 0,
             inflight: BTreeMap::new(),
             incoming_qos2: FxHashSet::default(),
             next_pkid: 1,
@@ -213,21 +219,39 @@ impl Session {
     /// queue is past half full, and it is still draining (it took messages in the last 500 ms).
     pub fn wants_backpressure(&self, max_messages: usize, now: Instant) -> bool {
         self.link.is_some()
-            && self.queue.len() >= max_messages / 2
+            && self.live_queued() >= max_messages / 2
             && now.saturating_duration_since(self.last_drained) < STUCK_AFTER
     }
 
     /// Whether a publisher held back by this session may go on.
     pub fn relieved(&self, max_messages: usize, now: Instant) -> bool {
         self.link.is_none()
-            || self.queue.len() <= max_messages / 4
+            || self.live_queued() <= max_messages / 4
             || now.saturating_duration_since(self.last_drained) >= STUCK_AFTER
     }
 
-    /// Queue a delivery unless the session's limits are reached; returns whether it was queued.
+    /// Messages queued from live traffic (the retained store's backlog left out).
+    pub fn live_queued(&self) -> usize {
+        self.queue.len() - self.store_backlog
+    }
+
+    /// Queue a retained message for a new subscription. Never refused: its payload is held by
+    /// the retained store anyway, and the connection sends it as fast as the client reads, so
+    /// a subscriber to `#` gets every retained message whatever their number.
+    pub fn enqueue_from_store(&mut self, mut delivery: Delivery) {
+        delivery.from_retained_store = true;
+        if self.queue.is_empty() {
+            self.last_drained = Instant::now();
+        }
+        self.store_backlog += 1;
+        self.queue.push_back(delivery);
+    }
+
+    /// Queue a live delivery unless the session's limits are reached; returns whether it was
+    /// queued.
     pub fn enqueue(&mut self, delivery: Delivery, max_messages: usize, max_bytes: usize) -> bool {
         let weight = delivery.message.weight_bytes();
-        if self.queue.len() >= max_messages || self.queued_bytes + weight > max_bytes {
+        if self.live_queued() >= max_messages || self.queued_bytes + weight > max_bytes {
             return false;
         }
         if self.queue.is_empty() {
@@ -270,9 +294,13 @@ impl Session {
             let Some(delivery) = self.queue.pop_front() else {
                 break;
             };
-            self.queued_bytes = self
-                .queued_bytes
-                .saturating_sub(delivery.message.weight_bytes());
+            if delivery.from_retained_store {
+                self.store_backlog -= 1;
+            } else {
+                self.queued_bytes = self
+                    .queued_bytes
+                    .saturating_sub(delivery.message.weight_bytes());
+            }
             if delivery.message.expired(now) {
                 expired += 1;
                 continue;

@@ -319,6 +319,7 @@ impl BrokerState {
                 qos,
                 retain: target.retain_as_published && message.retain,
                 subscription_ids: ids,
+                from_retained_store: false,
             };
             if session.enqueue(
                 delivery,
@@ -373,26 +374,23 @@ impl BrokerState {
                 _ => false,
             };
         if send_retained {
-            let mut dropped = 0;
             for (name, message) in &self.retained {
                 if !mqtt::matches(inner, name) || message.expired(now) {
                     continue;
                 }
-                let delivery = Delivery {
+                if let Some(acl) = &self.config.acl
+                    && !acl.can_receive(session.user.as_deref(), client_id, name)
+                {
+                    continue;
+                }
+                session.enqueue_from_store(Delivery {
                     message: Arc::clone(message),
                     qos: options.qos.min(message.qos),
                     retain: true,
                     subscription_ids: options.subscription_id.into_iter().collect(),
-                };
-                if !session.enqueue(
-                    delivery,
-                    self.config.max_queued_messages,
-                    self.config.max_queued_bytes,
-                ) {
-                    dropped += 1;
-                }
+                    from_retained_store: true,
+                });
             }
-            self.meters.note_dropped(dropped);
             if let Some(link) = &session.link {
                 link.wake.notify_one();
             }

@@ -95,6 +95,10 @@ pub fn sys_values(
             meters.publish_dropped.to_string(),
         ),
         (
+            "publish/messages/refused".to_owned(),
+            meters.publish_refused.to_string(),
+        ),
+        (
             "bytes/received".to_owned(),
             meters.bytes_received.to_string(),
         ),

@@ -418,10 +418,9 @@ impl PacketTrace {
 
 // What is traced of the packets a connection reads.
 
-/// What is traced of a packet a client sent on a connection of `version`.
-pub(super) fn traced_inbound(packet: &Inbound, version: ProtocolVersion) -> TracedPacket {
+/// What is traced of a packet a client sent after CONNECT.
+pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
     match packet {
-        Inbound::Connect(request) => traced_connect(request, version),
         Inbound::Publish(publish) => TracedPacket::publish(
             &publish.topic,
             publish.qos.level(),
@@ -462,8 +461,8 @@ pub(super) fn traced_inbound(packet: &Inbound, version: ProtocolVersion) -> Trac
             filters: filters.clone(),
         },
         Inbound::PingReq => TracedPacket::PingReq,
-        Inbound::Disconnect { reason_code, .. } => TracedPacket::Disconnect {
-            reason_code: *reason_code,
+        Inbound::Disconnect { reason, .. } => TracedPacket::Disconnect {
+            reason_code: reason.value(),
         },
     }
 }

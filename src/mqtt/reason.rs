@@ -6,10 +6,11 @@ use std::fmt;
 /// DISCONNECT and AUTH. Values below 0x80 report success; 0x80 and above report failure.
 /// 0x00 is "Success" in most packets, "Normal disconnection" in DISCONNECT and "Granted QoS 0"
 /// in SUBACK: one variant, [`ReasonCode::Success`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[repr(u8)]
 pub enum ReasonCode {
     /// Success (also: normal disconnection, granted QoS 0).
+    #[default]
     Success = 0x00,
     /// Granted QoS 1.
     GrantedQos1 = 0x01,
