@@ -17,8 +17,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Notify;
 
+/// What each connection may buffer before CONNECT without drawing on the shared budget: a
+/// usual CONNECT is a few dozen bytes, so devices get in even while strangers hold the budget.
+const FREE_BYTES_PER_STRANGER: usize = 1024;
+
 /// Bytes buffered by connections that have not sent a whole CONNECT yet, against the budget
-/// they share: a thousand half-open sockets cannot hold more than the budget between them.
+/// they share: a thousand half-open sockets cannot hold more than the budget between them
+/// (and their first KiB each).
 pub(super) struct StrangerBytes<'a> {
     in_use: &'a AtomicUsize,
     budget: usize,
@@ -34,8 +39,13 @@ impl<'a> StrangerBytes<'a> {
         }
     }
 
-    /// Take `n` more bytes from the budget; false (taking nothing) when it is spent.
-    fn take(&mut self, n: usize) -> bool {
+    /// Account for a buffer grown to `buffered` bytes; false when the budget is spent.
+    fn cover(&mut self, buffered: usize) -> bool {
+        let needed = buffered.saturating_sub(FREE_BYTES_PER_STRANGER);
+        if needed <= self.held {
+            return true;
+        }
+        let n = needed - self.held;
         let taken = self
             .in_use
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
@@ -85,7 +95,7 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
             Err(e) => return Err((None, ProtocolError::protocol(format!("read failed: {e}")))),
         };
         shared.meters.note_bytes_received(n as u64);
-        if !budget.take(n) {
+        if !budget.cover(inbuf.len() + n) {
             shared.meters.note_stranger_refused();
             return Err((
                 None,

@@ -351,3 +351,33 @@ fn first_run_starts_the_bundled_broker_and_fleet_and_explores_them() {
         },
     );
 }
+
+/// The broker the Broker panel starts runs inside the window's process: deep topics and
+/// malformed packets against it must leave the window running and the broker serving.
+#[test]
+fn the_windows_own_broker_survives_hostile_devices() {
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.set_view(View::Broker);
+    app.local_broker_mut().form.port = "0".into();
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Start broker")
+        .click();
+    step_until(
+        &mut harness,
+        "the broker to run",
+        Duration::from_secs(5),
+        |h| h.query_by_label("Stop broker").is_some(),
+    );
+    let address = harness.state().local_broker().address().expect("running");
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], address.port()));
+    crate::broker_hostile::deep_topics_are_refused_and_the_broker_lives(address);
+    crate::broker_hostile::malformed_input_is_refused_with_its_reason(address);
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label("Stop broker").is_some(),
+        "the window and its broker are still there"
+    );
+    crate::broker_hostile::assert_serving(address);
+}

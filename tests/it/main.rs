@@ -8,6 +8,7 @@
 
 mod broker;
 mod broker_app;
+mod broker_hostile;
 mod broker_security;
 mod broker_v5;
 mod common;

@@ -279,3 +279,27 @@ fn history_room_follows_what_is_kept() {
         history.capacity()
     );
 }
+
+/// A remote broker may send a topic of 100,000 levels (well inside MQTT's 65,535-byte limit
+/// only for one-byte levels, so here a longer one as a stress): inserting, finding, naming and
+/// dropping it must not use the thread's stack per level.
+#[test]
+fn a_topic_of_a_hundred_thousand_levels_uses_no_stack() {
+    let worker = std::thread::Builder::new()
+        .stack_size(128 * 1024)
+        .spawn(|| {
+            let topic = vec!["x"; 100_000].join("/");
+            let mut tree = TopicTree::new(10);
+            let id = tree.insert(Incoming::new(topic.clone(), "deep"));
+            assert_eq!(tree.find(&topic), Some(id));
+            assert_eq!(tree.topic_name(id), topic);
+            tree.insert(Incoming::new(format!("{topic}/y"), "deeper"));
+            assert_eq!(tree.topic_count(), 2);
+            drop(tree);
+        })
+        .expect("thread");
+    assert!(
+        worker.join().is_ok(),
+        "the deep topic overflowed a 128 KiB stack"
+    );
+}

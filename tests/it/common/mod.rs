@@ -1,6 +1,7 @@
 //! Shared test helpers: free ports, a real mosquitto per test, waiting on events.
 
 pub mod pki;
+pub mod raw;
 pub mod ui;
 
 use canopy::net::{ConnectionId, ConnectionManager, ConnectionState, Event, EventKind};
