@@ -286,6 +286,30 @@ struct BrokerArgs {
     /// Seconds between $SYS updates (0 turns $SYS off)
     #[arg(long, default_value_t = 5)]
     sys_interval: u64,
+    /// Longest keep alive granted to MQTT 5 clients; one asking for more (or none) is told this
+    /// as Server Keep Alive (0: grant whatever is asked)
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    max_keep_alive: u16,
+    /// Most levels in a topic name or filter
+    #[arg(long, value_name = "N", default_value_t = canopy::mqtt::DEFAULT_MAX_TOPIC_LEVELS)]
+    max_topic_levels: usize,
+    /// Largest CONNECT accepted, in bytes: clients are not trusted with more before they are
+    /// authenticated
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    max_connect_size: u32,
+    /// The SUBACK code for a subscription the ACL refuses, in MQTT 5: 0x87 (Not authorized, as
+    /// mosquitto) or 0x80 (Unspecified error, which some test suites expect)
+    #[arg(long, value_name = "CODE", default_value = "0x87", value_parser = parse_refusal_code)]
+    acl_suback_code: canopy::mqtt::ReasonCode,
+}
+
+fn parse_refusal_code(text: &str) -> Result<canopy::mqtt::ReasonCode, String> {
+    use canopy::mqtt::ReasonCode;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "0x87" | "135" | "not-authorized" => Ok(ReasonCode::NotAuthorized),
+        "0x80" | "128" | "unspecified" => Ok(ReasonCode::UnspecifiedError),
+        other => Err(format!("'{other}' is not 0x87 or 0x80")),
+    }
 }
 
 impl BrokerArgs {
@@ -304,6 +328,13 @@ impl BrokerArgs {
             bind: self.bind,
             port: self.port,
             max_packet_size: self.max_packet_size,
+            max_keep_alive_secs: self.max_keep_alive,
+            max_connect_size: self.max_connect_size,
+            acl_suback_code: self.acl_suback_code,
+            topic_limits: canopy::mqtt::TopicLimits {
+                max_levels: self.max_topic_levels.max(1),
+                ..canopy::mqtt::TopicLimits::default()
+            },
             sys_interval: Duration::from_secs(self.sys_interval),
             allow_anonymous: users.is_none() || self.allow_anonymous,
             users,

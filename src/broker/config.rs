@@ -2,7 +2,7 @@
 
 use super::auth::{Acl, Users};
 use super::tls::TlsIdentity;
-use crate::mqtt::TopicLimits;
+use crate::mqtt::{ReasonCode, TopicLimits};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -53,6 +53,8 @@ pub struct BrokerConfig {
     pub users: Option<Users>,
     /// Topic permissions; when set, anything not granted is refused.
     pub acl: Option<Acl>,
+    /// What an MQTT 5 SUBACK says for a subscription the ACL refuses (3.1.1 can only say 0x80).
+    pub acl_suback_code: ReasonCode,
     /// An MQTT-over-TLS listener on the same address.
     pub tls: Option<TlsListenerConfig>,
     /// An MQTT-over-WebSocket listener (subprotocol `mqtt`, any path) on the same address.
@@ -79,6 +81,7 @@ impl Default for BrokerConfig {
             allow_anonymous: true,
             users: None,
             acl: None,
+            acl_suback_code: ReasonCode::NotAuthorized,
             tls: None,
             websocket_port: None,
         }

@@ -2,7 +2,7 @@
 //! connection ends. Generic over the stream so TCP, TLS and WebSockets share it.
 
 use super::protocol::{
-    self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest,
+    self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest, TopicNaming,
 };
 use super::session::{BrokerMessage, Outgoing, PublishProperties, SubscriptionOptions};
 use super::trace::{Direction, TracedPacket, traced_inbound, traced_properties};
@@ -11,8 +11,8 @@ use crate::mqtt::{ProtocolVersion, Qos, ReasonCode, TopicFilter, TopicLimits, To
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, watch};
@@ -79,6 +79,45 @@ pub(super) struct Client {
     pub(super) max_packet_size: Option<u32>,
     pub(super) wake: Arc<Notify>,
     pub(super) kick: Arc<Notify>,
+    /// Topic aliases this connection has told its client (MQTT 5).
+    pub(super) aliases: Mutex<OutgoingAliases>,
+}
+
+/// The topic aliases the broker uses towards one client: the first topics it sends, up to the
+/// smaller of the client's Topic Alias Maximum and the broker's own, each get an alias for the
+/// life of the connection (MQTT 5.0 §3.3.2.3.4). Later topics go by name.
+#[derive(Debug, Default)]
+pub(super) struct OutgoingAliases {
+    maximum: u16,
+    by_topic: FxHashMap<Arc<str>, u16>,
+}
+
+impl OutgoingAliases {
+    pub(super) fn new(maximum: u16) -> Self {
+        Self {
+            maximum,
+            by_topic: FxHashMap::default(),
+        }
+    }
+
+    /// How to name `topic` in the next PUBLISH, recording a new alias when one is given.
+    fn naming(&mut self, topic: &str) -> TopicNaming {
+        if let Some(&alias) = self.by_topic.get(topic) {
+            return TopicNaming::Alias(alias);
+        }
+        let next = self.by_topic.len() + 1;
+        match u16::try_from(next) {
+            Ok(alias) if alias <= self.maximum => {
+                self.by_topic.insert(Arc::from(topic), alias);
+                TopicNaming::NameAndNewAlias(alias)
+            }
+            _ => TopicNaming::Name,
+        }
+    }
+
+    fn forget(&mut self, topic: &str) {
+        self.by_topic.remove(topic);
+    }
 }
 
 /// Serve one connection until it ends.
@@ -112,6 +151,7 @@ pub async fn serve<S>(
                 let _ = writer.write_all(&out).await;
             }
             let _ = writer.shutdown().await;
+            linger(&mut reader).await;
             return;
         }
         Err(_) => {
@@ -227,6 +267,9 @@ pub async fn serve<S>(
         let _ = writer.write_all(&out).await;
     }
     let _ = writer.shutdown().await;
+    if matches!(close, Close::Protocol(_) | Close::Administrative) {
+        linger(&mut reader).await;
+    }
     if !matches!(close, Close::TakenOver | Close::Shutdown) {
         shared.lock().disconnect(
             &client.id,
@@ -236,6 +279,18 @@ pub async fn serve<S>(
             Instant::now(),
         );
     }
+}
+
+/// After the broker ends a connection whose client is still sending: read and discard its
+/// input for a moment. Closing a socket with unread input makes the kernel send a reset, and a
+/// client that is still writing then loses the DISCONNECT or CONNACK that says why it was
+/// closed. Bounded in time and memory.
+async fn linger<R: AsyncRead + Unpin>(reader: &mut R) {
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
 
 fn describe(close: &Close) -> String {
@@ -351,11 +406,17 @@ pub(super) fn encode_outgoing(
                 pkid,
                 dup,
             } => {
+                let naming = client
+                    .aliases
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .naming(&delivery.message.topic);
                 if protocol::encode_publish(
                     client.version,
                     &delivery,
                     pkid,
                     dup,
+                    naming,
                     now,
                     client.max_packet_size,
                     out,
@@ -366,7 +427,7 @@ pub(super) fn encode_outgoing(
                         let mut properties = traced_properties(
                             message.properties.as_deref(),
                             message.remaining_expiry_secs(now),
-                            None,
+                            naming.alias(),
                         );
                         if !delivery.subscription_ids.is_empty()
                             && client.version == ProtocolVersion::V5
@@ -385,6 +446,14 @@ pub(super) fn encode_outgoing(
                         )
                     });
                 } else {
+                    if let TopicNaming::NameAndNewAlias(_) = naming {
+                        // Never sent: the client does not know the alias.
+                        client
+                            .aliases
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .forget(&delivery.message.topic);
+                    }
                     too_large.push(pkid);
                 }
             }
@@ -492,7 +561,7 @@ fn handle_packet(
                         .map_or(filter.filter.as_str(), |start| &filter.filter[start..]);
                     if !acl.can_subscribe(client.user.as_deref(), &client.id, inner) {
                         tracing::info!(client_id = %client.id, "subscription to {:?} not authorized", filter.filter);
-                        results.push(Err(ReasonCode::NotAuthorized));
+                        results.push(Err(shared.config.acl_suback_code));
                         continue;
                     }
                 }

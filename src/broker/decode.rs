@@ -196,6 +196,7 @@ fn connect_body(version: ProtocolVersion, r: &mut Reader) -> Result<ConnectReque
         },
         receive_maximum: props.receive_maximum,
         max_packet_size: props.maximum_packet_size,
+        topic_alias_maximum: props.topic_alias_maximum.unwrap_or(0),
         will,
         username,
         // Passwords are binary data; a non-UTF-8 one can only fail to match a password file.
@@ -539,6 +540,7 @@ struct Properties {
     will_delay_secs: Option<u32>,
     receive_maximum: Option<u16>,
     topic_alias: Option<u16>,
+    topic_alias_maximum: Option<u16>,
     maximum_packet_size: Option<u32>,
     user_properties: Vec<(String, String)>,
 }
@@ -720,7 +722,7 @@ impl Reader {
                 max => props.receive_maximum = Some(max),
             },
             id::TOPIC_ALIAS_MAXIMUM => {
-                self.u16("topic alias maximum")?;
+                props.topic_alias_maximum = Some(self.u16("topic alias maximum")?);
             }
             id::TOPIC_ALIAS => match self.u16("topic alias")? {
                 0 => {

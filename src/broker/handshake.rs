@@ -1,7 +1,7 @@
 //! The CONNECT handshake: read one whole CONNECT within the packet size limit, check it,
 //! authenticate, attach the session and queue the CONNACK.
 
-use super::connection::{Client, encode_outgoing};
+use super::connection::{Client, OutgoingAliases, encode_outgoing};
 use super::decode::{self, ConnectFailure};
 use super::protocol::{self, ConnAckInfo, ConnectRequest, ProtocolError};
 use super::session::{BrokerMessage, ConnectionLink, Will};
@@ -293,6 +293,11 @@ pub(super) fn accept(
         max_packet_size: request.max_packet_size,
         wake,
         kick,
+        aliases: std::sync::Mutex::new(OutgoingAliases::new(if version.is_v5() {
+            request.topic_alias_maximum.min(config.topic_alias_maximum)
+        } else {
+            0
+        })),
     };
     encode_outgoing(shared, &client, connected.resend, out);
     Some(client)

@@ -43,6 +43,8 @@ pub struct ConnectRequest {
     pub receive_maximum: Option<u16>,
     /// Largest packet the client accepts.
     pub max_packet_size: Option<u32>,
+    /// Topic aliases the client accepts from the broker (MQTT 5; 0: none).
+    pub topic_alias_maximum: u16,
     /// Will, if any.
     pub will: Option<WillRequest>,
     /// User name.
@@ -242,13 +244,39 @@ pub fn encode_connack(version: ProtocolVersion, info: &ConnAckInfo, out: &mut By
     }
 }
 
+/// How an outgoing MQTT 5 PUBLISH names its topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicNaming {
+    /// The topic name, no alias.
+    Name,
+    /// The topic name and a new alias for it (§3.3.2.3.4).
+    NameAndNewAlias(u16),
+    /// Only the alias, the topic name left empty.
+    Alias(u16),
+}
+
+impl TopicNaming {
+    /// The alias sent, if any.
+    pub fn alias(self) -> Option<u16> {
+        match self {
+            TopicNaming::Name => None,
+            TopicNaming::NameAndNewAlias(alias) | TopicNaming::Alias(alias) => Some(alias),
+        }
+    }
+}
+
 /// Encode a PUBLISH for `delivery`. Returns `false` (writing nothing) when the packet would
 /// exceed the client's maximum packet size: the message is then dropped for that client.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the fields of one PUBLISH; a struct for them would only be built to be taken apart here"
+)]
 pub fn encode_publish(
     version: ProtocolVersion,
     delivery: &Delivery,
     pkid: u16,
     dup: bool,
+    naming: TopicNaming,
     now: std::time::Instant,
     client_max_packet_size: Option<u32>,
     out: &mut BytesMut,
@@ -271,11 +299,12 @@ pub fn encode_publish(
             let expiry = message.remaining_expiry_secs(now);
             let has_properties = message.properties.is_some()
                 || expiry.is_some()
+                || naming.alias().is_some()
                 || !delivery.subscription_ids.is_empty();
             let properties = has_properties.then(|| v5::PublishProperties {
                 payload_format_indicator: passthrough.payload_format_indicator,
                 message_expiry_interval: expiry,
-                topic_alias: None,
+                topic_alias: naming.alias(),
                 response_topic: passthrough.response_topic,
                 correlation_data: passthrough.correlation_data,
                 user_properties: passthrough.user_properties,
@@ -286,7 +315,10 @@ pub fn encode_publish(
                 dup,
                 qos: to_qos5(delivery.qos),
                 retain: delivery.retain,
-                topic: Bytes::copy_from_slice(message.topic.as_bytes()),
+                topic: match naming {
+                    TopicNaming::Alias(_) => Bytes::new(),
+                    _ => Bytes::copy_from_slice(message.topic.as_bytes()),
+                },
                 pkid,
                 payload: message.payload.clone(),
                 properties,

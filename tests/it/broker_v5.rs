@@ -570,3 +570,47 @@ fn server_keep_alive_caps_what_clients_ask_for() {
         started.elapsed()
     );
 }
+
+/// A client that accepts topic aliases gets one for its first topics: the first PUBLISH names
+/// the topic and sets the alias, later ones send the alias alone; topics past the client's
+/// maximum go by name (MQTT 5.0 §3.3.2.3.4).
+#[test]
+fn the_broker_sends_topic_aliases_to_clients_that_accept_them() {
+    use crate::common::raw::{RawClient, V, packet, publish_packet, string, subscribe_packet};
+    let broker = start(BrokerConfig::default());
+    let addr = broker.local_addr();
+    let mut subscriber = RawClient::open(addr);
+    // CONNECT with Topic Alias Maximum 1.
+    let body = [
+        &string("MQTT")[..],
+        &[5, 0x02, 0, 30, 3, 0x22, 0, 1],
+        &string("aliased"),
+    ]
+    .concat();
+    subscriber.send(&packet(0x10, &body));
+    assert_eq!(
+        subscriber.next(Duration::from_secs(5)).map(|p| p.kind()),
+        Some(2)
+    );
+    subscriber.send(&subscribe_packet(V::V5, 1, "alias/#", 0));
+    assert_eq!(
+        subscriber.next(Duration::from_secs(5)).map(|p| p.kind()),
+        Some(9)
+    );
+    let mut publisher = RawClient::connect(addr, V::V5, "alias-publisher");
+    for topic in ["alias/a", "alias/a", "alias/b"] {
+        publisher.send(&publish_packet(V::V5, topic, b"x", 0, false, 0));
+    }
+    let bodies: Vec<Vec<u8>> = (0..3)
+        .map(|_| {
+            subscriber
+                .next(Duration::from_secs(5))
+                .expect("PUBLISH")
+                .body
+        })
+        .collect();
+    let first = [&string("alias/a")[..], &[3, 0x23, 0, 1], b"x"].concat();
+    let second = [&string("")[..], &[3, 0x23, 0, 1], b"x"].concat();
+    let third = [&string("alias/b")[..], &[0], b"x"].concat();
+    assert_eq!(bodies, vec![first, second, third]);
+}
