@@ -3,6 +3,7 @@
 //! `model`, `payload` and `net` know nothing of the window, so `canopy sub`, the tests and the
 //! benchmarks run the same pipeline the GUI does.
 
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod broker;
 pub mod cli;

@@ -349,6 +349,33 @@ impl BrokerArgs {
     }
 }
 
+#[cfg(feature = "gui")]
+use canopy::app::Startup;
+
+#[cfg(feature = "gui")]
+fn open_window(startup: Startup, started: std::time::Instant) -> anyhow::Result<()> {
+    canopy::app::run(startup, started)
+        .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}
+
+/// What the window would have started with, in a build without it.
+#[cfg(not(feature = "gui"))]
+enum Startup {
+    Connect(Box<canopy::net::ConnectOptions>),
+    Demo,
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_window(startup: Startup, _started: std::time::Instant) -> anyhow::Result<()> {
+    let what = match startup {
+        Startup::Connect(options) => format!("a window on {}", options.address()),
+        Startup::Demo => "the window".to_owned(),
+    };
+    anyhow::bail!(
+        "cannot open {what}: this canopy was built without the \"gui\" feature; the subcommands work"
+    )
+}
+
 fn main() -> std::process::ExitCode {
     canopy::process::tune_allocator();
     let started = std::time::Instant::now();
@@ -384,13 +411,12 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
                 Some(url) => {
                     let mut options = BrokerUrl::parse(url)?.connect_options();
                     options.protocol = cli.mqtt_version;
-                    canopy::app::Startup::Connect(Box::new(options))
+                    Startup::Connect(Box::new(options))
                 }
                 // A first run (no saved profile) gets the demo; otherwise the saved profiles.
-                None => canopy::app::Startup::Demo,
+                None => Startup::Demo,
             };
-            canopy::app::run(startup, started)
-                .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+            open_window(startup, started)
         }
         Some(Command::Sub {
             url,

@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod connection;
 mod decode;
+pub mod fuzzing;
 mod handshake;
 mod meters;
 mod protocol;
@@ -112,6 +113,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    fn new(config: BrokerConfig) -> Arc<Self> {
+        let config = Arc::new(config);
+        let meters = Arc::new(Meters::default());
+        Arc::new(Shared {
+            state: Mutex::new(BrokerState::new(Arc::clone(&config), Arc::clone(&meters))),
+            config,
+            meters,
+            next_connection_id: AtomicU64::new(1),
+            stranger_bytes: std::sync::atomic::AtomicUsize::new(0),
+            clients: Mutex::new(FxHashMap::default()),
+            trace: trace::PacketTrace::new(TRACE_CAPACITY),
+            loads: Mutex::new(sys::LoadAverages::default()),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, BrokerState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -201,18 +217,7 @@ impl Broker {
         }
         let address = listeners[0].address;
 
-        let config = Arc::new(config);
-        let meters = Arc::new(Meters::default());
-        let shared = Arc::new(Shared {
-            state: Mutex::new(BrokerState::new(Arc::clone(&config), Arc::clone(&meters))),
-            config,
-            meters,
-            next_connection_id: AtomicU64::new(1),
-            stranger_bytes: std::sync::atomic::AtomicUsize::new(0),
-            clients: Mutex::new(FxHashMap::default()),
-            trace: trace::PacketTrace::new(TRACE_CAPACITY),
-            loads: Mutex::new(sys::LoadAverages::default()),
-        });
+        let shared = Shared::new(config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("canopy-broker")
