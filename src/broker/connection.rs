@@ -17,6 +17,12 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, watch};
 
+/// What an idle connection reads at a time (and so about what it keeps buffered).
+const SMALL_READ: usize = 1024;
+
+/// What a busy connection reads at a time.
+const BULK_READ: usize = 64 * 1024;
+
 /// Most messages taken from a session per write, so the state lock is held briefly.
 const SEND_BUDGET: usize = 256;
 
@@ -130,7 +136,7 @@ pub async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let (mut reader, mut writer) = tokio::io::split(stream);
-    let mut inbuf = BytesMut::with_capacity(4096);
+    let mut inbuf = BytesMut::new();
     let first = tokio::time::timeout(
         shared.config.connect_timeout,
         super::handshake::read_connect(&mut reader, &mut inbuf, &shared),
@@ -160,7 +166,8 @@ pub async fn serve<S>(
         }
     };
 
-    let mut out = BytesMut::with_capacity(8192);
+    let mut out = BytesMut::new();
+    let mut read_size = SMALL_READ;
     let Some(client) = super::handshake::accept(&shared, version, &request, peer, &mut out) else {
         let _ = writer.write_all(&out).await;
         let _ = writer.shutdown().await;
@@ -216,8 +223,18 @@ pub async fn serve<S>(
             tokio::task::yield_now().await;
             continue;
         }
-        // Read in large chunks: a flooding publisher's packets are parsed many per wake-up.
-        inbuf.reserve(64 * 1024);
+        // An idle connection holds small buffers; a busy one (its last read filled all that was
+        // offered) reads in large chunks, so a flood is parsed many packets per wake-up.
+        if read_size == SMALL_READ {
+            if inbuf.is_empty() && inbuf.capacity() > 4 * SMALL_READ {
+                inbuf = BytesMut::new();
+            }
+            if out.capacity() > 4 * SMALL_READ {
+                out = BytesMut::new();
+            }
+        }
+        inbuf.reserve(read_size);
+        let offered = inbuf.capacity() - inbuf.len();
         tokio::select! {
             biased;
             _ = shutdown.changed() => break Close::Shutdown,
@@ -228,6 +245,13 @@ pub async fn serve<S>(
                 Err(e) => break Close::Lost(format!("read failed: {e}")),
                 Ok(n) => {
                     shared.meters.note_bytes_received(n as u64);
+                    read_size = if n >= offered {
+                        (read_size * 4).min(BULK_READ)
+                    } else if n < SMALL_READ {
+                        SMALL_READ
+                    } else {
+                        read_size
+                    };
                     deadline = tokio::time::Instant::now() + grace;
                     if let Some(close) = handle_input(&shared, &client, &request, &mut inbuf, &mut aliases, &mut out, &mut congested) {
                         break close;
@@ -286,7 +310,8 @@ pub async fn serve<S>(
 /// client that is still writing then loses the DISCONNECT or CONNACK that says why it was
 /// closed. Bounded in time and memory.
 async fn linger<R: AsyncRead + Unpin>(reader: &mut R) {
-    let mut sink = [0u8; 4096];
+    // On the heap: a buffer in the future would cost every connection its size.
+    let mut sink = vec![0u8; 4096];
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
     })

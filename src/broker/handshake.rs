@@ -76,7 +76,6 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
     let config = &shared.config;
     let limit = config.max_connect_size.min(config.max_packet_size);
     let mut budget = StrangerBytes::new(&shared.stranger_bytes, config.stranger_budget_bytes);
-    let mut chunk = [0u8; 4096];
     loop {
         if let Some((first_byte, body)) =
             decode::next_packet(inbuf, limit).map_err(|e| (None, e))?
@@ -89,13 +88,15 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
                 ProtocolError::protocol("the first packet was not CONNECT"),
             ));
         }
-        let n = match reader.read(&mut chunk).await {
+        // Read into the buffer itself: a chunk array here would live in every connection's future.
+        inbuf.reserve(1024);
+        let n = match reader.read_buf(inbuf).await {
             Ok(0) => return Err((None, ProtocolError::protocol("closed before CONNECT"))),
             Ok(n) => n,
             Err(e) => return Err((None, ProtocolError::protocol(format!("read failed: {e}")))),
         };
         shared.meters.note_bytes_received(n as u64);
-        if !budget.cover(inbuf.len() + n) {
+        if !budget.cover(inbuf.len()) {
             shared.meters.note_stranger_refused();
             return Err((
                 None,
@@ -108,7 +109,6 @@ pub(super) async fn read_connect<R: AsyncRead + Unpin>(
                 },
             ));
         }
-        inbuf.extend_from_slice(&chunk[..n]);
     }
 }
 
