@@ -2,6 +2,7 @@
 //! that into commands for the connection manager. No panel does I/O itself.
 
 mod actions;
+mod applied_report;
 mod broker_ui;
 mod charts;
 mod connection_ui;
@@ -14,6 +15,7 @@ mod payload_ui;
 mod plot_ui;
 mod profiles_ui;
 mod publish_ui;
+pub mod repaint;
 mod session;
 mod status_bar_ui;
 mod topic_tree_ui;
@@ -98,6 +100,8 @@ pub struct CanopyApp {
     resident: Option<(Instant, Option<u64>)>,
     /// When the process started, until the first frame has been drawn (and timed).
     first_frame_pending: Option<Instant>,
+    /// `CANOPY_REPORT_APPLIED`, for the window benchmark.
+    applied_report: Option<applied_report::AppliedReport>,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -187,6 +191,7 @@ impl CanopyApp {
             settings_dirty: false,
             resident: None,
             first_frame_pending: None,
+            applied_report: applied_report::AppliedReport::from_env(),
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -206,7 +211,12 @@ impl CanopyApp {
         store: Option<SettingsStore>,
     ) -> Self {
         let ctx = ctx.clone();
-        let manager = ConnectionManager::start(Arc::new(move || ctx.request_repaint()))
+        let gate = repaint::DataRepaintGate::default();
+        let on_data = move || match gate.on_data(Instant::now()) {
+            repaint::DataRepaint::Now => ctx.request_repaint(),
+            repaint::DataRepaint::After(delay) => ctx.request_repaint_after(delay),
+        };
+        let manager = ConnectionManager::start(Arc::new(on_data))
             .map_err(|e| format!("Could not start the network thread: {e}"));
         let connect_to = match &startup {
             Startup::Connect(options) => Some((**options).clone()),
@@ -559,7 +569,14 @@ impl CanopyApp {
             };
             match event.kind {
                 EventKind::State(state) => session.set_state(state),
-                EventKind::Batch(batch) => session.apply(batch),
+                EventKind::Batch(batch) => {
+                    session.apply(batch);
+                    if let Some(report) = &mut self.applied_report
+                        && report.check(&self.sessions)
+                    {
+                        self.applied_report = None;
+                    }
+                }
                 EventKind::Subscribed(filters) => session.subscribed(filters),
                 EventKind::Error(message) => session.notice(message),
                 EventKind::Published { ticket, result } => {
@@ -629,6 +646,22 @@ impl eframe::App for CanopyApp {
     }
 }
 
+/// The renderer: `CANOPY_RENDERER=glow` (OpenGL) or `wgpu`, else [`DEFAULT_RENDERER`].
+fn renderer_from_env() -> eframe::Renderer {
+    match std::env::var("CANOPY_RENDERER").as_deref().map(str::trim) {
+        Ok("glow") => eframe::Renderer::Glow,
+        Ok("wgpu") => eframe::Renderer::Wgpu,
+        Ok(other) => {
+            tracing::warn!("CANOPY_RENDERER={other} is not glow or wgpu; using the default");
+            DEFAULT_RENDERER
+        }
+        Err(_) => DEFAULT_RENDERER,
+    }
+}
+
+/// Chosen by measurement under Xvfb with software rendering (BENCHMARKS.md, "The window").
+const DEFAULT_RENDERER: eframe::Renderer = eframe::Renderer::Wgpu;
+
 /// Open the window and run until it is closed. `started` is when the process started, for
 /// timing the first frame.
 pub fn run(startup: Startup, started: Instant) -> eframe::Result {
@@ -643,6 +676,7 @@ pub fn run(startup: Startup, started: Instant) -> eframe::Result {
     }
     let options = eframe::NativeOptions {
         viewport,
+        renderer: renderer_from_env(),
         ..Default::default()
     };
     eframe::run_native(

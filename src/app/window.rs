@@ -9,7 +9,7 @@ use super::plot_ui::{self, ChartAction};
 use super::profiles_ui;
 use super::publish_ui::{self, PublishRequests};
 use super::topic_tree_ui::{self, TreeAction};
-use super::{CanopyApp, View, broker_ui, format, status_bar_ui};
+use super::{CanopyApp, View, broker_ui, format, repaint, status_bar_ui};
 use crate::model::NodeId;
 use crate::net::ClearRequest;
 use egui::{Color32, RichText};
@@ -189,7 +189,9 @@ impl CanopyApp {
             self.broker_action(action);
         }
         if self.local.is_running() {
-            ui.ctx().request_repaint_after(Duration::from_millis(500));
+            // Rates, uptime and the client list move with time.
+            ui.ctx()
+                .request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
         }
     }
 
@@ -225,7 +227,8 @@ impl CanopyApp {
             None => {}
         }
         // Rates and rankings move with time, not only with data.
-        ui.ctx().request_repaint_after(Duration::from_millis(500));
+        ui.ctx()
+            .request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
     }
 
     fn explorer_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
@@ -243,7 +246,9 @@ impl CanopyApp {
         if self.session().is_some_and(|s| {
             s.chart.open && !s.chart.series.is_empty() && s.chart.paused_at.is_none()
         }) {
-            ui.ctx().request_repaint_after(Duration::from_millis(250));
+            // A following chart's time axis moves on its own; new data repaints it anyway.
+            ui.ctx()
+                .request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
         }
 
         let tree_action = egui::Panel::left("topic_tree")
@@ -463,7 +468,8 @@ impl CanopyApp {
             session.state,
             crate::net::ConnectionState::Reconnecting { .. }
         ) {
-            ctx.request_repaint_after(Duration::from_millis(500));
+            // The reconnect countdown, in whole seconds.
+            ctx.request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
         }
         let recently_changed = session
             .model
@@ -473,9 +479,10 @@ impl CanopyApp {
             .and_then(|t| now.duration_since(t).ok())
             .is_some_and(|age| age < topic_tree_ui::HIGHLIGHT + Duration::from_millis(100));
         if recently_changed {
-            ctx.request_repaint_after(Duration::from_millis(100));
+            ctx.request_repaint_after(repaint::FADE_REPAINT_INTERVAL);
         } else if !session.model.message_rate.is_idle(Instant::now()) {
-            ctx.request_repaint_after(Duration::from_millis(250));
+            // The rate shown falls to zero a second after the last message.
+            ctx.request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
         }
     }
 
