@@ -1,30 +1,26 @@
 //! One client connection: the CONNECT handshake, then packets in and messages out until the
 //! connection ends. Generic over the stream so TCP, TLS and WebSockets share it.
 
-use super::protocol::{
-    self, Ack, ConnAckInfo, ConnectRequest, Inbound, ProtocolError, PublishRequest, TopicNaming,
-};
-use super::session::{BrokerMessage, Outgoing, PublishProperties, SubscriptionOptions};
-use super::trace::{Direction, TracedPacket, traced_inbound, traced_properties};
-use super::{LiveClient, Shared};
+use super::Shared;
+use super::outbound::{Client, fill_outgoing};
+use super::protocol::{self, Ack, ConnAckInfo, Inbound, ProtocolError, PublishRequest};
+use super::session::{BrokerMessage, PublishProperties, SubscriptionOptions};
+use super::trace::{Direction, TracedPacket, traced_inbound};
 use crate::mqtt::{ProtocolVersion, Qos, ReasonCode, TopicFilter, TopicLimits, TopicName};
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// What an idle connection reads at a time (and so about what it keeps buffered).
 const SMALL_READ: usize = 1024;
 
 /// What a busy connection reads at a time.
 const BULK_READ: usize = 64 * 1024;
-
-/// Most messages taken from a session per write, so the state lock is held briefly.
-const SEND_BUDGET: usize = 256;
 
 /// Longest a publisher waits for one congested subscriber that is still draining. A subscriber
 /// that stops draining releases publishers after `STUCK_AFTER` anyway; this only bounds the
@@ -72,58 +68,17 @@ enum Close {
     Administrative,
 }
 
-/// What the connection knows about its client after CONNECT.
-pub(super) struct Client {
-    pub(super) id: Arc<str>,
-    /// This connection's entry in the broker's client list.
-    pub(super) live: Arc<LiveClient>,
-    /// Keep alive in force: the client's, or the Server Keep Alive we imposed.
-    pub(super) keep_alive_secs: u16,
-    pub(super) user: Option<Arc<str>>,
-    pub(super) version: ProtocolVersion,
-    pub(super) connection_id: u64,
-    pub(super) max_packet_size: Option<u32>,
-    pub(super) wake: Arc<Notify>,
-    pub(super) kick: Arc<Notify>,
-    /// Topic aliases this connection has told its client (MQTT 5).
-    pub(super) aliases: Mutex<OutgoingAliases>,
-}
-
-/// The topic aliases the broker uses towards one client: the first topics it sends, up to the
-/// smaller of the client's Topic Alias Maximum and the broker's own, each get an alias for the
-/// life of the connection (MQTT 5.0 §3.3.2.3.4). Later topics go by name.
-#[derive(Debug, Default)]
-pub(super) struct OutgoingAliases {
-    maximum: u16,
-    by_topic: FxHashMap<Arc<str>, u16>,
-}
-
-impl OutgoingAliases {
-    pub(super) fn new(maximum: u16) -> Self {
-        Self {
-            maximum,
-            by_topic: FxHashMap::default(),
-        }
-    }
-
-    /// How to name `topic` in the next PUBLISH, recording a new alias when one is given.
-    fn naming(&mut self, topic: &str) -> TopicNaming {
-        if let Some(&alias) = self.by_topic.get(topic) {
-            return TopicNaming::Alias(alias);
-        }
-        let next = self.by_topic.len() + 1;
-        match u16::try_from(next) {
-            Ok(alias) if alias <= self.maximum => {
-                self.by_topic.insert(Arc::from(topic), alias);
-                TopicNaming::NameAndNewAlias(alias)
-            }
-            _ => TopicNaming::Name,
-        }
-    }
-
-    fn forget(&mut self, topic: &str) {
-        self.by_topic.remove(topic);
-    }
+/// What one connection keeps between packets besides its client, handed to the packet
+/// handlers as one value.
+struct ConnectionContext {
+    /// Session expiry the client asked for at CONNECT (DISCONNECT may not raise it from zero).
+    connect_expiry_secs: u32,
+    /// Topic aliases the client has set (MQTT 5).
+    aliases: FxHashMap<u16, String>,
+    /// Bytes waiting to be written.
+    out: BytesMut,
+    /// Subscribers whose queues asked this publisher to wait before it reads more.
+    congested: Vec<Arc<str>>,
 }
 
 /// Serve one connection until it ends.
@@ -183,9 +138,13 @@ pub async fn serve<S>(
     let keep_alive = Duration::from_secs(u64::from(client.keep_alive_secs));
     let grace = keep_alive + keep_alive / 2;
     let mut deadline = tokio::time::Instant::now() + grace;
-    let mut aliases: FxHashMap<u16, String> = FxHashMap::default();
-    // Subscribers whose queues asked this publisher to wait before reading more.
-    let mut congested: Vec<Arc<str>> = Vec::new();
+    let mut context = ConnectionContext {
+        connect_expiry_secs: request.session_expiry_secs,
+        aliases: FxHashMap::default(),
+        out,
+        congested: Vec::new(),
+    };
+    drop(request);
 
     // Packets already buffered and not yet handled: pipelined behind CONNECT in the same read,
     // or left when input paused for a congested subscriber. Handled before reading more.
@@ -193,29 +152,21 @@ pub async fn serve<S>(
 
     let close = loop {
         if std::mem::take(&mut input_pending) {
-            let handled = handle_input(
-                &shared,
-                &client,
-                &request,
-                &mut inbuf,
-                &mut aliases,
-                &mut out,
-                &mut congested,
-            );
+            let handled = handle_input(&shared, &client, &mut context, &mut inbuf);
             if let Some(close) = handled {
                 break close;
             }
         }
-        let more = fill_outgoing(&shared, &client, &mut out);
-        if !out.is_empty() {
-            if let Err(e) = writer.write_all(&out).await {
+        let more = fill_outgoing(&shared, &client, &mut context.out);
+        if !context.out.is_empty() {
+            if let Err(e) = writer.write_all(&context.out).await {
                 break Close::Lost(format!("write failed: {e}"));
             }
-            shared.meters.note_bytes_sent(out.len() as u64);
-            out.clear();
+            shared.meters.note_bytes_sent(context.out.len() as u64);
+            context.out.clear();
         }
-        if !congested.is_empty() {
-            wait_for_space(&shared, &mut congested).await;
+        if !context.congested.is_empty() {
+            wait_for_space(&shared, &mut context.congested).await;
             input_pending = true;
             continue;
         }
@@ -229,8 +180,8 @@ pub async fn serve<S>(
             if inbuf.is_empty() && inbuf.capacity() > 4 * SMALL_READ {
                 inbuf = BytesMut::new();
             }
-            if out.capacity() > 4 * SMALL_READ {
-                out = BytesMut::new();
+            if context.out.capacity() > 4 * SMALL_READ {
+                context.out = BytesMut::new();
             }
         }
         inbuf.reserve(read_size);
@@ -253,7 +204,7 @@ pub async fn serve<S>(
                         read_size
                     };
                     deadline = tokio::time::Instant::now() + grace;
-                    if let Some(close) = handle_input(&shared, &client, &request, &mut inbuf, &mut aliases, &mut out, &mut congested) {
+                    if let Some(close) = handle_input(&shared, &client, &mut context, &mut inbuf) {
                         break close;
                     }
                 }
@@ -280,15 +231,15 @@ pub async fn serve<S>(
     if let Some(code) = reason
         && version == ProtocolVersion::V5
     {
-        protocol::encode_disconnect(version, code, &mut out);
+        protocol::encode_disconnect(version, code, &mut context.out);
         shared
             .trace
             .record(&client.id, Direction::Out, || TracedPacket::Disconnect {
                 reason_code: code.value(),
             });
     }
-    if !out.is_empty() {
-        let _ = writer.write_all(&out).await;
+    if !context.out.is_empty() {
+        let _ = writer.write_all(&context.out).await;
     }
     let _ = writer.shutdown().await;
     if matches!(close, Close::Protocol(_) | Close::Administrative) {
@@ -336,178 +287,12 @@ fn describe(close: &Close) -> String {
     }
 }
 
-impl Client {
-    fn send_ack(&self, shared: &Shared, ack: Ack, pkid: u16, out: &mut BytesMut) {
-        self.send_ack_with_reason(shared, ack, pkid, ReasonCode::Success, out);
-    }
-
-    fn send_ack_with_reason(
-        &self,
-        shared: &Shared,
-        ack: Ack,
-        pkid: u16,
-        reason: ReasonCode,
-        out: &mut BytesMut,
-    ) {
-        protocol::encode_ack(self.version, ack, pkid, reason, out);
-        shared.trace.record(&self.id, Direction::Out, || match ack {
-            Ack::Puback => TracedPacket::PubAck(pkid),
-            Ack::Pubrec => TracedPacket::PubRec(pkid),
-            Ack::Pubrel => TracedPacket::PubRel(pkid),
-            Ack::Pubcomp => TracedPacket::PubComp(pkid),
-        });
-    }
-
-    fn send_suback(
-        &self,
-        shared: &Shared,
-        pkid: u16,
-        results: &[Result<Qos, ReasonCode>],
-        out: &mut BytesMut,
-    ) {
-        protocol::encode_suback(self.version, pkid, results, out);
-        let version = self.version;
-        shared
-            .trace
-            .record(&self.id, Direction::Out, || TracedPacket::SubAck {
-                pkid,
-                codes: results
-                    .iter()
-                    .map(|r| match r {
-                        Ok(qos) => qos.level(),
-                        Err(_) if version == ProtocolVersion::V311 => 0x80,
-                        Err(code) => code.value(),
-                    })
-                    .collect(),
-            });
-    }
-
-    fn send_unsuback(&self, shared: &Shared, pkid: u16, existed: &[bool], out: &mut BytesMut) {
-        protocol::encode_unsuback(self.version, pkid, existed, out);
-        shared
-            .trace
-            .record(&self.id, Direction::Out, || TracedPacket::UnsubAck(pkid));
-    }
-
-    fn send_pingresp(&self, shared: &Shared, out: &mut BytesMut) {
-        protocol::encode_pingresp(self.version, out);
-        shared
-            .trace
-            .record(&self.id, Direction::Out, || TracedPacket::PingResp);
-    }
-}
-
-/// Take what the session may send now and encode it. Returns true if more is waiting.
-fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
-    let mut items = Vec::new();
-    let more = {
-        let mut state = shared.lock();
-        let Some(session) = state.session_mut(&client.id, client.connection_id) else {
-            return false;
-        };
-        let (_, budget_hit) = session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
-        if session.live_queued() <= shared.config.max_queued_messages / 4 {
-            session.space.notify_waiters();
-        }
-        budget_hit
-    };
-    encode_outgoing(shared, client, items, out);
-    more
-}
-
-pub(super) fn encode_outgoing(
-    shared: &Shared,
-    client: &Client,
-    items: Vec<Outgoing>,
-    out: &mut BytesMut,
-) {
-    let now = Instant::now();
-    let mut sent = 0;
-    let mut too_large = Vec::new();
-    for item in items {
-        match item {
-            Outgoing::Publish {
-                delivery,
-                pkid,
-                dup,
-            } => {
-                let naming = client
-                    .aliases
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .naming(&delivery.message.topic);
-                if protocol::encode_publish(
-                    client.version,
-                    &delivery,
-                    pkid,
-                    dup,
-                    naming,
-                    now,
-                    client.max_packet_size,
-                    out,
-                ) {
-                    sent += 1;
-                    shared.trace.record(&client.id, Direction::Out, || {
-                        let message = &delivery.message;
-                        let mut properties = traced_properties(
-                            message.properties.as_deref(),
-                            message.remaining_expiry_secs(now),
-                            naming.alias(),
-                        );
-                        if !delivery.subscription_ids.is_empty()
-                            && client.version == ProtocolVersion::V5
-                        {
-                            properties
-                                .push(format!("subscription-ids={:?}", delivery.subscription_ids));
-                        }
-                        TracedPacket::publish(
-                            &message.topic,
-                            delivery.qos.level(),
-                            delivery.retain,
-                            dup,
-                            pkid,
-                            &message.payload,
-                            properties,
-                        )
-                    });
-                } else {
-                    if let TopicNaming::NameAndNewAlias(_) = naming {
-                        // Never sent: the client does not know the alias.
-                        client
-                            .aliases
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .forget(&delivery.message.topic);
-                    }
-                    too_large.push(pkid);
-                }
-            }
-            Outgoing::PubRel { pkid } => client.send_ack(shared, Ack::Pubrel, pkid, out),
-        }
-    }
-    shared.meters.note_messages_sent(sent);
-    client.live.messages_out.fetch_add(sent, Ordering::Relaxed);
-    if !too_large.is_empty() {
-        // Larger than the client's maximum packet size: discarded as if delivered (MQTT 5 §3.1.2.25).
-        shared.meters.note_dropped(too_large.len() as u64);
-        let mut state = shared.lock();
-        if let Some(session) = state.session_mut(&client.id, client.connection_id) {
-            for pkid in too_large.into_iter().filter(|&p| p != 0) {
-                session.puback(pkid);
-            }
-        }
-    }
-}
-
 /// Handle every whole packet in `inbuf`. Returns how the connection must close, if it must.
 fn handle_input(
     shared: &Shared,
     client: &Client,
-    request: &ConnectRequest,
+    context: &mut ConnectionContext,
     inbuf: &mut BytesMut,
-    aliases: &mut FxHashMap<u16, String>,
-    out: &mut BytesMut,
-    congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
     loop {
         let packet =
@@ -519,11 +304,10 @@ fn handle_input(
         shared
             .trace
             .record(&client.id, Direction::In, || traced_inbound(&packet));
-        if let Some(close) = handle_packet(shared, client, request, packet, aliases, out, congested)
-        {
+        if let Some(close) = handle_packet(shared, client, context, packet) {
             return Some(close);
         }
-        if !congested.is_empty() {
+        if !context.congested.is_empty() {
             // Pause here: the rest stays buffered until the congested subscribers drain.
             return None;
         }
@@ -533,17 +317,15 @@ fn handle_input(
 fn handle_packet(
     shared: &Shared,
     client: &Client,
-    request: &ConnectRequest,
+    context: &mut ConnectionContext,
     packet: Inbound,
-    aliases: &mut FxHashMap<u16, String>,
-    out: &mut BytesMut,
-    congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
     let version = client.version;
     let now = Instant::now();
+    let out = &mut context.out;
     match packet {
         Inbound::Publish(publish) => {
-            return handle_publish(shared, client, publish, aliases, out, congested);
+            return handle_publish(shared, client, context, publish);
         }
         Inbound::PubAck(pkid) => {
             if let Some(session) = shared.lock().session_mut(&client.id, client.connection_id) {
@@ -622,7 +404,7 @@ fn handle_packet(
             reason,
             session_expiry_secs,
         } => {
-            if request.session_expiry_secs == 0 && session_expiry_secs.is_some_and(|s| s > 0) {
+            if context.connect_expiry_secs == 0 && session_expiry_secs.is_some_and(|s| s > 0) {
                 // MQTT 5 §3.14.2.2.2: a session that was to end cannot be revived at DISCONNECT.
                 return Some(Close::Protocol(ProtocolError::protocol(
                     "session expiry set at DISCONNECT after connecting with zero",
@@ -640,11 +422,15 @@ fn handle_packet(
 fn handle_publish(
     shared: &Shared,
     client: &Client,
+    context: &mut ConnectionContext,
     publish: PublishRequest,
-    aliases: &mut FxHashMap<u16, String>,
-    out: &mut BytesMut,
-    congested: &mut Vec<Arc<str>>,
 ) -> Option<Close> {
+    let ConnectionContext {
+        aliases,
+        out,
+        congested,
+        ..
+    } = context;
     let PublishRequest {
         mut topic,
         payload,

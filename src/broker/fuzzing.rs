@@ -31,12 +31,12 @@ pub fn decode_stream(bytes: &[u8]) -> usize {
     decoded
 }
 
-/// Time one "let time pass" step of a script stands for: on the fuzzers' paused clock a
-/// quarter second (keep alive and will delays are reached); on a real clock, for the corpus
-/// run in the normal suite, a millisecond.
-#[cfg(feature = "fuzzing")]
+/// Time one "let time pass" step of a script stands for: on a paused clock (the fuzzers', and
+/// the corpus run in the unit tests) a quarter second, so keep alive and will delays are
+/// reached; on a real clock a millisecond.
+#[cfg(any(test, feature = "fuzzing"))]
 const SLEEP_UNIT: Duration = Duration::from_millis(250);
-#[cfg(not(feature = "fuzzing"))]
+#[cfg(not(any(test, feature = "fuzzing")))]
 const SLEEP_UNIT: Duration = Duration::from_millis(1);
 
 /// Clients an in-memory session script drives at once.
@@ -51,7 +51,7 @@ const SCRIPT_CLIENTS: usize = 3;
 pub fn run_sessions(script: &[u8]) {
     let mut builder = tokio::runtime::Builder::new_current_thread();
     builder.enable_all();
-    #[cfg(feature = "fuzzing")]
+    #[cfg(any(test, feature = "fuzzing"))]
     builder.start_paused(true);
     let Ok(runtime) = builder.build() else {
         return;

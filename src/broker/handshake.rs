@@ -1,8 +1,8 @@
 //! The CONNECT handshake: read one whole CONNECT within the packet size limit, check it,
 //! authenticate, attach the session and queue the CONNACK.
 
-use super::connection::{Client, OutgoingAliases, encode_outgoing};
 use super::decode::{self, ConnectFailure};
+use super::outbound::{Client, OutgoingAliases, encode_outgoing};
 use super::protocol::{self, ConnAckInfo, ConnectRequest, ProtocolError};
 use super::session::{BrokerMessage, ConnectionLink, Will};
 use super::state::SessionRequest;

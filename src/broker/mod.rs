@@ -9,6 +9,7 @@ mod decode;
 pub mod fuzzing;
 mod handshake;
 mod meters;
+mod outbound;
 mod protocol;
 mod session;
 mod state;
