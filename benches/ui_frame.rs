@@ -54,7 +54,8 @@ fn main() {
     assert!(app.select_topic(DEEP), "the deep path is in the tree");
     println!(
         "built {} topics in {:.1} s",
-        app.session().map_or(0, |s| s.model.tree.topic_count()),
+        app.active_session()
+            .map_or(0, |s| s.model.tree.topic_count()),
         started.elapsed().as_secs_f64()
     );
 

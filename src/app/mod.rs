@@ -312,7 +312,7 @@ impl CanopyApp {
             ..Settings::default()
         };
         if let Err(error) = store.save(&settings)
-            && let Some(session) = self.sessions.get_mut(self.active)
+            && let Some(session) = self.active_session_mut()
         {
             session.notice(format!("Settings not saved: {error}"));
         }
@@ -346,7 +346,7 @@ impl CanopyApp {
         let mut options = ConnectOptions::new("127.0.0.1", address.port());
         options.client_id = "canopy-explorer".into();
         self.connect(options);
-        if let Some(session) = self.sessions.get_mut(self.active) {
+        if let Some(session) = self.active_session_mut() {
             session.name = Some("Demo (bundled broker)".to_owned());
         }
         let fleet = match self.local.start_fleet() {
@@ -384,8 +384,13 @@ impl CanopyApp {
     }
 
     /// The shown connection's session, if any.
-    pub fn session(&self) -> Option<&Session> {
+    pub fn active_session(&self) -> Option<&Session> {
         self.sessions.get(self.active)
+    }
+
+    /// The connection shown, to change.
+    pub fn active_session_mut(&mut self) -> Option<&mut Session> {
+        self.sessions.get_mut(self.active)
     }
 
     /// Every open connection, in tab order.
@@ -408,13 +413,13 @@ impl CanopyApp {
 
     /// The full topic of the selected node.
     pub fn selected_topic(&self) -> Option<String> {
-        let session = self.session()?;
+        let session = self.active_session()?;
         Some(session.model.tree.topic_name(session.tree_view.selected?))
     }
 
     /// Select a topic by name and reveal it in the tree.
     pub fn select_topic(&mut self, topic: &str) -> bool {
-        let Some(session) = self.sessions.get_mut(self.active) else {
+        let Some(session) = self.active_session_mut() else {
             return false;
         };
         let Some(id) = session.model.tree.find(topic) else {
@@ -440,7 +445,7 @@ impl CanopyApp {
             self.sessions.push(session);
             self.active = 0;
         }
-        if let Some(session) = self.sessions.get_mut(self.active) {
+        if let Some(session) = self.active_session_mut() {
             session.apply(batch);
         }
     }
@@ -455,7 +460,7 @@ impl CanopyApp {
         if self.sessions.is_empty() {
             self.sessions.push(session);
             self.active = 0;
-        } else if let Some(slot) = self.sessions.get_mut(self.active) {
+        } else if let Some(slot) = self.active_session_mut() {
             *slot = session;
         }
     }
@@ -542,7 +547,7 @@ impl CanopyApp {
         } else if self.active > index {
             self.active -= 1;
         }
-        if let Some(session) = self.sessions.get(self.active) {
+        if let Some(session) = self.active_session() {
             self.form = ConnectForm::from_options(&session.options);
         }
     }

@@ -103,6 +103,10 @@ fn memory_ui(ui: &mut egui::Ui, session: Option<&Session>, memory: MemoryInfo<'_
         None => "Memory".to_owned(),
     };
     ui.menu_button(label, |ui| {
+        ui.weak(
+            "Resident memory of the whole Canopy process: window, renderer, connections, and the \
+             bundled broker and demo fleet when they run.",
+        );
         if let Some(session) = session {
             let tree = &session.model.tree;
             ui.label(format!(

@@ -37,7 +37,7 @@ impl CanopyApp {
                         ui.separator();
                         ui.toggle_value(&mut self.publish_open, "Publish panel")
                             .on_hover_text("Show or hide the publish panel");
-                        if let Some(session) = self.sessions.get_mut(self.active) {
+                        if let Some(session) = self.active_session_mut() {
                             let count = session.chart.series.len();
                             let label = if count == 0 {
                                 "Chart".to_owned()
@@ -199,7 +199,7 @@ impl CanopyApp {
         let monitor_action = egui::CentralPanel::default()
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
-                    .show(ui, |ui| match self.sessions.get_mut(self.active) {
+                    .show(ui, |ui| match self.active_session_mut() {
                         Some(session) => monitor_ui::monitor_ui(
                             ui,
                             &mut session.monitor_view,
@@ -218,7 +218,7 @@ impl CanopyApp {
             .inner;
         match monitor_action {
             Some(MonitorAction::Reveal(node)) => {
-                if let Some(session) = self.sessions.get_mut(self.active) {
+                if let Some(session) = self.active_session_mut() {
                     session.tree_view.reveal(&session.model.tree, node);
                 }
                 self.view = View::Explorer;
@@ -232,7 +232,7 @@ impl CanopyApp {
     }
 
     fn explorer_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
-        let chart_action = match self.sessions.get_mut(self.active) {
+        let chart_action = match self.active_session_mut() {
             Some(session) if session.chart.open => {
                 egui::Panel::bottom("chart")
                     .resizable(true)
@@ -243,7 +243,7 @@ impl CanopyApp {
             }
             _ => None,
         };
-        if self.session().is_some_and(|s| {
+        if self.active_session().is_some_and(|s| {
             s.chart.open && !s.chart.series.is_empty() && s.chart.paused_at.is_none()
         }) {
             // A following chart's time axis moves on its own; new data repaints it anyway.
@@ -258,7 +258,7 @@ impl CanopyApp {
             .show(ui, |ui| {
                 // Keep the panel's width even while its content is narrow (no topics yet).
                 ui.set_min_width(ui.available_width());
-                match self.sessions.get_mut(self.active) {
+                match self.active_session_mut() {
                     Some(session) => topic_tree_ui::topic_tree_ui(
                         ui,
                         &mut session.tree_view,
@@ -299,7 +299,7 @@ impl CanopyApp {
         };
 
         let message_action = egui::CentralPanel::default()
-            .show(ui, |ui| match self.sessions.get_mut(self.active) {
+            .show(ui, |ui| match self.active_session_mut() {
                 Some(session) => message_ui::message_ui(
                     ui,
                     &mut session.message_view,
@@ -319,7 +319,7 @@ impl CanopyApp {
         self.save_settings();
         match tree_action {
             Some(TreeAction::ClearRetainedUnder(id)) => {
-                if let Some(session) = self.session() {
+                if let Some(session) = self.active_session() {
                     let tree = &session.model.tree;
                     self.confirm_clear = Some(ClearRequest {
                         scope: format!("under {}", tree.topic_name(id)),
@@ -328,7 +328,7 @@ impl CanopyApp {
                 }
             }
             Some(TreeAction::ClearRetainedMatching) => {
-                if let Some(session) = self.sessions.get_mut(self.active) {
+                if let Some(session) = self.active_session_mut() {
                     let tree = &session.model.tree;
                     let topics = session
                         .tree_view
@@ -445,7 +445,7 @@ impl CanopyApp {
         path: crate::payload::Path,
         view: crate::payload::PayloadView,
     ) {
-        let Some(session) = self.sessions.get_mut(self.active) else {
+        let Some(session) = self.active_session_mut() else {
             return;
         };
         let tree = &session.model.tree;
@@ -461,7 +461,7 @@ impl CanopyApp {
 
     /// Repaint only while something on screen changes by itself; never while idle.
     fn schedule_repaint(&mut self, ctx: &egui::Context, now: SystemTime) {
-        let Some(session) = self.sessions.get_mut(self.active) else {
+        let Some(session) = self.active_session_mut() else {
             return;
         };
         if matches!(
@@ -488,6 +488,6 @@ impl CanopyApp {
 
     /// The node selected in the shown connection's tree.
     pub fn selected_node(&self) -> Option<NodeId> {
-        self.session()?.tree_view.selected
+        self.active_session()?.tree_view.selected
     }
 }

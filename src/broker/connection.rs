@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
-/// What an idle connection reads at a time (and so about what it keeps buffered).
-const SMALL_READ: usize = 1024;
+/// What an idle connection offers a read (and so about what it keeps buffered while it waits):
+/// a PINGREQ or a small PUBLISH fits; a read that fills it makes the next one four times larger.
+const SMALL_READ: usize = 64;
 
 /// What a busy connection reads at a time.
 const BULK_READ: usize = 64 * 1024;
@@ -180,7 +181,7 @@ pub async fn serve<S>(
             if inbuf.is_empty() && inbuf.capacity() > 4 * SMALL_READ {
                 inbuf = BytesMut::new();
             }
-            if context.out.capacity() > 4 * SMALL_READ {
+            if context.out.capacity() > 64 * SMALL_READ {
                 context.out = BytesMut::new();
             }
         }

@@ -49,14 +49,25 @@ const SCRIPT_CLIENTS: usize = 3;
 /// happens: 0 write the bytes, 1 close the client's stream (a new one opens on its next
 /// write), 2 let `(op >> 4)` × [`SLEEP_UNIT`] pass, 3 let the broker run.
 pub fn run_sessions(script: &[u8]) {
-    let mut builder = tokio::runtime::Builder::new_current_thread();
-    builder.enable_all();
-    #[cfg(any(test, feature = "fuzzing"))]
-    builder.start_paused(true);
-    let Ok(runtime) = builder.build() else {
-        return;
-    };
-    runtime.block_on(async {
+    thread_local! {
+        // One runtime per thread for all scripts: building one costs more than most scripts.
+        static RUNTIME: Option<tokio::runtime::Runtime> = {
+            let mut builder = tokio::runtime::Builder::new_current_thread();
+            builder.enable_all();
+            #[cfg(any(test, feature = "fuzzing"))]
+            builder.start_paused(true);
+            builder.build().ok()
+        };
+    }
+    RUNTIME.with(|runtime| {
+        if let Some(runtime) = runtime {
+            runtime.block_on(script_on(script));
+        }
+    });
+}
+
+async fn script_on(script: &[u8]) {
+    {
         let shared = Shared::new(BrokerConfig {
             port: 0,
             sys_interval: Duration::ZERO,
@@ -142,7 +153,7 @@ pub fn run_sessions(script: &[u8]) {
         })
         .await;
         tasks.abort_all();
-    });
+    }
 }
 
 /// Insert and remove the filters in `bytes` (split at newlines; a line starting with `-`

@@ -195,7 +195,7 @@ fn two_fields_from_two_topics_on_one_chart_and_exported() {
         Incoming::new("home/garage/power", "231"),
     ]);
     harness.run_steps(3);
-    let chart = &harness.state().session().expect("session").chart;
+    let chart = &harness.state().active_session().expect("session").chart;
     let ys: Vec<Vec<f64>> = chart
         .series
         .iter()
@@ -209,7 +209,7 @@ fn two_fields_from_two_topics_on_one_chart_and_exported() {
     assert!(
         harness
             .state()
-            .session()
+            .active_session()
             .expect("session")
             .chart
             .paused_at

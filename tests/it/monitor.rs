@@ -29,7 +29,7 @@ fn mosquitto_sys_values_reach_the_dashboard() {
         "mosquitto's $SYS values and a rate",
         Duration::from_secs(20),
         |h| {
-            let Some(session) = h.state().session() else {
+            let Some(session) = h.state().active_session() else {
                 return false;
             };
             let sys = &session.model.sys;
@@ -38,7 +38,7 @@ fn mosquitto_sys_values_reach_the_dashboard() {
                 && sys.rate_per_sec(Counter::MessagesSent).is_some()
         },
     );
-    let session = harness.state().session().expect("session");
+    let session = harness.state().active_session().expect("session");
     let sys = &session.model.sys;
     assert!(
         sys.text(SysKey::Version)
@@ -128,13 +128,13 @@ fn the_latency_probe_measures_round_trips_through_the_bundled_broker() {
     harness.state_mut().set_view(View::Monitor);
     step_until(&mut harness, "connected", Duration::from_secs(10), |h| {
         h.state()
-            .session()
+            .active_session()
             .is_some_and(|s| s.state.is_connected() && !s.active_subscriptions.is_empty())
     });
     harness.run_steps(2);
     let probe_topic = harness
         .state()
-        .session()
+        .active_session()
         .expect("session")
         .probe
         .topic()
@@ -153,11 +153,11 @@ fn the_latency_probe_measures_round_trips_through_the_bundled_broker() {
         Duration::from_secs(15),
         |h| {
             h.state()
-                .session()
+                .active_session()
                 .is_some_and(|s| s.probe.series.len() >= 2)
         },
     );
-    let session = harness.state().session().expect("session");
+    let session = harness.state().active_session().expect("session");
     let (last, ..) = session.probe.summary().expect("samples");
     assert!(
         last < 1000.0,

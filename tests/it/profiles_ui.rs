@@ -152,7 +152,11 @@ fn three_profiles_open_at_once_and_survive_a_restart() {
     harness.get_by_label("secure").click(); // the tab
     harness.run_steps(2);
     assert_eq!(
-        harness.state().session().map(|s| s.title()).as_deref(),
+        harness
+            .state()
+            .active_session()
+            .map(|s| s.title())
+            .as_deref(),
         Some("secure")
     );
 

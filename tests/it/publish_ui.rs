@@ -17,7 +17,7 @@ fn connected_app(port: u16) -> Harness<'static, CanopyApp> {
     let mut harness = crate::common::ui::harness(app);
     step_until(&mut harness, "the subscriptions", |h| {
         h.state()
-            .session()
+            .active_session()
             .is_some_and(|s| s.active_subscriptions.len() == 2)
     });
     harness
@@ -119,7 +119,7 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
     let mut harness = connected_app(port);
     step_until(&mut harness, "the retained topics", |h| {
         h.state()
-            .session()
+            .active_session()
             .is_some_and(|s| s.model.tree.topic_count() >= 4)
     });
     replace_text(&mut harness, "Filter", "fw");
@@ -139,7 +139,12 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
     let job = harness.state().retained_clear().expect("ran");
     assert_eq!((job.total, job.cleared, job.failed.len()), (3, 3, 0));
     assert_eq!(broker.retained_count(), 1, "keep/config is untouched");
-    let tree = &harness.state().session().expect("session").model.tree;
+    let tree = &harness
+        .state()
+        .active_session()
+        .expect("session")
+        .model
+        .tree;
     assert!(
         tree.retained_topics_under(canopy::model::NodeId::ROOT) == vec!["keep/config".to_owned()]
     );

@@ -175,7 +175,7 @@ fn a_bad_port_is_named_and_nothing_connects() {
         .click();
     harness.run_steps(2);
     harness.get_by_label("Port: '18x3' is not a port number (1–65535)");
-    assert!(harness.state().session().is_none());
+    assert!(harness.state().active_session().is_none());
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn connect_through_the_window_and_watch_the_tree_fill() {
     let deadline = Instant::now() + Duration::from_secs(10);
     while harness
         .state()
-        .session()
+        .active_session()
         .is_some_and(|s| s.active_subscriptions.len() < 2)
     {
         assert!(
@@ -286,7 +286,7 @@ fn memory_is_shown_and_the_history_budget_is_a_kept_setting() {
     harness.get_by_label_contains("Memory ");
     let tree_bytes = |h: &Harness<'_, CanopyApp>| {
         h.state()
-            .session()
+            .active_session()
             .map_or(0, |s| s.model.tree.history_bytes())
     };
     assert!(
@@ -296,7 +296,7 @@ fn memory_is_shown_and_the_history_budget_is_a_kept_setting() {
 
     harness.state_mut().set_history_budget_mib(1);
     harness.run_steps(2);
-    let session = harness.state().session().expect("session");
+    let session = harness.state().active_session().expect("session");
     assert!(
         session.model.tree.history_bytes() <= 3 * 1024 * 1024,
         "trimmed, newest per topic kept"
