@@ -1,7 +1,10 @@
 //! What the window does when asked: publish, clear retained messages, export a chart, run the
 //! latency probe, and carry out the Broker panel's requests.
 
-use super::{BrokerAction, CanopyApp, PublishForm, View, fallback_folder, format, local_broker};
+use super::{
+    BrokerAction, CanopyApp, PublishForm, PublishTicket, View, fallback_folder, format,
+    local_broker,
+};
 use crate::net::{ClearRequest, RetainedClear};
 use crate::net::{Command, ConnectOptions, OutgoingMessage};
 use std::time::Instant;
@@ -98,7 +101,10 @@ impl CanopyApp {
             return;
         }
         let mut job = RetainedClear::new(request);
-        job.top_up(manager, id);
+        for ticket in job.top_up(manager, id) {
+            self.publish_tickets
+                .insert(ticket, PublishTicket::RetainedClear);
+        }
         self.clearing = Some(job);
     }
 
@@ -132,6 +138,7 @@ impl CanopyApp {
             if message.retain { ", retained" } else { "" }
         );
         let ticket = manager.publish(id, message.clone());
+        self.publish_tickets.insert(ticket, PublishTicket::Form);
         self.publish.pending = Some((ticket, description));
         self.publish.outcome = None;
         self.publish.remember(message);

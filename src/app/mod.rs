@@ -100,6 +100,8 @@ pub struct CanopyApp {
     resident: Option<(Instant, Option<u64>)>,
     /// When the process started, until the first frame has been drawn (and timed).
     first_frame_pending: Option<Instant>,
+    /// Who sent each publish still unanswered.
+    publish_tickets: rustc_hash::FxHashMap<u64, PublishTicket>,
     /// `CANOPY_REPORT_APPLIED`, for the window benchmark.
     applied_report: Option<applied_report::AppliedReport>,
 }
@@ -191,6 +193,7 @@ impl CanopyApp {
             settings_dirty: false,
             resident: None,
             first_frame_pending: None,
+            publish_tickets: rustc_hash::FxHashMap::default(),
             applied_report: applied_report::AppliedReport::from_env(),
         };
         if let Some(options) = connect_to {
@@ -561,9 +564,10 @@ impl CanopyApp {
             return;
         };
         let deadline = Instant::now() + EVENT_BUDGET;
+        let mut published = Vec::new();
         while Instant::now() < deadline {
             let Some(event) = manager.events().try_recv() else {
-                return;
+                break;
             };
             let Some(session) = self
                 .sessions
@@ -585,45 +589,75 @@ impl CanopyApp {
                 EventKind::Subscribed(filters) => session.subscribed(filters),
                 EventKind::Error(message) => session.notice(message),
                 EventKind::Published { ticket, result } => {
-                    let mut handled = false;
-                    if let Some(job) = &mut self.clearing {
-                        let (ours, cleared) = job.on_published(ticket, &result);
-                        handled = ours;
-                        if let Some(topic) = cleared {
-                            session.model.tree.forget_retained(&topic);
-                        }
-                        if ours {
-                            if let Some(id) = session.id {
-                                job.top_up(manager, id);
-                            }
-                            if job.is_done() {
-                                session.notice(job.summary());
-                            }
-                        }
-                    }
-                    if !handled
-                        && self
-                            .publish
-                            .pending
-                            .as_ref()
-                            .is_some_and(|(t, _)| *t == ticket)
-                    {
-                        let description = self
-                            .publish
-                            .pending
-                            .take()
-                            .map(|(_, d)| d)
-                            .unwrap_or_default();
-                        self.publish.outcome = Some(result.map(|()| description));
-                    } else if !handled && let Err(reason) = result {
-                        session.notice(reason);
-                    }
+                    published.push((event.connection, ticket, result));
                 }
             }
         }
-        // Out of time with events left: come back next frame.
-        ctx.request_repaint();
+        for (connection, ticket, result) in published {
+            self.route_published(connection, ticket, result);
+        }
+        if deadline <= Instant::now() {
+            // Out of time with events left: come back next frame.
+            ctx.request_repaint();
+        }
     }
+
+    /// Hand the outcome of a publish to whoever sent it: the publish form, the retained-clear
+    /// job, or (anything else that failed) the connection's notices.
+    fn route_published(
+        &mut self,
+        connection: crate::net::ConnectionId,
+        ticket: u64,
+        result: Result<(), String>,
+    ) {
+        let Some(index) = self.sessions.iter().position(|s| s.id == Some(connection)) else {
+            return;
+        };
+        match self.publish_tickets.remove(&ticket) {
+            Some(PublishTicket::Form) => {
+                let description = self
+                    .publish
+                    .pending
+                    .take_if(|(pending, _)| *pending == ticket)
+                    .map(|(_, description)| description)
+                    .unwrap_or_default();
+                self.publish.outcome = Some(result.map(|()| description));
+            }
+            Some(PublishTicket::RetainedClear) => {
+                let (Some(job), Ok(manager)) = (&mut self.clearing, &mut self.manager) else {
+                    return;
+                };
+                let session = &mut self.sessions[index];
+                let (_, cleared) = job.on_published(ticket, &result);
+                if let Some(topic) = cleared {
+                    session.model.tree.forget_retained(&topic);
+                }
+                if let Some(id) = session.id {
+                    for next in job.top_up(manager, id) {
+                        self.publish_tickets
+                            .insert(next, PublishTicket::RetainedClear);
+                    }
+                }
+                if job.is_done() {
+                    session.notice(job.summary());
+                }
+            }
+            None => {
+                if let Err(reason) = result {
+                    self.sessions[index].notice(reason);
+                }
+            }
+        }
+    }
+}
+
+/// Who sent a publish, so its outcome goes back there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PublishTicket {
+    /// The publish form.
+    Form,
+    /// The retained-clear job.
+    RetainedClear,
 }
 
 impl eframe::App for CanopyApp {

@@ -47,15 +47,19 @@ impl RetainedClear {
         }
     }
 
-    /// Send more clears while fewer than the window are unacknowledged.
-    pub fn top_up(&mut self, manager: &mut ConnectionManager, id: ConnectionId) {
+    /// Send more clears while fewer than the window are unacknowledged; returns the tickets
+    /// of the publishes sent, for routing their outcomes back here.
+    pub fn top_up(&mut self, manager: &mut ConnectionManager, id: ConnectionId) -> Vec<u64> {
+        let mut tickets = Vec::new();
         while self.in_flight.len() < CLEAR_WINDOW {
             let Some(topic) = self.queue.pop_front() else {
                 break;
             };
             let ticket = manager.publish(id, OutgoingMessage::clear_retained(topic.clone()));
             self.in_flight.insert(ticket, topic);
+            tickets.push(ticket);
         }
+        tickets
     }
 
     /// Take the outcome of a publish; returns the topic when it was one of ours and succeeded.
