@@ -67,6 +67,8 @@ enum Close {
     Shutdown,
     /// Someone disconnected the client from the Broker panel.
     Administrative,
+    /// Messages were dropped because the client's queue was full (MQTT 5 only).
+    QuotaExceeded(u64),
 }
 
 /// What one connection keeps between packets besides its client, handed to the packet
@@ -158,7 +160,19 @@ pub async fn serve<S>(
                 break close;
             }
         }
-        let more = fill_outgoing(&shared, &client, &mut context.out);
+        let filled = fill_outgoing(&shared, &client, &mut context.out);
+        if filled.dropped > 0 {
+            tracing::warn!(
+                client_id = %client.id,
+                "fell behind: {} messages dropped because its queue was full",
+                filled.dropped
+            );
+            if client.version.is_v5() {
+                // MQTT 5 can say so: DISCONNECT 0x97 (3.1.1 cannot; the drop is counted).
+                break Close::QuotaExceeded(filled.dropped);
+            }
+        }
+        let more = filled.more;
         if !context.out.is_empty() {
             if let Err(e) = writer.write_all(&context.out).await {
                 break Close::Lost(format!("write failed: {e}"));
@@ -226,6 +240,7 @@ pub async fn serve<S>(
         Close::TakenOver => (Some(ReasonCode::SessionTakenOver), false, None),
         Close::Shutdown => (Some(ReasonCode::ServerShuttingDown), false, None),
         Close::Administrative => (Some(ReasonCode::AdministrativeAction), true, None),
+        Close::QuotaExceeded(_) => (Some(ReasonCode::QuotaExceeded), true, None),
     };
     shared.clients_lock().remove(&client.connection_id);
     tracing::info!(%peer, client_id = %client.id, "disconnected: {}", describe(&close));
@@ -285,6 +300,9 @@ fn describe(close: &Close) -> String {
         Close::TakenOver => "session taken over by a new connection".to_owned(),
         Close::Shutdown => "broker stopping".to_owned(),
         Close::Administrative => "disconnected from the Broker panel".to_owned(),
+        Close::QuotaExceeded(dropped) => {
+            format!("quota exceeded: {dropped} messages dropped because its queue was full")
+        }
     }
 }
 

@@ -140,21 +140,35 @@ impl Client {
 }
 
 /// Take what the session may send now and encode it. Returns true if more is waiting.
-pub(super) fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> bool {
+/// What [`fill_outgoing`] found.
+pub(super) struct Filled {
+    /// More is ready to send than one take allows.
+    pub(super) more: bool,
+    /// Messages dropped for this client (its queue was full) since it was last asked.
+    pub(super) dropped: u64,
+}
+
+pub(super) fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut) -> Filled {
     let mut items = Vec::new();
-    let more = {
+    let filled = {
         let mut state = shared.lock();
         let Some(session) = state.session_mut(&client.id, client.connection_id) else {
-            return false;
+            return Filled {
+                more: false,
+                dropped: 0,
+            };
         };
         let (_, budget_hit) = session.take_sendable(SEND_BUDGET, Instant::now(), &mut items);
         if session.live_queued() <= shared.config.max_queued_messages / 4 {
             session.space.notify_waiters();
         }
-        budget_hit
+        Filled {
+            more: budget_hit,
+            dropped: std::mem::take(&mut session.dropped_unreported),
+        }
     };
     encode_outgoing(shared, client, items, out);
-    more
+    filled
 }
 
 pub(super) fn encode_outgoing(

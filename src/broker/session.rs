@@ -170,6 +170,8 @@ pub struct Session {
     pub queued_bytes: usize,
     /// Deliveries in `queue` that came from the retained store on subscribe.
     pub store_backlog: usize,
+    /// Live messages dropped because the queue was full, not yet reported to the connection.
+    pub dropped_unreported: u64,
     /// Sent QoS 1/2 messages awaiting acknowledgement, by packet id.
     pub inflight: BTreeMap<u16, (Delivery, InflightState)>,
     /// Incoming QoS 2 packet ids received but not yet released.
@@ -202,6 +204,7 @@ impl Session {
             queue: VecDeque::new(),
             queued_bytes: 0,
             store_backlog: 0,
+            dropped_unreported: 0,
             inflight: BTreeMap::new(),
             incoming_qos2: FxHashSet::default(),
             next_pkid: 1,

@@ -339,6 +339,11 @@ impl BrokerState {
                 }
             } else {
                 self.meters.note_dropped(1);
+                session.dropped_unreported += 1;
+                if let Some(link) = &session.link {
+                    // Its connection tells the client (MQTT 5) and the log.
+                    link.wake.notify_one();
+                }
             }
         }
         queued

@@ -387,3 +387,39 @@ fn strangers_share_one_byte_budget() {
     assert!(device.ping());
     strangers.clear();
 }
+
+/// A subscriber that stops reading while publishers go on loses messages once its queue is
+/// full: counted, logged, and an MQTT 5 subscriber is told with DISCONNECT 0x97 Quota exceeded
+/// when it reads again.
+#[test]
+fn an_mqtt5_subscriber_that_fell_behind_is_told_quota_exceeded() {
+    let broker = start(BrokerConfig {
+        max_queued_messages: 100,
+        ..BrokerConfig::default()
+    });
+    let addr = broker.local_addr();
+    let mut subscriber = RawClient::connect(addr, V::V5, "sleeper");
+    subscriber.send(&subscribe_packet(V::V5, 1, "q/#", 0));
+    assert_eq!(suback_code(&mut subscriber), 0);
+    // 40 MB of QoS 0 messages: far more than the socket buffers and the queue hold while the
+    // subscriber does not read.
+    let mut publisher = RawClient::connect(addr, V::V5, "flooder");
+    let payload = vec![b'x'; 4096];
+    let burst: Vec<u8> = (0..10_000)
+        .flat_map(|i| publish_packet(V::V5, &format!("q/{}", i % 10), &payload, 0, false, 0))
+        .collect();
+    publisher.send(&burst);
+    assert!(publisher.ping(), "the publisher was never held up for long");
+    let deadline = Instant::now() + SOON;
+    while broker.meters().publish_dropped == 0 {
+        assert!(Instant::now() < deadline, "nothing was dropped");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let received = subscriber.until_closed(Duration::from_secs(20));
+    assert_eq!(
+        disconnect_reason(&received),
+        Some(0x97),
+        "told: Quota exceeded"
+    );
+    assert_serving(addr);
+}
