@@ -31,6 +31,23 @@ fn set_mmap_threshold(bytes: i32) {
     }
 }
 
+/// CPU time (user + system, all threads) this process has used, from `/proc/self/stat`;
+/// `None` where there is no procfs.
+pub fn cpu_time() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    parse_cpu_ticks(&stat).map(|ticks| std::time::Duration::from_millis(ticks * 10))
+}
+
+/// utime + stime from a `/proc/PID/stat` line, in clock ticks (100 a second on Linux). The
+/// command name in parentheses may contain spaces, so fields are counted after the last ')'.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
 /// Resident memory (RSS) in bytes, from `/proc/self/status`; `None` where there is no procfs.
 pub fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -63,6 +80,18 @@ fn parse_status_kib(status: &str, key: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        let stat = "4242 (canopy (gui) x) S 1 4242 4242 0 -1 4194560 2222 0 0 0 157 43 0 0 20 0 9";
+        assert_eq!(super::parse_cpu_ticks(stat), Some(200));
+        assert_eq!(super::parse_cpu_ticks("garbage"), None);
+        assert!(
+            super::cpu_time().is_some(),
+            "this process has a /proc/self/stat"
+        );
+    }
+
     use super::*;
 
     #[test]

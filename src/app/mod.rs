@@ -100,6 +100,10 @@ pub struct CanopyApp {
     resident: Option<(Instant, Option<u64>)>,
     /// When the process started, until the first frame has been drawn (and timed).
     first_frame_pending: Option<Instant>,
+    /// Spaces data-driven frames; shared with the network thread's waker.
+    repaint_gate: Arc<repaint::DataRepaintGate>,
+    /// Watches the process's CPU and tunes `repaint_gate`.
+    cpu_governor: repaint::CpuGovernor,
     /// Who sent each publish still unanswered.
     publish_tickets: rustc_hash::FxHashMap<u64, PublishTicket>,
     /// `CANOPY_REPORT_APPLIED`, for the window benchmark.
@@ -193,6 +197,8 @@ impl CanopyApp {
             settings_dirty: false,
             resident: None,
             first_frame_pending: None,
+            repaint_gate: Arc::default(),
+            cpu_governor: repaint::CpuGovernor::default(),
             publish_tickets: rustc_hash::FxHashMap::default(),
             applied_report: applied_report::AppliedReport::from_env(),
         };
@@ -214,8 +220,9 @@ impl CanopyApp {
         store: Option<SettingsStore>,
     ) -> Self {
         let ctx = ctx.clone();
-        let gate = repaint::DataRepaintGate::default();
-        let on_data = move || match gate.on_data(Instant::now()) {
+        let gate = Arc::new(repaint::DataRepaintGate::default());
+        let network_gate = Arc::clone(&gate);
+        let on_data = move || match network_gate.on_data(Instant::now()) {
             repaint::DataRepaint::Now => ctx.request_repaint(),
             repaint::DataRepaint::After(delay) => ctx.request_repaint_after(delay),
         };
@@ -226,6 +233,7 @@ impl CanopyApp {
             Startup::Demo | Startup::Idle => None,
         };
         let mut app = Self::new(manager, connect_to);
+        app.repaint_gate = gate;
         if let Some(store) = store {
             let profiles =
                 crate::settings::ProfileStore::at(store.path().with_file_name("profiles.ron"));
@@ -663,6 +671,12 @@ enum PublishTicket {
 impl eframe::App for CanopyApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.pump_events(ctx);
+        if let Some(cpu) = crate::process::cpu_time()
+            && let Some(interval) = self.cpu_governor.observe(Instant::now(), cpu)
+        {
+            tracing::debug!("data-driven frames now {} ms apart", interval.as_millis());
+            self.repaint_gate.set_interval(interval);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -699,7 +713,7 @@ fn renderer_from_env() -> eframe::Renderer {
 }
 
 /// Chosen by measurement under Xvfb with software rendering (BENCHMARKS.md, "The window").
-const DEFAULT_RENDERER: eframe::Renderer = eframe::Renderer::Wgpu;
+const DEFAULT_RENDERER: eframe::Renderer = eframe::Renderer::Glow;
 
 /// Open the window and run until it is closed. `started` is when the process started, for
 /// timing the first frame.

@@ -479,7 +479,10 @@ impl CanopyApp {
             .and_then(|t| now.duration_since(t).ok())
             .is_some_and(|age| age < topic_tree_ui::HIGHLIGHT + Duration::from_millis(100));
         if recently_changed {
-            ctx.request_repaint_after(repaint::FADE_REPAINT_INTERVAL);
+            // The fade keeps to the data-driven pace when drawing is expensive.
+            ctx.request_repaint_after(
+                repaint::FADE_REPAINT_INTERVAL.max(self.repaint_gate.interval()),
+            );
         } else if !session.model.message_rate.is_idle(Instant::now()) {
             // The rate shown falls to zero a second after the last message.
             ctx.request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
