@@ -172,8 +172,8 @@ impl Draft {
                 if will.topic.trim().is_empty() {
                     return Err("Last will: enter its topic".to_owned());
                 }
-                crate::cli::publish::check_topic(will.topic.trim())
-                    .map_err(|e| format!("Last will: {e}"))?;
+                crate::mqtt::TopicName::new(will.topic.trim())
+                    .map_err(|e| format!("Last will: topic {:?}: {e}", will.topic.trim()))?;
                 Some(StoredWill {
                     topic: will.topic.trim().to_owned(),
                     ..will.clone()

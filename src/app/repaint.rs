@@ -136,28 +136,6 @@ impl CpuGovernor {
     }
 }
 
-/// Of several "draw again after" wishes made while building a frame, the earliest; `None`
-/// when nothing on screen changes by itself.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct NextFrame(Option<Duration>);
-
-impl NextFrame {
-    /// Nothing asked for yet.
-    pub fn none() -> Self {
-        Self(None)
-    }
-
-    /// Something on screen changes after `delay`.
-    pub fn within(&mut self, delay: Duration) {
-        self.0 = Some(self.0.map_or(delay, |d| d.min(delay)));
-    }
-
-    /// The frame to ask for, if any.
-    pub fn delay(self) -> Option<Duration> {
-        self.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,15 +203,5 @@ mod tests {
         let gate = DataRepaintGate::default();
         gate.set_interval(Duration::from_secs(9));
         assert_eq!(gate.interval(), SLOWEST_DATA_REPAINT_INTERVAL, "clamped");
-    }
-
-    #[test]
-    fn a_quiet_frame_asks_for_nothing_and_the_earliest_wish_wins() {
-        assert_eq!(NextFrame::none().delay(), None, "nothing changes: no frame");
-        let mut next = NextFrame::none();
-        next.within(TIMER_REPAINT_INTERVAL);
-        next.within(FADE_REPAINT_INTERVAL);
-        next.within(TIMER_REPAINT_INTERVAL);
-        assert_eq!(next.delay(), Some(FADE_REPAINT_INTERVAL));
     }
 }

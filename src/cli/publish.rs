@@ -47,7 +47,7 @@ pub fn properties(
 }
 
 /// Check a topic name that will be published to.
-pub fn check_topic(topic: &str) -> Result<(), String> {
+fn check_topic(topic: &str) -> Result<(), String> {
     crate::mqtt::TopicName::new(topic)
         .map(drop)
         .map_err(|e| format!("topic {topic:?}: {e}"))

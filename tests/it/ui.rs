@@ -307,3 +307,41 @@ fn memory_is_shown_and_the_history_budget_is_a_kept_setting() {
     };
     assert_eq!(saved.history_budget_mib, 1);
 }
+
+/// The window's delay before it asks to draw again, after the last frame; `None`: never.
+fn next_repaint(harness: &Harness<'_, CanopyApp>) -> Option<Duration> {
+    let delay = harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+    (delay < Duration::from_secs(3600)).then_some(delay)
+}
+
+/// No work without news: once the highlight has faded and the rate has fallen to zero, a frame
+/// asks for no other; fresh data asks for the fade's pace, not for every frame.
+#[test]
+fn a_quiet_window_asks_for_no_frame() {
+    let mut app = app_without_connection();
+    let mut old = Incoming::new("home/kitchen/temp", "21.5");
+    old.received_at = std::time::SystemTime::now() - Duration::from_secs(10);
+    app.inject(vec![old]);
+    let mut harness = harness(app);
+    harness.run_steps(3);
+    // The message rate counts arrivals by the clock of their application: let it fall to zero.
+    std::thread::sleep(Duration::from_millis(1100));
+    harness.run_steps(2);
+    assert_eq!(
+        next_repaint(&harness),
+        None,
+        "nothing changes: no frame asked for"
+    );
+
+    harness
+        .state_mut()
+        .inject(vec![Incoming::new("home/kitchen/temp", "21.7")]);
+    harness.run_steps(1);
+    let delay = next_repaint(&harness).expect("the fresh highlight fades");
+    assert!(
+        delay
+            >= canopy::app::repaint::FADE_REPAINT_INTERVAL
+                .saturating_sub(Duration::from_millis(20)),
+        "the fade repaints at its own pace, not every frame: {delay:?}"
+    );
+}
