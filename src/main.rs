@@ -293,6 +293,9 @@ struct BrokerArgs {
     /// Most levels in a topic name or filter
     #[arg(long, value_name = "N", default_value_t = canopy::mqtt::DEFAULT_MAX_TOPIC_LEVELS)]
     max_topic_levels: usize,
+    /// Longest topic name or filter, in bytes (MQTT allows 65,535)
+    #[arg(long, value_name = "BYTES", default_value_t = canopy::mqtt::DEFAULT_MAX_TOPIC_BYTES)]
+    max_topic_bytes: usize,
     /// Largest CONNECT accepted, in bytes: clients are not trusted with more before they are
     /// authenticated
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
@@ -333,7 +336,9 @@ impl BrokerArgs {
             acl_suback_code: self.acl_suback_code,
             topic_limits: canopy::mqtt::TopicLimits {
                 max_levels: self.max_topic_levels.max(1),
-                ..canopy::mqtt::TopicLimits::default()
+                max_bytes: self
+                    .max_topic_bytes
+                    .clamp(1, canopy::mqtt::DEFAULT_MAX_TOPIC_BYTES),
             },
             sys_interval: Duration::from_secs(self.sys_interval),
             allow_anonymous: users.is_none() || self.allow_anonymous,
