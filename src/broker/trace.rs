@@ -3,10 +3,9 @@
 
 use super::protocol::{ConnectRequest, Inbound};
 use super::session::PublishProperties;
-use crate::mqtt::ProtocolVersion;
+use crate::mqtt::{ProtocolVersion, ReasonCode};
 use bytes::Bytes;
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
@@ -184,126 +183,9 @@ impl TracedPacket {
         "DISCONNECT",
     ];
 
-    /// One line with the packet's fields.
+    /// One line with the packet's fields (its [`Display`](std::fmt::Display)).
     pub fn summary(&self) -> String {
-        let mut out = String::new();
-        match self {
-            TracedPacket::Connect {
-                version,
-                clean_start,
-                keep_alive,
-                session_expiry_secs,
-                username,
-                will,
-                receive_maximum,
-                max_packet_size,
-            } => {
-                let _ = write!(
-                    out,
-                    "{version}, clean start {clean_start}, keep alive {keep_alive} s"
-                );
-                if *session_expiry_secs != 0 {
-                    let _ = write!(out, ", session expiry {session_expiry_secs} s");
-                }
-                if let Some(user) = username {
-                    let _ = write!(out, ", user {user:?}");
-                }
-                if let Some(max) = receive_maximum {
-                    let _ = write!(out, ", receive max {max}");
-                }
-                if let Some(max) = max_packet_size {
-                    let _ = write!(out, ", max packet {max} B");
-                }
-                if let Some(will) = will {
-                    let _ = write!(out, ", will {:?} QoS {}", will.topic, will.qos);
-                    if will.retain {
-                        out.push_str(" retained");
-                    }
-                    if will.delay_secs > 0 {
-                        let _ = write!(out, " delay {} s", will.delay_secs);
-                    }
-                }
-            }
-            TracedPacket::ConnAck {
-                session_present,
-                reason_code,
-                assigned_client_id,
-            } => {
-                let _ = write!(
-                    out,
-                    "reason 0x{reason_code:02X}, session present {session_present}"
-                );
-                if let Some(id) = assigned_client_id {
-                    let _ = write!(out, ", assigned id {id:?}");
-                }
-            }
-            TracedPacket::Publish {
-                topic,
-                qos,
-                retain,
-                dup,
-                pkid,
-                payload_len,
-                properties,
-                ..
-            } => {
-                let _ = write!(out, "{topic} QoS {qos}");
-                if *pkid != 0 {
-                    let _ = write!(out, " id {pkid}");
-                }
-                if *retain {
-                    out.push_str(" retain");
-                }
-                if *dup {
-                    out.push_str(" dup");
-                }
-                let _ = write!(out, ", {payload_len} B");
-                if !properties.is_empty() {
-                    let _ = write!(out, ", {}", properties.join(", "));
-                }
-            }
-            TracedPacket::PubAck(pkid)
-            | TracedPacket::PubRec(pkid)
-            | TracedPacket::PubRel(pkid)
-            | TracedPacket::PubComp(pkid)
-            | TracedPacket::UnsubAck(pkid) => {
-                let _ = write!(out, "id {pkid}");
-            }
-            TracedPacket::Subscribe {
-                pkid,
-                filters,
-                subscription_id,
-            } => {
-                let _ = write!(out, "id {pkid}");
-                if let Some(id) = subscription_id {
-                    let _ = write!(out, ", subscription id {id}");
-                }
-                for f in filters {
-                    let _ = write!(out, "; {} QoS {}", f.filter, f.qos);
-                    if f.no_local {
-                        out.push_str(" no-local");
-                    }
-                    if f.retain_as_published {
-                        out.push_str(" retain-as-published");
-                    }
-                    if f.retain_handling != 0 {
-                        let _ = write!(out, " retain-handling {}", f.retain_handling);
-                    }
-                }
-            }
-            TracedPacket::SubAck { pkid, codes } => {
-                let codes: Vec<String> = codes.iter().map(|c| format!("0x{c:02X}")).collect();
-                let _ = write!(out, "id {pkid}, codes {}", codes.join(" "));
-            }
-            TracedPacket::Unsubscribe { pkid, filters } => {
-                let _ = write!(out, "id {pkid}; {}", filters.join(", "));
-            }
-            TracedPacket::PingReq | TracedPacket::PingResp => {}
-            TracedPacket::Disconnect { reason_code } => {
-                let _ = write!(out, "reason 0x{reason_code:02X}");
-            }
-        }
-        out
+        self.to_string()
     }
 
     /// A PUBLISH entry with a payload preview.
@@ -524,6 +406,156 @@ pub(super) fn traced_properties(
     out
 }
 
+/// A reason code with its name where the specification defines it: "0x8E Session taken over".
+fn reason(code: u8) -> String {
+    ReasonCode::from_u8(code).map_or_else(|| format!("0x{code:02X}"), |known| known.to_string())
+}
+
+/// One line with the packet's fields, as the Broker panel's trace shows them.
+impl std::fmt::Display for TracedPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TracedPacket::Connect { .. } => self.fmt_connect(f),
+            TracedPacket::ConnAck {
+                session_present,
+                reason_code,
+                assigned_client_id,
+            } => {
+                write!(
+                    f,
+                    "reason {}, session present {session_present}",
+                    reason(*reason_code)
+                )?;
+                if let Some(id) = assigned_client_id {
+                    write!(f, ", assigned id {id:?}")?;
+                }
+                Ok(())
+            }
+            TracedPacket::Publish { .. } => self.fmt_publish(f),
+            TracedPacket::PubAck(pkid)
+            | TracedPacket::PubRec(pkid)
+            | TracedPacket::PubRel(pkid)
+            | TracedPacket::PubComp(pkid)
+            | TracedPacket::UnsubAck(pkid) => write!(f, "id {pkid}"),
+            TracedPacket::Subscribe { .. } => self.fmt_subscribe(f),
+            TracedPacket::SubAck { pkid, codes } => {
+                write!(f, "id {pkid}, codes")?;
+                codes.iter().try_for_each(|c| write!(f, " 0x{c:02X}"))
+            }
+            TracedPacket::Unsubscribe { pkid, filters } => {
+                write!(f, "id {pkid}; {}", filters.join(", "))
+            }
+            TracedPacket::PingReq | TracedPacket::PingResp => Ok(()),
+            TracedPacket::Disconnect { reason_code } => {
+                write!(f, "reason {}", reason(*reason_code))
+            }
+        }
+    }
+}
+
+impl TracedPacket {
+    fn fmt_connect(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let TracedPacket::Connect {
+            version,
+            clean_start,
+            keep_alive,
+            session_expiry_secs,
+            username,
+            will,
+            receive_maximum,
+            max_packet_size,
+        } = self
+        else {
+            return Ok(());
+        };
+        write!(
+            f,
+            "{version}, clean start {clean_start}, keep alive {keep_alive} s"
+        )?;
+        if *session_expiry_secs != 0 {
+            write!(f, ", session expiry {session_expiry_secs} s")?;
+        }
+        if let Some(user) = username {
+            write!(f, ", user {user:?}")?;
+        }
+        if let Some(max) = receive_maximum {
+            write!(f, ", receive max {max}")?;
+        }
+        if let Some(max) = max_packet_size {
+            write!(f, ", max packet {max} B")?;
+        }
+        if let Some(will) = will {
+            write!(f, ", will {:?} QoS {}", will.topic, will.qos)?;
+            if will.retain {
+                f.write_str(" retained")?;
+            }
+            if will.delay_secs > 0 {
+                write!(f, " delay {} s", will.delay_secs)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn fmt_publish(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let TracedPacket::Publish {
+            topic,
+            qos,
+            retain,
+            dup,
+            pkid,
+            payload_len,
+            properties,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        write!(f, "{topic} QoS {qos}")?;
+        if *pkid != 0 {
+            write!(f, " id {pkid}")?;
+        }
+        if *retain {
+            f.write_str(" retain")?;
+        }
+        if *dup {
+            f.write_str(" dup")?;
+        }
+        write!(f, ", {payload_len} B")?;
+        if !properties.is_empty() {
+            write!(f, ", {}", properties.join(", "))?;
+        }
+        Ok(())
+    }
+
+    fn fmt_subscribe(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let TracedPacket::Subscribe {
+            pkid,
+            filters,
+            subscription_id,
+        } = self
+        else {
+            return Ok(());
+        };
+        write!(f, "id {pkid}")?;
+        if let Some(id) = subscription_id {
+            write!(f, ", subscription id {id}")?;
+        }
+        for filter in filters {
+            write!(f, "; {} QoS {}", filter.filter, filter.qos)?;
+            if filter.no_local {
+                f.write_str(" no-local")?;
+            }
+            if filter.retain_as_published {
+                f.write_str(" retain-as-published")?;
+            }
+            if filter.retain_handling != 0 {
+                write!(f, " retain-handling {}", filter.retain_handling)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,7 +618,7 @@ mod tests {
         );
         assert_eq!(
             TracedPacket::Disconnect { reason_code: 0x8E }.summary(),
-            "reason 0x8E"
+            "reason 0x8E Session taken over"
         );
     }
 }
