@@ -469,30 +469,7 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
                 &mut std::io::stderr(),
             )
             .map_err(|e| anyhow::anyhow!(e))?;
-            if dry_run {
-                for topic in &report.found {
-                    println!("{topic}");
-                }
-                println!(
-                    "found {} retained messages under {filter} (dry run: nothing cleared)",
-                    report.found.len()
-                );
-                return Ok(());
-            }
-            for (topic, reason) in &report.failed {
-                eprintln!("could not clear {topic}: {reason}");
-            }
-            println!(
-                "found {} retained messages under {filter}; cleared {}",
-                report.found.len(),
-                report.cleared
-            );
-            anyhow::ensure!(
-                report.failed.is_empty(),
-                "{} retained messages could not be cleared",
-                report.failed.len()
-            );
-            Ok(())
+            canopy::cli::clear_retained::print_report(&report, &filter, dry_run)
         }
         Some(Command::Sim {
             url,
@@ -501,62 +478,12 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
             no_dropouts,
         }) => {
             let url = BrokerUrl::parse(&url)?;
-            anyhow::ensure!(
-                rate.is_finite() && rate > 0.0,
-                "--rate must be a positive number of messages per second"
-            );
             let mut options = canopy::sim::SimOptions::new(url.host.clone(), url.port);
             options.devices = devices;
             options.rate_hz = rate;
             options.dropouts = !no_dropouts;
-            let (stop_tx, stop_rx) = std::sync::mpsc::channel();
-            ctrlc::set_handler(move || {
-                let _ = stop_tx.send(());
-            })
-            .context("could not install the Ctrl-C handler")?;
-            let fleet = canopy::sim::Fleet::start(options)?;
-            println!(
-                "simulating {} devices at {rate} msg/s each against {}:{}",
-                fleet.device_count(),
-                url.host,
-                url.port
-            );
-            while stop_rx.recv_timeout(Duration::from_secs(5)).is_err() {
-                eprintln!(
-                    "{} messages published, {} of {} devices connected",
-                    fleet.stats().published(),
-                    fleet.stats().connected(),
-                    fleet.device_count()
-                );
-            }
-            fleet.stop();
-            Ok(())
+            canopy::cli::serve::sim(options)
         }
-        Some(Command::Broker(args)) => {
-            let config = args.config()?;
-            let bind = config.bind;
-            let (stop_tx, stop_rx) = std::sync::mpsc::channel();
-            ctrlc::set_handler(move || {
-                let _ = stop_tx.send(());
-            })
-            .context("could not install the Ctrl-C handler")?;
-            let broker = canopy::broker::Broker::start(config)?;
-            // Scripts read the addresses from these lines (useful with --port 0).
-            for listener in broker.listeners() {
-                println!(
-                    "listening on {}://{}",
-                    listener.kind.scheme(),
-                    listener.address
-                );
-            }
-            if !bind.is_loopback() {
-                eprintln!(
-                    "warning: listening on {bind}: anyone who can reach this machine can connect"
-                );
-            }
-            let _ = stop_rx.recv();
-            broker.stop();
-            Ok(())
-        }
+        Some(Command::Broker(args)) => canopy::cli::serve::broker(args.config()?),
     }
 }

@@ -113,3 +113,32 @@ fn collect_retained(client: &ScriptClient) -> Result<Vec<String>, String> {
     topics.sort();
     Ok(topics)
 }
+
+/// Print what `run` found and did: with `dry_run` the topics found; otherwise what was cleared
+/// and what failed (an error when anything failed).
+pub fn print_report(report: &ClearReport, filter: &str, dry_run: bool) -> anyhow::Result<()> {
+    if dry_run {
+        for topic in &report.found {
+            println!("{topic}");
+        }
+        println!(
+            "found {} retained messages under {filter} (dry run: nothing cleared)",
+            report.found.len()
+        );
+        return Ok(());
+    }
+    for (topic, reason) in &report.failed {
+        eprintln!("could not clear {topic}: {reason}");
+    }
+    println!(
+        "found {} retained messages under {filter}; cleared {}",
+        report.found.len(),
+        report.cleared
+    );
+    anyhow::ensure!(
+        report.failed.is_empty(),
+        "{} retained messages could not be cleared",
+        report.failed.len()
+    );
+    Ok(())
+}

@@ -4,4 +4,5 @@ pub mod clear_retained;
 pub mod connect;
 pub mod publish;
 pub mod script_client;
+pub mod serve;
 pub mod sub;
