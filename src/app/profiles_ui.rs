@@ -286,18 +286,10 @@ impl ProfilesState {
     }
 
     fn import(&mut self, path: &std::path::Path) -> Result<usize, String> {
-        let imported = match ProfileStore::at(path).load() {
-            Loaded::Read(profiles) => profiles,
-            Loaded::Missing => return Err(format!("{} does not exist", path.display())),
-            Loaded::Corrupt { reason, kept_at } => {
-                // Importing must not move the user's file: put it back.
-                let _ = std::fs::rename(&kept_at, path);
-                return Err(format!(
-                    "{} is not a Canopy profiles file: {reason}",
-                    path.display()
-                ));
-            }
-        };
+        let imported = ProfileStore::read_import(path).map_err(|error| match error {
+            crate::settings::ReadError::Missing => format!("{} does not exist", path.display()),
+            error => format!("{} is not a Canopy profiles file: {error}", path.display()),
+        })?;
         let count = imported.len();
         for mut profile in imported {
             while self.profiles.iter().any(|p| p.name == profile.name) {

@@ -147,28 +147,56 @@ impl SettingsStore {
     }
 }
 
-/// Read a RON file with a schema version. A file that cannot be read, does not parse, or was
-/// written by a newer Canopy is moved aside (never overwritten) and reported.
+/// Why a settings or profiles file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// There is no such file.
+    #[error("it does not exist")]
+    Missing,
+    /// The file is there but could not be read.
+    #[error("cannot read it: {0}")]
+    Io(#[from] std::io::Error),
+    /// The text is not what Canopy writes.
+    #[error("it is not valid: {0}")]
+    Invalid(#[from] ron::error::SpannedError),
+    /// A newer Canopy wrote it, in a shape this one does not know.
+    #[error("it was written by a newer Canopy (schema {found} > {supported})")]
+    Newer {
+        /// The file's schema version.
+        found: u32,
+        /// The newest this Canopy reads.
+        supported: u32,
+    },
+}
+
+/// Read a RON file with a schema version, touching nothing.
+pub(crate) fn read_ron<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    schema_of: impl Fn(&T) -> u32,
+    supported: u32,
+) -> Result<T, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::Missing,
+        _ => ReadError::Io(e),
+    })?;
+    let value = ron::from_str::<T>(&text)?;
+    match schema_of(&value) {
+        found if found <= supported => Ok(value),
+        found => Err(ReadError::Newer { found, supported }),
+    }
+}
+
+/// Read Canopy's own RON file with a schema version. A file that cannot be read, does not
+/// parse, or was written by a newer Canopy is moved aside (never overwritten) and reported.
 pub(crate) fn load_ron<T: serde::de::DeserializeOwned>(
     path: &Path,
     schema_of: impl Fn(&T) -> u32,
     supported: u32,
 ) -> Loaded<T> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
-        Err(e) => return keep_aside(path, format!("cannot read it: {e}")),
-    };
-    match ron::from_str::<T>(&text) {
-        Ok(value) if schema_of(&value) <= supported => Loaded::Read(value),
-        Ok(value) => keep_aside(
-            path,
-            format!(
-                "it was written by a newer Canopy (schema {} > {supported})",
-                schema_of(&value)
-            ),
-        ),
-        Err(e) => keep_aside(path, format!("it is not valid: {e}")),
+    match read_ron(path, schema_of, supported) {
+        Ok(value) => Loaded::Read(value),
+        Err(ReadError::Missing) => Loaded::Missing,
+        Err(error) => keep_aside(path, error.to_string()),
     }
 }
 

@@ -388,6 +388,17 @@ impl ProfileStore {
         }
     }
 
+    /// Read profiles another file holds (an export), moving nothing: a file the user picked
+    /// to import stays where and as it is, whatever is wrong with it.
+    pub fn read_import(path: &Path) -> Result<Vec<Profile>, super::ReadError> {
+        super::read_ron(
+            path,
+            |file: &ProfilesFile| file.schema_version,
+            PROFILES_SCHEMA_VERSION,
+        )
+        .map(|file| file.profiles)
+    }
+
     /// Write the profiles atomically.
     pub fn save(&self, profiles: &[Profile]) -> Result<(), String> {
         let file = ProfilesFile {
@@ -461,6 +472,28 @@ mod tests {
             qos: 1,
         }];
         vec![plain, tls, ws]
+    }
+
+    #[test]
+    fn importing_a_bad_file_leaves_it_where_it_is() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("from-a-colleague.ron");
+        std::fs::write(&path, "(schema_version: 1, profiles: [ (name: ").expect("write");
+        let error = ProfileStore::read_import(&path).expect_err("not valid");
+        assert!(error.to_string().contains("not valid"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("still there"),
+            "(schema_version: 1, profiles: [ (name: "
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            1,
+            "nothing moved aside"
+        );
+        assert!(matches!(
+            ProfileStore::read_import(&dir.path().join("none.ron")),
+            Err(crate::settings::ReadError::Missing)
+        ));
     }
 
     #[test]
