@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/apt-ensure.sh build-essential libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \
-  libwayland-client0 libvulkan1 mesa-vulkan-drivers libegl1 libgl1-mesa-dri libfontconfig1
+  libwayland-client0 libvulkan1 mesa-vulkan-drivers libegl1 libgl1 libgl1-mesa-dri libfontconfig1
 exec cargo run --release -- "$@"
