@@ -9,7 +9,7 @@ use super::{Shared, connection, decode};
 use crate::mqtt::{self, ProtocolVersion, TopicFilter, TopicLimits};
 use bytes::BytesMut;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, WriteHalf};
 
 /// Decode `bytes` as the broker would: as the first packet of a connection (CONNECT), and as
 /// the packets of an established MQTT 3.1.1 and MQTT 5 connection. Returns how many packets
@@ -83,7 +83,10 @@ async fn script_on(script: &[u8]) {
             ..BrokerConfig::default()
         });
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
-        let mut streams: Vec<Option<DuplexStream>> = (0..SCRIPT_CLIENTS).map(|_| None).collect();
+        // The client ends the script writes into; what the broker sends back is read and
+        // dropped by a task per connection, so the broker never waits on a full pipe.
+        let mut streams: Vec<Option<WriteHalf<DuplexStream>>> =
+            (0..SCRIPT_CLIENTS).map(|_| None).collect();
         let mut tasks = tokio::task::JoinSet::new();
         let mut rest = script;
         while let [op, tail @ ..] = rest {
@@ -113,7 +116,12 @@ async fn script_on(script: &[u8]) {
                                 std::sync::Arc::clone(&shared),
                                 shutdown_rx.clone(),
                             ));
-                            client
+                            let (mut from_broker, to_broker) = tokio::io::split(client);
+                            tasks.spawn(async move {
+                                let mut sink = [0u8; 4096];
+                                while matches!(from_broker.read(&mut sink).await, Ok(n) if n > 0) {}
+                            });
+                            to_broker
                         });
                         // A broker that stopped reading must not stall the script.
                         let _ = tokio::time::timeout(
@@ -125,26 +133,21 @@ async fn script_on(script: &[u8]) {
                 }
                 1 => {
                     for index in targets {
-                        streams[index] = None;
+                        if let Some(mut stream) = streams[index].take() {
+                            let _ = stream.shutdown().await;
+                        }
                     }
                 }
                 2 => tokio::time::sleep(SLEEP_UNIT * u32::from(op >> 4)).await,
                 _ => {}
             }
-            // Let the broker answer, and read what it sent so it never blocks on a full pipe.
-            for _ in 0..4 {
+            // Let the broker (and the readers) run.
+            for _ in 0..3 {
                 tokio::task::yield_now().await;
             }
-            for stream in streams.iter_mut().flatten() {
-                let mut sink = [0u8; 4096];
-                while let Ok(Ok(n)) =
-                    tokio::time::timeout(Duration::from_millis(1), stream.read(&mut sink)).await
-                {
-                    if n == 0 {
-                        break;
-                    }
-                }
-            }
+        }
+        for stream in streams.iter_mut().flatten() {
+            let _ = stream.shutdown().await;
         }
         drop(streams);
         let _ = shutdown.send(true);
