@@ -32,16 +32,7 @@ with open(path, "wb") as f:
     f.write(b"\xe0\x00")
 PY
 
-# Prints the moment it starts writing (after the interpreter started and connected, so the
-# interpreter's start-up is not timed).
-publish() { python3 -c '
-import socket, sys, time
-data = open(sys.argv[1], "rb").read()
-s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
-print("%.6f" % time.time(), flush=True)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-s.recv(16)' "$work/flood.bin" "$port"; }
+publish() { publish_flood "$work/flood.bin" "$port"; }
 
 run_once() { # $1 = canopy|mosquitto_sub; prints msgs/s
   if [ "$1" = canopy ]; then

@@ -17,3 +17,14 @@ start_loopback_mosquitto() {
   mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
   for _ in $(seq 1 100); do (echo > /dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
 }
+
+# Writes the file $1 to 127.0.0.1:$2 as fast as the socket takes it; prints the time of the first
+# write (after the interpreter started and connected, so its start-up is not timed).
+publish_flood() { python3 -c '
+import socket, sys, time
+data = open(sys.argv[1], "rb").read()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+print("%.6f" % time.time(), flush=True)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+s.recv(16)' "$1" "$2"; }

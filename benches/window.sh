@@ -88,15 +88,7 @@ with open(path, "wb") as f:
 PY
 }
 
-# Publishes the flood file; prints the time of the first write.
-publish() { python3 -c '
-import socket, sys, time
-data = open(sys.argv[1], "rb").read()
-s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
-print("%.6f" % time.time(), flush=True)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-s.recv(16)' "$work/flood.bin" "$port"; }
+publish() { publish_flood "$work/flood.bin" "$port"; }
 
 # Waits for the window's "applied" line; prints the time it appeared.
 wait_applied() {

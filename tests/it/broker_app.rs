@@ -28,8 +28,8 @@ fn raw_client(port: u16, id: &str) -> TcpStream {
     stream
 }
 
-#[test]
-fn broker_panel_starts_lists_a_client_disconnects_it_and_stops() {
+/// A window on its Broker panel whose Start button was clicked, once the broker runs.
+fn broker_panel_running() -> egui_kittest::Harness<'static, CanopyApp> {
     let mut app = CanopyApp::new(Ok(common::manager()), None);
     app.set_view(View::Broker);
     app.local_broker_mut().form.port = "0".into();
@@ -44,6 +44,12 @@ fn broker_panel_starts_lists_a_client_disconnects_it_and_stops() {
         Duration::from_secs(5),
         |h| h.query_by_label("Stop broker").is_some(),
     );
+    harness
+}
+
+#[test]
+fn broker_panel_starts_lists_a_client_disconnects_it_and_stops() {
+    let mut harness = broker_panel_running();
     let port = harness
         .state()
         .local_broker()
@@ -356,20 +362,7 @@ fn first_run_starts_the_bundled_broker_and_fleet_and_explores_them() {
 /// malformed packets against it must leave the window running and the broker serving.
 #[test]
 fn the_windows_own_broker_survives_hostile_devices() {
-    let mut app = CanopyApp::new(Ok(common::manager()), None);
-    app.set_view(View::Broker);
-    app.local_broker_mut().form.port = "0".into();
-    let mut harness = harness(app);
-    harness.run_steps(2);
-    harness
-        .get_by_role_and_label(egui::accesskit::Role::Button, "Start broker")
-        .click();
-    step_until(
-        &mut harness,
-        "the broker to run",
-        Duration::from_secs(5),
-        |h| h.query_by_label("Stop broker").is_some(),
-    );
+    let mut harness = broker_panel_running();
     let address = harness.state().local_broker().address().expect("running");
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], address.port()));
     crate::broker_hostile::deep_topics_are_refused_and_the_broker_lives(address);
