@@ -314,7 +314,9 @@ impl ProfilesState {
                 p
             })
             .collect();
-        ProfileStore::at(path).save(&profiles)?;
+        ProfileStore::at(path)
+            .save(&profiles)
+            .map_err(|e| e.to_string())?;
         Ok(profiles.len())
     }
 
@@ -327,7 +329,9 @@ impl ProfilesState {
                 profile.username
             ));
         }
-        let options = profile.to_options(Some(&self.draft.password))?;
+        let options = profile
+            .to_options(Some(&self.draft.password))
+            .map_err(|e| e.to_string())?;
         Ok((options, profile.name))
     }
 }

@@ -64,14 +64,18 @@ pub fn connect_options(
             let store = profiles
                 .or(default_store.as_ref())
                 .ok_or("this system has no configuration directory for profiles")?;
-            let profile = store.find(name)?;
+            let profile = store.find(name).map_err(|e| e.to_string())?;
             if profile.needs_password() && flags.password.is_none() {
                 return Err(format!(
                     "profile '{name}' does not keep its password: give it with -P"
                 ));
             }
-            let password = profile.resolve_password(flags.password.as_deref())?;
-            profile.to_options(password.as_deref())?
+            let password = profile
+                .resolve_password(flags.password.as_deref())
+                .map_err(|e| e.to_string())?;
+            profile
+                .to_options(password.as_deref())
+                .map_err(|e| e.to_string())?
         }
     };
     if let Some(user) = &flags.username {

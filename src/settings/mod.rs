@@ -140,11 +140,78 @@ impl SettingsStore {
     }
 
     /// Write the settings atomically: a temporary file beside the real one, then a rename.
-    pub fn save(&self, settings: &Settings) -> Result<(), String> {
+    pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
         let text = ron::ser::to_string_pretty(settings, ron::ser::PrettyConfig::default())
-            .map_err(|e| format!("cannot encode settings: {e}"))?;
+            .map_err(|source| SettingsError::Encode {
+                what: "settings",
+                source,
+            })?;
         write_atomically(&self.path, text.as_bytes())
     }
+}
+
+/// Why settings, profiles or a password could not be saved, found or used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Encoding to RON failed (a value RON cannot represent).
+    #[error("cannot encode {what}: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// RON's reason.
+        source: ron::Error,
+    },
+    /// A file or folder could not be written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Write {
+        /// "create", "write" or "replace".
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// A profile has a field that makes no sense.
+    #[error("profile '{profile}': {problem}")]
+    BadProfile {
+        /// The profile's name.
+        profile: String,
+        /// Which field, and what is wrong with it.
+        problem: String,
+    },
+    /// `--profile NAME` names no saved profile.
+    #[error("no profile called '{name}'{}", match saved.as_slice() {
+        [] => ": no profiles are saved yet".to_owned(),
+        names => format!("; saved: {}", names.join(", ")),
+    })]
+    NoSuchProfile {
+        /// The name asked for.
+        name: String,
+        /// The names saved.
+        saved: Vec<String>,
+    },
+    /// The profiles file could not be read, and was moved aside.
+    #[error("the profiles file could not be read ({reason}); it was kept at {}", kept_at.display())]
+    Unreadable {
+        /// Why.
+        reason: String,
+        /// Where it is now.
+        kept_at: PathBuf,
+    },
+    /// The system keyring could not be used.
+    #[error("the system keyring is not available: {0}")]
+    KeyringUnavailable(keyring::Error),
+    /// The keyring has no password for the profile.
+    #[error("no password for '{0}' in the keyring")]
+    NoPassword(String),
+    /// The keyring refused to store or give a password.
+    #[error("the keyring did not {action} the password: {source}")]
+    Keyring {
+        /// "take" or "give".
+        action: &'static str,
+        /// The keyring's reason.
+        source: keyring::Error,
+    },
 }
 
 /// Why a settings or profiles file could not be read.
@@ -219,19 +286,25 @@ fn keep_aside<T>(path: &Path, reason: String) -> Loaded<T> {
 
 /// Write a file atomically: a temporary file beside it, then a rename, so a crash never leaves
 /// half a file. Creates the parent directory if needed.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), SettingsError> {
+    fn failed(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SettingsError {
+        let path = path.to_owned();
+        move |source| SettingsError::Write {
+            action,
+            path,
+            source,
+        }
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(failed("create", dir))?;
     }
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, contents)
-        .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-    std::fs::rename(&temporary, path).map_err(|e| {
+    std::fs::write(&temporary, contents).map_err(failed("write", &temporary))?;
+    std::fs::rename(&temporary, path).map_err(|source| {
         let _ = std::fs::remove_file(&temporary);
-        format!("cannot replace {}: {e}", path.display())
+        failed("replace", path)(source)
     })
 }
 

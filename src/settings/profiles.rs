@@ -4,7 +4,7 @@
 //! Passwords are not written unless the user asks: by default a profile only notes that it has
 //! one, and the window asks for it when connecting.
 
-use super::{Loaded, load_ron, write_atomically};
+use super::{Loaded, SettingsError, load_ron, write_atomically};
 use crate::mqtt::{ProtocolVersion, Qos};
 use crate::net::{ConnectOptions, LastWill, Subscription, TlsOptions, Transport};
 use serde::{Deserialize, Serialize};
@@ -214,7 +214,7 @@ impl Profile {
 
     /// The password to connect with: the one given, else the stored one (from the file or
     /// the keyring). `None` when the profile has none.
-    pub fn resolve_password(&self, given: Option<&str>) -> Result<Option<String>, String> {
+    pub fn resolve_password(&self, given: Option<&str>) -> Result<Option<String>, SettingsError> {
         if let Some(given) = given.filter(|g| !g.is_empty()) {
             return Ok(Some(given.to_owned()));
         }
@@ -222,10 +222,10 @@ impl Profile {
             PasswordStorage::None => Ok(None),
             PasswordStorage::PlainText(stored) => Ok(Some(stored.clone())),
             PasswordStorage::Keyring => super::secrets::load_password(&self.name).map(Some),
-            PasswordStorage::AskEachTime => Err(format!(
-                "profile '{}' does not keep its password: enter it",
-                self.name
-            )),
+            PasswordStorage::AskEachTime => Err(SettingsError::BadProfile {
+                profile: self.name.clone(),
+                problem: "it does not keep its password: enter it".to_owned(),
+            }),
         }
     }
 
@@ -239,16 +239,17 @@ impl Profile {
 
     /// Connection options for this profile; `password` is the one asked for when the profile
     /// does not keep it. Fields that make no sense are named.
-    pub fn to_options(&self, password: Option<&str>) -> Result<ConnectOptions, String> {
+    pub fn to_options(&self, password: Option<&str>) -> Result<ConnectOptions, SettingsError> {
+        let bad = |problem: String| SettingsError::BadProfile {
+            profile: self.name.clone(),
+            problem,
+        };
         let host = self.host.trim();
         if host.is_empty() {
-            return Err(format!("profile '{}': the host is empty", self.name));
+            return Err(bad("the host is empty".to_owned()));
         }
         if self.port == 0 {
-            return Err(format!(
-                "profile '{}': port 0 is not a broker port",
-                self.name
-            ));
+            return Err(bad("port 0 is not a broker port".to_owned()));
         }
         let mut options = ConnectOptions::new(host, self.port);
         options.transport = self.transport.into();
@@ -279,12 +280,8 @@ impl Profile {
             Some(will) if !will.topic.trim().is_empty() => Some(LastWill {
                 topic: will.topic.trim().to_owned(),
                 payload: will.payload.clone().into(),
-                qos: Qos::from_level(will.qos).ok_or_else(|| {
-                    format!(
-                        "profile '{}': will QoS {} is not 0, 1 or 2",
-                        self.name, will.qos
-                    )
-                })?,
+                qos: Qos::from_level(will.qos)
+                    .ok_or_else(|| bad(format!("will QoS {} is not 0, 1 or 2", will.qos)))?,
                 retain: will.retain,
             }),
             _ => None,
@@ -297,14 +294,11 @@ impl Profile {
                 Ok(Subscription {
                     filter: s.filter.trim().to_owned(),
                     qos: Qos::from_level(s.qos).ok_or_else(|| {
-                        format!(
-                            "profile '{}': subscription {} has QoS {}",
-                            self.name, s.filter, s.qos
-                        )
+                        bad(format!("subscription {} has QoS {}", s.filter, s.qos))
                     })?,
                 })
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, SettingsError>>()?;
         options.tls = TlsOptions {
             ca_file: self.tls.ca_file.clone(),
             client_cert: self.tls.client_cert.clone(),
@@ -400,39 +394,36 @@ impl ProfileStore {
     }
 
     /// Write the profiles atomically.
-    pub fn save(&self, profiles: &[Profile]) -> Result<(), String> {
+    pub fn save(&self, profiles: &[Profile]) -> Result<(), SettingsError> {
         let file = ProfilesFile {
             schema_version: PROFILES_SCHEMA_VERSION,
             profiles: profiles.to_vec(),
         };
-        let text = ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default())
-            .map_err(|e| format!("cannot encode profiles: {e}"))?;
+        let text = ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).map_err(
+            |source| SettingsError::Encode {
+                what: "profiles",
+                source,
+            },
+        )?;
         write_atomically(&self.path, text.as_bytes())
     }
 
     /// The profile called `name`, for `--profile NAME`.
-    pub fn find(&self, name: &str) -> Result<Profile, String> {
+    pub fn find(&self, name: &str) -> Result<Profile, SettingsError> {
         let profiles = match self.load() {
             Loaded::Read(profiles) => profiles,
             Loaded::Missing => Vec::new(),
             Loaded::Corrupt { reason, kept_at } => {
-                return Err(format!(
-                    "the profiles file could not be read ({reason}); it was kept at {}",
-                    kept_at.display()
-                ));
+                return Err(SettingsError::Unreadable { reason, kept_at });
             }
         };
         profiles
             .iter()
             .find(|p| p.name == name)
             .cloned()
-            .ok_or_else(|| {
-                let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
-                if names.is_empty() {
-                    format!("no profile called '{name}': no profiles are saved yet")
-                } else {
-                    format!("no profile called '{name}'; saved: {}", names.join(", "))
-                }
+            .ok_or_else(|| SettingsError::NoSuchProfile {
+                name: name.to_owned(),
+                saved: profiles.iter().map(|p| p.name.clone()).collect(),
             })
     }
 }
@@ -563,11 +554,17 @@ mod tests {
         assert!(
             bad.to_options(None)
                 .expect_err("no host")
+                .to_string()
                 .contains("'broken': the host is empty")
         );
         bad.host = "h".into();
         bad.subscriptions[0].qos = 7;
-        assert!(bad.to_options(None).expect_err("bad qos").contains("QoS 7"));
+        assert!(
+            bad.to_options(None)
+                .expect_err("bad qos")
+                .to_string()
+                .contains("QoS 7")
+        );
     }
 
     #[test]
@@ -591,6 +588,7 @@ mod tests {
             store
                 .find("home")
                 .expect_err("none")
+                .to_string()
                 .contains("no profile called 'home'")
         );
 

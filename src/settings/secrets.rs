@@ -6,9 +6,10 @@
 /// The keyring service name Canopy's entries are filed under.
 const SERVICE: &str = "canopy";
 
-fn entry(profile: &str) -> Result<keyring::Entry, String> {
-    keyring::Entry::new(SERVICE, profile)
-        .map_err(|e| format!("the system keyring is not available: {e}"))
+use super::SettingsError;
+
+fn entry(profile: &str) -> Result<keyring::Entry, SettingsError> {
+    keyring::Entry::new(SERVICE, profile).map_err(SettingsError::KeyringUnavailable)
 }
 
 /// Whether this machine has a keyring Canopy can use. The first call connects to it.
@@ -17,17 +18,23 @@ pub fn keyring_available() -> bool {
 }
 
 /// Keep `password` for `profile` in the keyring.
-pub fn store_password(profile: &str, password: &str) -> Result<(), String> {
+pub fn store_password(profile: &str, password: &str) -> Result<(), SettingsError> {
     entry(profile)?
         .set_password(password)
-        .map_err(|e| format!("the keyring did not take the password: {e}"))
+        .map_err(|source| SettingsError::Keyring {
+            action: "take",
+            source,
+        })
 }
 
 /// The password kept for `profile`.
-pub fn load_password(profile: &str) -> Result<String, String> {
+pub fn load_password(profile: &str) -> Result<String, SettingsError> {
     entry(profile)?.get_password().map_err(|e| match e {
-        keyring::Error::NoEntry => format!("no password for '{profile}' in the keyring"),
-        other => format!("the keyring did not give the password: {other}"),
+        keyring::Error::NoEntry => SettingsError::NoPassword(profile.to_owned()),
+        source => SettingsError::Keyring {
+            action: "give",
+            source,
+        },
     })
 }
 
