@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
+/// Longest the last bytes of a closing connection (its DISCONNECT) may take to write.
+const CLOSING_WRITE_LIMIT: Duration = Duration::from_secs(5);
+
 /// What an idle connection offers a read (and so about what it keeps buffered while it waits):
 /// a PINGREQ or a small PUBLISH fits; a read that fills it makes the next one four times larger.
 const SMALL_READ: usize = 64;
@@ -255,10 +258,14 @@ pub async fn serve<S>(
             });
     }
     if !context.out.is_empty() {
-        let _ = writer.write_all(&context.out).await;
+        // A client that stopped reading must not keep this task (and its session's link) alive.
+        let _ = tokio::time::timeout(CLOSING_WRITE_LIMIT, writer.write_all(&context.out)).await;
     }
-    let _ = writer.shutdown().await;
-    if matches!(close, Close::Protocol(_) | Close::Administrative) {
+    let _ = tokio::time::timeout(CLOSING_WRITE_LIMIT, writer.shutdown()).await;
+    if matches!(
+        close,
+        Close::Protocol(_) | Close::Administrative | Close::QuotaExceeded(_)
+    ) {
         linger(&mut reader).await;
     }
     if !matches!(close, Close::TakenOver | Close::Shutdown) {
