@@ -671,8 +671,9 @@ enum PublishTicket {
 impl eframe::App for CanopyApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.pump_events(ctx);
-        if let Some(cpu) = crate::process::cpu_time()
-            && let Some(interval) = self.cpu_governor.observe(Instant::now(), cpu)
+        if let Some(interval) = self
+            .cpu_governor
+            .observe(Instant::now(), crate::process::cpu_time)
         {
             tracing::debug!("data-driven frames now {} ms apart", interval.as_millis());
             self.repaint_gate.set_interval(interval);

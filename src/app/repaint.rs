@@ -108,17 +108,22 @@ impl Default for CpuGovernor {
 }
 
 impl CpuGovernor {
-    /// The process had used `cpu` by `now`; returns a new interval when it should change.
-    pub fn observe(&mut self, now: Instant, cpu: Duration) -> Option<Duration> {
-        let Some((start, start_cpu)) = self.since else {
-            self.since = Some((now, cpu));
-            return None;
-        };
-        let wall = now.saturating_duration_since(start);
-        if wall < GOVERNOR_PERIOD {
+    /// Called every frame; reads the process's CPU time (`cpu`) only once a period has
+    /// passed, and returns a new interval when it should change.
+    pub fn observe(
+        &mut self,
+        now: Instant,
+        cpu: impl FnOnce() -> Option<Duration>,
+    ) -> Option<Duration> {
+        if let Some((start, _)) = self.since
+            && now.saturating_duration_since(start) < GOVERNOR_PERIOD
+        {
             return None;
         }
-        self.since = Some((now, cpu));
+        let cpu = cpu()?;
+        // The first sample only starts the clock.
+        let (start, start_cpu) = self.since.replace((now, cpu))?;
+        let wall = now.saturating_duration_since(start);
         let share = cpu.saturating_sub(start_cpu).as_secs_f64() / wall.as_secs_f64();
         let next = if share > CPU_SHARE_HIGH {
             self.interval
@@ -175,9 +180,9 @@ mod tests {
         let mut governor = CpuGovernor::default();
         let start = Instant::now();
         let at = |secs: u64| start + Duration::from_secs(secs);
-        assert_eq!(governor.observe(at(0), Duration::ZERO), None);
+        assert_eq!(governor.observe(at(0), || Some(Duration::ZERO)), None);
         assert_eq!(
-            governor.observe(at(1), Duration::from_millis(900)),
+            governor.observe(at(1), || Some(Duration::from_millis(900))),
             None,
             "too soon to judge"
         );
@@ -186,7 +191,7 @@ mod tests {
         let mut intervals = Vec::new();
         for step in 1..=8 {
             cpu += Duration::from_millis(1200);
-            intervals.extend(governor.observe(at(2 * step), cpu));
+            intervals.extend(governor.observe(at(2 * step), || Some(cpu)));
         }
         assert_eq!(intervals.first(), Some(&Duration::from_millis(75)));
         assert_eq!(intervals.last(), Some(&SLOWEST_DATA_REPAINT_INTERVAL));
@@ -194,12 +199,12 @@ mod tests {
         // Idle: back to the fastest.
         let mut last = None;
         for step in 9..=20 {
-            last = governor.observe(at(2 * step), cpu).or(last);
+            last = governor.observe(at(2 * step), || Some(cpu)).or(last);
         }
         assert_eq!(last, Some(DATA_REPAINT_INTERVAL));
         // In between: left alone.
         cpu += Duration::from_millis(300);
-        assert_eq!(governor.observe(at(42), cpu), None);
+        assert_eq!(governor.observe(at(42), || Some(cpu)), None);
         let gate = DataRepaintGate::default();
         gate.set_interval(Duration::from_secs(9));
         assert_eq!(gate.interval(), SLOWEST_DATA_REPAINT_INTERVAL, "clamped");

@@ -17,6 +17,7 @@ mod sys;
 mod tls;
 mod trace;
 mod trie;
+mod wire;
 
 pub use auth::{Acl, AuthFileError, Users};
 pub use config::{BrokerConfig, TlsListenerConfig};
