@@ -19,6 +19,7 @@ const TRACE_SHOWN: usize = 2_000;
 
 /// What the Broker panel's form holds, as typed.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct BrokerForm {
     /// Bind address.
     pub bind: String,
@@ -26,7 +27,6 @@ pub struct BrokerForm {
     pub port: String,
     /// Also listen with TLS.
     pub tls: bool,
-    /// TLS port.
     pub tls_port: String,
     /// PEM certificate path; empty means a self-signed certificate.
     pub tls_cert: String,
@@ -314,7 +314,7 @@ impl LocalBroker {
         self.fleet.as_ref()
     }
 
-    /// Disconnect one client.
+    #[allow(missing_docs, reason = "the names say what these are")]
     pub fn disconnect_client(&self, client_id: &str) {
         if let Some(broker) = &self.broker {
             broker.disconnect_client(client_id);

@@ -14,12 +14,12 @@ const HISTORY_PREVIEW_CHARS: usize = 120;
 
 /// What the message panel asks the app to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub enum MessageAction {
     /// Delete this topic's retained message (publish an empty retained message).
     DeleteRetained(String),
     /// Plot a field of this topic's payloads (the root for a plain number).
     Plot {
-        /// The topic.
         topic: String,
         /// The field.
         path: Path,

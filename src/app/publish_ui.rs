@@ -417,7 +417,7 @@ pub fn publish_ui(
         && let Err(error) = payload::encode(&form.payload, PayloadFormat::Json)
     {
         ui.label(
-            RichText::new(error)
+            RichText::new(error.to_string())
                 .small()
                 .color(Color32::from_rgb(230, 160, 60)),
         );

@@ -254,7 +254,7 @@ pub async fn serve<S>(
         shared
             .trace
             .record(&client.id, Direction::Out, || TracedPacket::Disconnect {
-                reason_code: code.value(),
+                reason_code: code,
             });
     }
     if !context.out.is_empty() {

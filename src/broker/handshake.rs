@@ -142,7 +142,7 @@ pub(super) fn accept(
             .trace
             .record(&traced_id, Direction::Out, || TracedPacket::ConnAck {
                 session_present: false,
-                reason_code: code.value(),
+                reason_code: code,
                 assigned_client_id: None,
             });
         info.reason = code;
@@ -266,7 +266,7 @@ pub(super) fn accept(
         .trace
         .record(&client_id, Direction::Out, || TracedPacket::ConnAck {
             session_present: info.session_present,
-            reason_code: 0,
+            reason_code: ReasonCode::Success,
             assigned_client_id: info.assigned_client_id.clone(),
         });
     let live = Arc::new(LiveClient {

@@ -110,9 +110,9 @@ impl Client {
                 codes: results
                     .iter()
                     .map(|r| match r {
-                        Ok(qos) => qos.level(),
-                        Err(_) if version == ProtocolVersion::V311 => 0x80,
-                        Err(code) => code.value(),
+                        Ok(qos) => ReasonCode::granted(*qos),
+                        Err(_) if version == ProtocolVersion::V311 => ReasonCode::UnspecifiedError,
+                        Err(code) => *code,
                     })
                     .collect(),
             });
@@ -218,7 +218,7 @@ pub(super) fn encode_outgoing(
                         }
                         TracedPacket::publish(
                             &message.topic,
-                            delivery.qos.level(),
+                            delivery.qos,
                             delivery.retain,
                             dup,
                             pkid,

@@ -49,7 +49,6 @@ pub struct ConnectRequest {
     pub will: Option<WillRequest>,
     /// User name.
     pub username: Option<String>,
-    /// Password.
     pub password: Option<String>,
     /// MQTT 5 authentication method (enhanced authentication is not supported).
     pub authentication_method: Option<String>,
@@ -79,7 +78,6 @@ pub struct WillRequest {
 pub struct PublishRequest {
     /// Topic (empty when only a topic alias is given).
     pub topic: String,
-    /// Payload.
     pub payload: Bytes,
     /// QoS.
     pub qos: Qos,
@@ -102,9 +100,7 @@ pub struct FilterRequest {
     pub filter: String,
     /// Requested QoS.
     pub qos: Qos,
-    /// No local.
     pub no_local: bool,
-    /// Retain as published.
     pub retain_as_published: bool,
     /// Retain handling 0, 1 or 2.
     pub retain_handling: u8,
@@ -113,7 +109,6 @@ pub struct FilterRequest {
 /// Every packet a client may send, in one form.
 #[derive(Debug, Clone)]
 pub enum Inbound {
-    /// PUBLISH.
     Publish(PublishRequest),
     /// PUBACK.
     PubAck(u16),
@@ -123,7 +118,6 @@ pub enum Inbound {
     PubRel(u16),
     /// PUBCOMP.
     PubComp(u16),
-    /// SUBSCRIBE.
     Subscribe {
         /// Packet id.
         pkid: u16,
@@ -132,7 +126,6 @@ pub enum Inbound {
         /// MQTT 5 subscription identifier.
         subscription_id: Option<usize>,
     },
-    /// UNSUBSCRIBE.
     Unsubscribe {
         /// Packet id.
         pkid: u16,
@@ -141,7 +134,6 @@ pub enum Inbound {
     },
     /// PINGREQ.
     PingReq,
-    /// DISCONNECT.
     Disconnect {
         /// Success (normal disconnection), DisconnectWithWill, or an error the client reports.
         reason: ReasonCode,
@@ -187,7 +179,6 @@ pub struct ConnAckInfo {
     pub server_keep_alive: Option<u16>,
 }
 
-/// Encode a CONNACK.
 pub fn encode_connack(version: ProtocolVersion, info: &ConnAckInfo, out: &mut BytesMut) {
     match version {
         ProtocolVersion::V311 => {
@@ -333,13 +324,9 @@ pub fn encode_publish(
 /// The acknowledgement packets, by kind.
 #[derive(Debug, Clone, Copy)]
 pub enum Ack {
-    /// PUBACK.
     Puback,
-    /// PUBREC.
     Pubrec,
-    /// PUBREL.
     Pubrel,
-    /// PUBCOMP.
     Pubcomp,
 }
 
@@ -451,7 +438,6 @@ pub fn encode_unsuback(version: ProtocolVersion, pkid: u16, existed: &[bool], ou
     }
 }
 
-/// Encode a PINGRESP.
 pub fn encode_pingresp(version: ProtocolVersion, out: &mut BytesMut) {
     match version {
         ProtocolVersion::V311 => {

@@ -34,9 +34,7 @@ pub struct PublishProperties {
 /// One published message as the broker routes it.
 #[derive(Clone, Debug)]
 pub struct BrokerMessage {
-    /// Topic name.
     pub topic: String,
-    /// Payload.
     pub payload: Bytes,
     /// QoS it was published with.
     pub qos: Qos,
@@ -70,7 +68,6 @@ impl BrokerMessage {
     }
 }
 
-/// Options of one subscription.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubscriptionOptions {
     /// The filter as subscribed (without a `$share/group/` prefix).
@@ -92,7 +89,6 @@ pub struct SubscriptionOptions {
 /// One message waiting for, or on, its way to a client.
 #[derive(Clone, Debug)]
 pub struct Delivery {
-    /// The message.
     pub message: Arc<BrokerMessage>,
     /// QoS it is delivered with.
     pub qos: Qos,
@@ -117,7 +113,6 @@ pub enum InflightState {
 /// A will to publish when the connection ends badly.
 #[derive(Clone, Debug)]
 pub struct Will {
-    /// The message.
     pub message: Arc<BrokerMessage>,
     /// MQTT 5 will delay.
     pub delay: Duration,

@@ -3,7 +3,7 @@
 
 use super::protocol::{ConnectRequest, Inbound};
 use super::session::PublishProperties;
-use crate::mqtt::{ProtocolVersion, ReasonCode};
+use crate::mqtt::{ProtocolVersion, Qos, ReasonCode};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,12 +24,10 @@ pub enum Direction {
 
 /// A will as announced in CONNECT.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the fields are CONNECT's will fields")]
 pub struct TracedWill {
-    /// Will topic.
     pub topic: String,
-    /// Will QoS.
-    pub qos: u8,
-    /// Will retain flag.
+    pub qos: Qos,
     pub retain: bool,
     /// MQTT 5 will delay.
     pub delay_secs: u32,
@@ -37,23 +35,22 @@ pub struct TracedWill {
 
 /// One subscription request as traced.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct TracedFilter {
-    /// The filter.
     pub filter: String,
-    /// Requested QoS.
-    pub qos: u8,
-    /// No local.
+    pub qos: Qos,
     pub no_local: bool,
-    /// Retain as published.
     pub retain_as_published: bool,
-    /// Retain handling.
     pub retain_handling: u8,
 }
 
 /// The parts of a packet worth showing.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "packets and fields are named as in the specification"
+)]
 pub enum TracedPacket {
-    /// CONNECT.
     Connect {
         /// The protocol version asked for.
         version: ProtocolVersion,
@@ -72,24 +69,17 @@ pub enum TracedPacket {
         /// Maximum packet size (MQTT 5).
         max_packet_size: Option<u32>,
     },
-    /// CONNACK.
     ConnAck {
-        /// Session present.
         session_present: bool,
-        /// 0 = accepted.
-        reason_code: u8,
+        /// The MQTT 5 code; a 3.1.1 client got its return code for it.
+        reason_code: ReasonCode,
         /// Client id the broker assigned.
         assigned_client_id: Option<String>,
     },
-    /// PUBLISH.
     Publish {
-        /// Topic.
         topic: String,
-        /// QoS.
-        qos: u8,
-        /// Retain flag.
+        qos: Qos,
         retain: bool,
-        /// Duplicate flag.
         dup: bool,
         /// Packet id (0 for QoS 0).
         pkid: u16,
@@ -100,47 +90,31 @@ pub enum TracedPacket {
         /// MQTT 5 properties, as `name=value` strings.
         properties: Vec<String>,
     },
-    /// PUBACK.
     PubAck(u16),
-    /// PUBREC.
     PubRec(u16),
-    /// PUBREL.
     PubRel(u16),
-    /// PUBCOMP.
     PubComp(u16),
-    /// SUBSCRIBE.
     Subscribe {
-        /// Packet id.
         pkid: u16,
         /// Filters with options.
         filters: Vec<TracedFilter>,
         /// Subscription identifier.
         subscription_id: Option<usize>,
     },
-    /// SUBACK.
     SubAck {
-        /// Packet id.
         pkid: u16,
-        /// Granted QoS, or the refusal code, per filter.
-        codes: Vec<u8>,
+        /// Granted QoS, or the refusal, per filter (0x80 for any refusal in MQTT 3.1.1).
+        codes: Vec<ReasonCode>,
     },
-    /// UNSUBSCRIBE.
     Unsubscribe {
-        /// Packet id.
         pkid: u16,
-        /// Filters.
         filters: Vec<String>,
     },
-    /// UNSUBACK.
     UnsubAck(u16),
-    /// PINGREQ.
     PingReq,
-    /// PINGRESP.
     PingResp,
-    /// DISCONNECT.
     Disconnect {
-        /// Reason code.
-        reason_code: u8,
+        reason_code: ReasonCode,
     },
 }
 
@@ -191,7 +165,7 @@ impl TracedPacket {
     /// A PUBLISH entry with a payload preview.
     pub fn publish(
         topic: &str,
-        qos: u8,
+        qos: Qos,
         retain: bool,
         dup: bool,
         pkid: u16,
@@ -213,6 +187,7 @@ impl TracedPacket {
 
 /// One traced packet.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct TraceEntry {
     /// When it was read or written.
     pub at: SystemTime,
@@ -220,7 +195,6 @@ pub struct TraceEntry {
     pub client_id: Arc<str>,
     /// Which way.
     pub direction: Direction,
-    /// What.
     pub packet: TracedPacket,
 }
 
@@ -305,7 +279,7 @@ pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
     match packet {
         Inbound::Publish(publish) => TracedPacket::publish(
             &publish.topic,
-            publish.qos.level(),
+            publish.qos,
             publish.retain,
             false,
             publish.pkid,
@@ -330,7 +304,7 @@ pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
                 .iter()
                 .map(|f| TracedFilter {
                     filter: f.filter.clone(),
-                    qos: f.qos.level(),
+                    qos: f.qos,
                     no_local: f.no_local,
                     retain_as_published: f.retain_as_published,
                     retain_handling: f.retain_handling,
@@ -344,7 +318,7 @@ pub(super) fn traced_inbound(packet: &Inbound) -> TracedPacket {
         },
         Inbound::PingReq => TracedPacket::PingReq,
         Inbound::Disconnect { reason, .. } => TracedPacket::Disconnect {
-            reason_code: reason.value(),
+            reason_code: *reason,
         },
     }
 }
@@ -364,7 +338,7 @@ pub(super) fn traced_connect(request: &ConnectRequest, version: ProtocolVersion)
         username: request.username.clone(),
         will: request.will.as_ref().map(|will| TracedWill {
             topic: will.topic.clone(),
-            qos: will.qos.level(),
+            qos: will.qos,
             retain: will.retain,
             delay_secs: will.delay_secs,
         }),
@@ -406,11 +380,6 @@ pub(super) fn traced_properties(
     out
 }
 
-/// A reason code with its name where the specification defines it: "0x8E Session taken over".
-fn reason(code: u8) -> String {
-    ReasonCode::from_u8(code).map_or_else(|| format!("0x{code:02X}"), |known| known.to_string())
-}
-
 /// One line with the packet's fields, as the Broker panel's trace shows them.
 impl std::fmt::Display for TracedPacket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -421,11 +390,7 @@ impl std::fmt::Display for TracedPacket {
                 reason_code,
                 assigned_client_id,
             } => {
-                write!(
-                    f,
-                    "reason {}, session present {session_present}",
-                    reason(*reason_code)
-                )?;
+                write!(f, "reason {reason_code}, session present {session_present}")?;
                 if let Some(id) = assigned_client_id {
                     write!(f, ", assigned id {id:?}")?;
                 }
@@ -440,15 +405,13 @@ impl std::fmt::Display for TracedPacket {
             TracedPacket::Subscribe { .. } => self.fmt_subscribe(f),
             TracedPacket::SubAck { pkid, codes } => {
                 write!(f, "id {pkid}, codes")?;
-                codes.iter().try_for_each(|c| write!(f, " 0x{c:02X}"))
+                codes.iter().try_for_each(|c| write!(f, " {c}"))
             }
             TracedPacket::Unsubscribe { pkid, filters } => {
                 write!(f, "id {pkid}; {}", filters.join(", "))
             }
             TracedPacket::PingReq | TracedPacket::PingResp => Ok(()),
-            TracedPacket::Disconnect { reason_code } => {
-                write!(f, "reason {}", reason(*reason_code))
-            }
+            TracedPacket::Disconnect { reason_code } => write!(f, "reason {reason_code}"),
         }
     }
 }
@@ -485,7 +448,7 @@ impl TracedPacket {
             write!(f, ", max packet {max} B")?;
         }
         if let Some(will) = will {
-            write!(f, ", will {:?} QoS {}", will.topic, will.qos)?;
+            write!(f, ", will {:?} QoS {}", will.topic, will.qos.level())?;
             if will.retain {
                 f.write_str(" retained")?;
             }
@@ -510,7 +473,7 @@ impl TracedPacket {
         else {
             return Ok(());
         };
-        write!(f, "{topic} QoS {qos}")?;
+        write!(f, "{topic} QoS {}", qos.level())?;
         if *pkid != 0 {
             write!(f, " id {pkid}")?;
         }
@@ -541,7 +504,7 @@ impl TracedPacket {
             write!(f, ", subscription id {id}")?;
         }
         for filter in filters {
-            write!(f, "; {} QoS {}", filter.filter, filter.qos)?;
+            write!(f, "; {} QoS {}", filter.filter, filter.qos.level())?;
             if filter.no_local {
                 f.write_str(" no-local")?;
             }
@@ -590,7 +553,7 @@ mod tests {
     fn summaries_read_well() {
         let publish = TracedPacket::publish(
             "a/b",
-            1,
+            Qos::AtLeastOnce,
             true,
             false,
             7,
@@ -605,7 +568,7 @@ mod tests {
             pkid: 2,
             filters: vec![TracedFilter {
                 filter: "x/#".into(),
-                qos: 2,
+                qos: Qos::ExactlyOnce,
                 no_local: true,
                 retain_as_published: false,
                 retain_handling: 2,
@@ -617,7 +580,10 @@ mod tests {
             "id 2, subscription id 9; x/# QoS 2 no-local retain-handling 2"
         );
         assert_eq!(
-            TracedPacket::Disconnect { reason_code: 0x8E }.summary(),
+            TracedPacket::Disconnect {
+                reason_code: ReasonCode::SessionTakenOver
+            }
+            .summary(),
             "reason 0x8E Session taken over"
         );
     }

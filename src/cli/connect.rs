@@ -8,12 +8,12 @@ use std::path::PathBuf;
 
 /// Connection flags shared by `sub`, `pub` and `clear-retained`.
 #[derive(Clone, Debug, Default)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct ConnectFlags {
     /// A saved profile to start from.
     pub profile: Option<String>,
     /// User name.
     pub username: Option<String>,
-    /// Password.
     pub password: Option<String>,
     /// CA file to trust instead of the system's roots.
     pub ca_file: Option<PathBuf>,
@@ -29,7 +29,6 @@ pub struct ConnectFlags {
     pub alpn: Vec<String>,
     /// Protocol version (the URL's or profile's default otherwise: MQTT 5).
     pub protocol: Option<ProtocolVersion>,
-    /// Client id.
     pub client_id: Option<String>,
 }
 

@@ -156,6 +156,15 @@ impl ReasonCode {
         self as u8
     }
 
+    /// The SUBACK code granting `qos`.
+    pub fn granted(qos: crate::mqtt::Qos) -> Self {
+        match qos {
+            crate::mqtt::Qos::AtMostOnce => ReasonCode::Success,
+            crate::mqtt::Qos::AtLeastOnce => ReasonCode::GrantedQos1,
+            crate::mqtt::Qos::ExactlyOnce => ReasonCode::GrantedQos2,
+        }
+    }
+
     /// True for 0x80 and above.
     pub fn is_error(self) -> bool {
         self.value() >= 0x80

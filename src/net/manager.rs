@@ -26,6 +26,7 @@ const DISCONNECT_GRACE: Duration = Duration::from_millis(500);
 
 /// What the UI or CLI asks the manager to do.
 #[derive(Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub enum Command {
     /// Open a connection (replacing one with the same id).
     Connect {
@@ -37,10 +38,7 @@ pub enum Command {
         stats: Arc<ConnectionStats>,
     },
     /// Close a connection for good.
-    Disconnect {
-        /// Which one.
-        id: ConnectionId,
-    },
+    Disconnect { id: ConnectionId },
     /// Add a subscription, kept across reconnects.
     Subscribe {
         /// Which connection.

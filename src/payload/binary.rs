@@ -1,5 +1,6 @@
 //! Binary payload formats: MessagePack, CBOR and inline images, decoded without trusting the input.
 
+use super::error::{Format, PayloadError};
 use super::value::Value;
 
 /// Deepest nesting accepted in binary documents (the same bound serde_json uses for JSON).
@@ -12,7 +13,7 @@ const MAX_IMAGE_SIDE: u32 = 8192;
 const MAX_IMAGE_ALLOC_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Decode a MessagePack document that fills the whole payload.
-pub fn msgpack(payload: &[u8]) -> Result<Value, String> {
+pub fn msgpack(payload: &[u8]) -> Result<Value, PayloadError> {
     let mut reader = payload;
     let decoded = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH).map_err(|e| {
         use rmpv::decode::Error;
@@ -20,19 +21,22 @@ pub fn msgpack(payload: &[u8]) -> Result<Value, String> {
             Error::InvalidMarkerRead(io) | Error::InvalidDataRead(io)
                 if io.kind() == std::io::ErrorKind::UnexpectedEof =>
             {
-                "not MessagePack: the document ends too early".to_owned()
+                PayloadError::Truncated {
+                    format: Format::MessagePack,
+                }
             }
-            Error::DepthLimitExceeded => {
-                format!("not MessagePack: nested more than {MAX_DEPTH} levels deep")
-            }
-            other => format!("not MessagePack: {other}"),
+            Error::DepthLimitExceeded => PayloadError::TooDeep {
+                format: Format::MessagePack,
+                max: MAX_DEPTH,
+            },
+            other => PayloadError::invalid(Format::MessagePack, other),
         }
     })?;
     if !reader.is_empty() {
-        return Err(format!(
-            "not MessagePack: {} bytes left after the first value",
-            reader.len()
-        ));
+        return Err(PayloadError::TrailingBytes {
+            format: Format::MessagePack,
+            left: reader.len(),
+        });
     }
     Ok(from_msgpack(decoded))
 }
@@ -64,25 +68,30 @@ fn from_msgpack(value: rmpv::Value) -> Value {
 }
 
 /// Decode a CBOR document that fills the whole payload.
-pub fn cbor(payload: &[u8]) -> Result<Value, String> {
+pub fn cbor(payload: &[u8]) -> Result<Value, PayloadError> {
     let mut reader = payload;
     let decoded: ciborium::Value = ciborium::de::from_reader_with_recursion_limit(
         &mut reader,
         MAX_DEPTH,
     )
     .map_err(|e| match e {
-        ciborium::de::Error::Io(_) => "not CBOR: the document ends too early".to_owned(),
-        ciborium::de::Error::Syntax(offset) => format!("not CBOR: bad syntax at byte {offset}"),
-        ciborium::de::Error::Semantic(_, message) => format!("not CBOR: {message}"),
-        ciborium::de::Error::RecursionLimitExceeded => {
-            format!("not CBOR: nested more than {MAX_DEPTH} levels deep")
+        ciborium::de::Error::Io(_) => PayloadError::Truncated {
+            format: Format::Cbor,
+        },
+        ciborium::de::Error::Syntax(offset) => {
+            PayloadError::invalid(Format::Cbor, format!("bad syntax at byte {offset}"))
         }
+        ciborium::de::Error::Semantic(_, message) => PayloadError::invalid(Format::Cbor, message),
+        ciborium::de::Error::RecursionLimitExceeded => PayloadError::TooDeep {
+            format: Format::Cbor,
+            max: MAX_DEPTH,
+        },
     })?;
     if !reader.is_empty() {
-        return Err(format!(
-            "not CBOR: {} bytes left after the first value",
-            reader.len()
-        ));
+        return Err(PayloadError::TrailingBytes {
+            format: Format::Cbor,
+            left: reader.len(),
+        });
     }
     Ok(from_cbor(decoded))
 }
@@ -121,10 +130,10 @@ fn map_key(key: Value) -> String {
 
 /// An image file format Canopy shows inline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub enum ImageFormat {
     /// Portable Network Graphics.
     Png,
-    /// JPEG.
     Jpeg,
 }
 
@@ -175,8 +184,8 @@ impl std::fmt::Debug for DecodedImage {
 }
 
 /// Decode a PNG or JPEG payload, within size limits.
-pub fn image(payload: &[u8]) -> Result<DecodedImage, String> {
-    let format = image_format(payload).ok_or("not a PNG or JPEG image")?;
+pub fn image(payload: &[u8]) -> Result<DecodedImage, PayloadError> {
+    let format = image_format(payload).ok_or(PayloadError::NotAnImage)?;
     let mut reader = image::ImageReader::new(std::io::Cursor::new(payload));
     reader.set_format(match format {
         ImageFormat::Png => image::ImageFormat::Png,
@@ -187,9 +196,10 @@ pub fn image(payload: &[u8]) -> Result<DecodedImage, String> {
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     limits.max_alloc = Some(MAX_IMAGE_ALLOC_BYTES);
     reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| format!("not a readable {} image: {e}", format.label()))?;
+    let decoded = reader.decode().map_err(|e| PayloadError::Image {
+        format: format.label(),
+        reason: e.to_string(),
+    })?;
     let rgba = decoded.to_rgba8();
     Ok(DecodedImage {
         format,

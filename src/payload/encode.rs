@@ -1,5 +1,7 @@
 //! Turning typed text into payload bytes for publishing.
 
+use super::error::{Format, PayloadError};
+
 /// How a typed payload is turned into bytes for publishing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PayloadFormat {
@@ -35,12 +37,12 @@ impl PayloadFormat {
 }
 
 /// The bytes to publish for `text` typed in `format`, or what is wrong with it.
-pub fn encode(text: &str, format: PayloadFormat) -> Result<Vec<u8>, String> {
+pub fn encode(text: &str, format: PayloadFormat) -> Result<Vec<u8>, PayloadError> {
     match format {
         PayloadFormat::Text => Ok(text.as_bytes().to_vec()),
         PayloadFormat::Json => {
             serde_json::from_str::<serde::de::IgnoredAny>(text)
-                .map_err(|e| format!("not valid JSON: {e}"))?;
+                .map_err(|e| PayloadError::invalid(Format::Json, e))?;
             Ok(text.as_bytes().to_vec())
         }
         PayloadFormat::Hex => {
@@ -51,17 +53,13 @@ pub fn encode(text: &str, format: PayloadFormat) -> Result<Vec<u8>, String> {
                 .filter(|b| !b.is_ascii_whitespace())
                 .collect();
             if let Some(bad) = digits.iter().position(|b| !b.is_ascii_hexdigit()) {
-                return Err(format!(
-                    "not hex: '{}' at digit {}",
-                    digits[bad] as char,
-                    bad + 1
-                ));
+                return Err(PayloadError::BadHexDigit {
+                    digit: digits[bad] as char,
+                    position: bad + 1,
+                });
             }
             if !digits.len().is_multiple_of(2) {
-                return Err(format!(
-                    "not hex: an odd number of digits ({})",
-                    digits.len()
-                ));
+                return Err(PayloadError::OddHexDigits(digits.len()));
             }
             Ok(digits
                 .chunks(2)
@@ -77,7 +75,7 @@ pub fn encode(text: &str, format: PayloadFormat) -> Result<Vec<u8>, String> {
             let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             base64::engine::general_purpose::STANDARD
                 .decode(compact)
-                .map_err(|e| format!("not base64: {e}"))
+                .map_err(|e| PayloadError::invalid(Format::Base64, e))
         }
     }
 }
@@ -115,7 +113,7 @@ mod tests {
         ];
         for (text, format, message) in bad {
             let error = encode(text, *format).expect_err("refused");
-            assert!(error.contains(message), "{text:?}: {error}");
+            assert!(error.to_string().contains(message), "{text:?}: {error}");
         }
     }
 }

@@ -1,13 +1,15 @@
 //! JSON text: validated, re-indented or compacted without touching keys or number spelling.
 
+use super::error::{Format, PayloadError};
+
 /// The payload as indented JSON, or why it is not JSON.
 ///
 /// The document is validated by serde_json and then re-indented from its own text, so keys keep
 /// the publisher's order and numbers keep their exact spelling (`0.90` stays `0.90`).
-pub fn pretty_json(payload: &[u8]) -> Result<String, String> {
-    let text = std::str::from_utf8(payload).map_err(|e| format!("not valid JSON: {e}"))?;
+pub fn pretty_json(payload: &[u8]) -> Result<String, PayloadError> {
+    let text = std::str::from_utf8(payload).map_err(|e| PayloadError::invalid(Format::Json, e))?;
     serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .map_err(|e| format!("not valid JSON: {e}"))?;
+        .map_err(|e| PayloadError::invalid(Format::Json, e))?;
     Ok(reindent_json(text))
 }
 
@@ -72,9 +74,9 @@ fn reindent_json(text: &str) -> String {
 }
 
 /// JSON re-indented for reading (keys and numbers as typed), or compacted onto one line.
-pub fn reformat_json(text: &str, pretty: bool) -> Result<String, String> {
+pub fn reformat_json(text: &str, pretty: bool) -> Result<String, PayloadError> {
     serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .map_err(|e| format!("not valid JSON: {e}"))?;
+        .map_err(|e| PayloadError::invalid(Format::Json, e))?;
     if pretty {
         return Ok(reindent_json(text));
     }

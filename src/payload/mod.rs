@@ -7,6 +7,7 @@
 pub mod binary;
 pub mod diff;
 mod encode;
+mod error;
 mod json;
 pub mod sparkplug;
 pub mod value;
@@ -14,6 +15,7 @@ pub mod value;
 pub use binary::DecodedImage;
 pub use diff::{Change, DiffLine};
 pub use encode::{PayloadFormat, encode};
+pub use error::{Format, PayloadError};
 pub use json::{pretty_json, reformat_json};
 pub use value::{Path, PathSegment, Value};
 
@@ -250,16 +252,17 @@ pub fn hex_dump(payload: &[u8]) -> String {
 }
 
 /// Decode a payload in a structured view into a value tree, or say why it does not fit.
-pub fn decode(payload: &[u8], view: PayloadView) -> Result<Value, String> {
+pub fn decode(payload: &[u8], view: PayloadView) -> Result<Value, PayloadError> {
     match view {
         PayloadView::Json => {
-            let text = std::str::from_utf8(payload).map_err(|e| format!("not valid JSON: {e}"))?;
+            let text =
+                std::str::from_utf8(payload).map_err(|e| PayloadError::invalid(Format::Json, e))?;
             value::parse_json(text)
         }
         PayloadView::MessagePack => binary::msgpack(payload),
         PayloadView::Cbor => binary::cbor(payload),
         PayloadView::Sparkplug => sparkplug::decode(payload),
-        other => Err(format!("{} is not a structured view", other.label())),
+        other => Err(PayloadError::NotStructured(other.label())),
     }
 }
 
@@ -269,7 +272,7 @@ pub fn render(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Rendered {
         PayloadView::Auto => auto_view(payload, hint),
         other => other,
     };
-    let as_bytes = |reason: String| Rendered {
+    let as_bytes = |reason: PayloadError| Rendered {
         view: PayloadView::Hex,
         body: Body::Text(hex_dump(payload)),
         note: Some(format!("{reason}; shown as bytes")),

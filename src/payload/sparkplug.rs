@@ -4,6 +4,7 @@
 //! object keyed by metric name (or `alias N` when a birth certificate gave only an alias), so a
 //! metric keeps its path in plots even when the publisher reorders them.
 
+use super::error::{Format, PayloadError};
 use super::value::Value;
 
 /// The topic namespace of Sparkplug B.
@@ -94,9 +95,10 @@ fn datatype_name(datatype: u32) -> &'static str {
 }
 
 /// Decode a Sparkplug B payload into a value tree.
-pub fn decode(payload: &[u8]) -> Result<Value, String> {
+pub fn decode(payload: &[u8]) -> Result<Value, PayloadError> {
     use prost::Message as _;
-    let decoded = Payload::decode(payload).map_err(|e| format!("not Sparkplug B: {e}"))?;
+    let decoded =
+        Payload::decode(payload).map_err(|e| PayloadError::invalid(Format::SparkplugB, e))?;
     let mut entries = Vec::new();
     if let Some(timestamp) = decoded.timestamp {
         entries.push(("timestamp".to_owned(), Value::Number(timestamp.to_string())));

@@ -3,6 +3,7 @@
 //! Numbers keep the spelling they arrived with (`0.90` stays `0.90`) and object keys keep their
 //! order, so what is shown is what was sent. Paths address values for plots, diffs and copying.
 
+use super::error::{Format, PayloadError};
 use std::fmt::{self, Write as _};
 
 /// A decoded value.
@@ -247,15 +248,16 @@ pub fn json_string(text: &str) -> String {
 /// The text is first validated by serde_json, so the hand-written walk below only has to split
 /// valid JSON. It refuses nesting deeper than [`MAX_JSON_DEPTH`] (serde_json skips ignored
 /// values without a depth bound, so the bound is ours), which keeps the recursion shallow.
-pub fn parse_json(text: &str) -> Result<Value, String> {
+pub fn parse_json(text: &str) -> Result<Value, PayloadError> {
     let depth = max_depth(text.as_bytes());
     if depth > MAX_JSON_DEPTH {
-        return Err(format!(
-            "not shown as JSON: nested {depth} levels deep (at most {MAX_JSON_DEPTH})"
-        ));
+        return Err(PayloadError::JsonTooDeep {
+            depth,
+            max: MAX_JSON_DEPTH,
+        });
     }
     serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .map_err(|e| format!("not valid JSON: {e}"))?;
+        .map_err(|e| PayloadError::invalid(Format::Json, e))?;
     let mut parser = JsonParser {
         bytes: text.as_bytes(),
         text,
@@ -263,7 +265,7 @@ pub fn parse_json(text: &str) -> Result<Value, String> {
     };
     parser
         .value()
-        .ok_or_else(|| "not valid JSON: unexpected input".to_owned())
+        .ok_or_else(|| PayloadError::invalid(Format::Json, "unexpected input"))
 }
 
 /// Deepest JSON nesting decoded into a tree.

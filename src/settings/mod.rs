@@ -18,8 +18,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// A message as the publish panel stores it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct StoredMessage {
-    /// Topic.
     pub topic: String,
     /// Payload bytes.
     pub payload: Vec<u8>,
@@ -49,10 +49,10 @@ pub struct StoredMessage {
 
 /// A message the user saved under a name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct NamedMessage {
     /// The name shown in the menu.
     pub name: String,
-    /// The message.
     pub message: StoredMessage,
 }
 

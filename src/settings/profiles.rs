@@ -38,8 +38,8 @@ pub struct StoredSubscription {
 
 /// A last will as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct StoredWill {
-    /// Topic.
     pub topic: String,
     /// Payload, as text.
     pub payload: String,
@@ -74,12 +74,12 @@ pub struct StoredTls {
 
 /// One saved broker connection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Profile {
     /// The name shown in the list, unique among profiles.
     pub name: String,
     /// Host name or address.
     pub host: String,
-    /// Port.
     pub port: u16,
     /// `mqtt`, `mqtts`, `ws` or `wss`.
     pub transport: StoredTransport,
@@ -115,7 +115,6 @@ pub struct Profile {
     /// Keep-alive in seconds.
     #[serde(default = "default_keep_alive")]
     pub keep_alive_secs: u16,
-    /// Last will.
     #[serde(default)]
     pub last_will: Option<StoredWill>,
     /// Subscriptions made on every connect.

@@ -41,10 +41,10 @@ pub enum DeviceKind {
 
 /// One device of the fleet.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct DeviceSpec {
     /// Client id and name, e.g. `thermostat-kitchen`.
     pub id: String,
-    /// What it is.
     pub kind: DeviceKind,
     /// Where it publishes, e.g. `home/kitchen/thermostat`.
     pub base_topic: String,

@@ -14,12 +14,12 @@ use tokio::sync::watch;
 
 /// What to simulate and where.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct SimOptions {
     /// Broker host.
     pub host: String,
     /// Broker port.
     pub port: u16,
-    /// Number of devices.
     pub devices: usize,
     /// Telemetry messages per second per device.
     pub rate_hz: f64,

@@ -1,8 +1,8 @@
 //! Encoding Sparkplug B payloads (the `spBv1.0` protobuf) for the demo fleet's PLCs.
 //! Only what the simulator sends: a timestamp, a sequence number and scalar metrics.
 
-/// A metric value.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub enum MetricValue {
     /// Sparkplug Int64 (datatype 4).
     Long(i64),
@@ -16,10 +16,10 @@ pub enum MetricValue {
 
 /// One named metric.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Metric {
     /// Metric name, e.g. `Motor/RPM`.
     pub name: String,
-    /// Its value.
     pub value: MetricValue,
 }
 
