@@ -40,7 +40,10 @@ fn main() {
     let per_frame = env_or("MESSAGES_PER_FRAME", 50_000 / 60);
 
     let started = Instant::now();
-    let mut app = CanopyApp::new(Err("no network in this benchmark".to_owned()), None);
+    let mut app = CanopyApp::new(
+        Err(std::io::Error::other("no network in this benchmark")),
+        None,
+    );
     let payload = bytes::Bytes::from(vec![b'7'; 50]);
     for chunk_start in (0..topics).step_by(4096) {
         let end = (chunk_start + 4096).min(topics);

@@ -181,7 +181,7 @@ impl ConnectArgs {
             protocol: self.mqtt_version,
             client_id: self.client_id,
         };
-        canopy::cli::connect::connect_options(url, &flags, None).map_err(|e| anyhow::anyhow!(e))
+        Ok(canopy::cli::connect::connect_options(url, &flags, None)?)
     }
 }
 
@@ -228,8 +228,7 @@ impl PubArgs {
             &self.user_properties,
             self.message_expiry,
             self.utf8,
-        )
-        .map_err(|e| anyhow::anyhow!(e))?;
+        )?;
         Ok(canopy::cli::publish::PubOptions {
             connect: self.connect.options(self.url.as_deref())?,
             message: canopy::net::OutgoingMessage {
@@ -447,8 +446,7 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Pub(args)) => {
-            let line =
-                canopy::cli::publish::run(args.options()?).map_err(|e| anyhow::anyhow!(e))?;
+            let line = canopy::cli::publish::run(args.options()?)?;
             println!("{line}");
             Ok(())
         }
@@ -467,8 +465,7 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
                 &filter,
                 dry_run,
                 &mut std::io::stderr(),
-            )
-            .map_err(|e| anyhow::anyhow!(e))?;
+            )?;
             canopy::cli::clear_retained::print_report(&report, &filter, dry_run)
         }
         Some(Command::Sim {

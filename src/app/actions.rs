@@ -163,7 +163,7 @@ impl CanopyApp {
             BrokerAction::StartFleet => {
                 if let Err(error) = self.local.start_fleet() {
                     self.local.failure = Some(local_broker::StartFailure {
-                        message: error,
+                        message: error.to_string(),
                         free_port: None,
                     });
                 }

@@ -1,5 +1,6 @@
 //! The connect bar: host, port, protocol version, client id, Connect/Disconnect, and state.
 
+use super::FieldError;
 use super::format;
 use super::session::Session;
 use crate::mqtt::ProtocolVersion;
@@ -39,20 +40,28 @@ impl ConnectForm {
     }
 
     /// Options from the form, or which field is wrong and why.
-    pub fn to_options(&self) -> Result<ConnectOptions, String> {
+    pub fn to_options(&self) -> Result<ConnectOptions, FieldError> {
         let host = self.host.trim();
         if host.is_empty() {
-            return Err("Host: enter the broker's host name or IP address".to_owned());
+            return Err(FieldError::new(
+                "Host",
+                "enter the broker's host name or IP address",
+            ));
         }
         let mut options = if host.contains("://") {
             BrokerUrl::parse(host)
-                .map_err(|e| format!("Host: {e}"))?
+                .map_err(|e| FieldError::new("Host", e))?
                 .connect_options()
         } else {
             let port = self.port.trim();
             let port = match port.parse::<u16>() {
                 Ok(port) if port > 0 => port,
-                _ => return Err(format!("Port: '{port}' is not a port number (1–65535)")),
+                _ => {
+                    return Err(FieldError::new(
+                        "Port",
+                        format!("'{port}' is not a port number (1–65535)"),
+                    ));
+                }
             };
             match &self.base {
                 Some(base) => ConnectOptions {
@@ -186,7 +195,7 @@ pub fn connect_bar_ui(
                     form.error = None;
                     action = Some(ConnectAction::Connect(Box::new(options)));
                 }
-                Err(error) => form.error = Some(error),
+                Err(error) => form.error = Some(error.to_string()),
             }
         }
 
@@ -225,15 +234,10 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        assert!(
-            form("", "1883")
-                .to_options()
-                .expect_err("no host")
-                .starts_with("Host:")
-        );
+        assert!(form("", "1883").to_options().expect_err("no host").field == "Host");
         for port in ["0", "65536", "abc", ""] {
             let error = form("h", port).to_options().expect_err("bad port");
-            assert!(error.starts_with("Port:"), "{error}");
+            assert_eq!(error.field, "Port", "{error}");
         }
     }
 

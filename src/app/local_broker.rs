@@ -1,6 +1,7 @@
 //! The bundled broker and demo fleet as the window runs them: the Broker panel's form, the
 //! running instances, and a twice-a-second snapshot of their status for drawing.
 
+use super::FieldError;
 use crate::broker::{
     Acl, Broker, BrokerConfig, BrokerError, ClientSummary, ListenerInfo, MeterSnapshot,
     TlsIdentity, TlsListenerConfig, TraceEntry, Users,
@@ -65,19 +66,24 @@ impl Default for BrokerForm {
     }
 }
 
-fn port(field: &str, text: &str) -> Result<u16, String> {
-    text.trim()
-        .parse::<u16>()
-        .map_err(|_| format!("{field}: '{}' is not a port number (0–65535)", text.trim()))
+fn port(field: &'static str, text: &str) -> Result<u16, FieldError> {
+    text.trim().parse::<u16>().map_err(|_| {
+        FieldError::new(
+            field,
+            format!("'{}' is not a port number (0–65535)", text.trim()),
+        )
+    })
 }
 
 impl BrokerForm {
     /// The broker configuration, or which field is wrong and why.
-    pub fn to_config(&self) -> Result<BrokerConfig, String> {
-        let bind: IpAddr =
-            self.bind.trim().parse().map_err(|_| {
-                format!("Bind address: '{}' is not an IP address", self.bind.trim())
-            })?;
+    pub fn to_config(&self) -> Result<BrokerConfig, FieldError> {
+        let bind: IpAddr = self.bind.trim().parse().map_err(|_| {
+            FieldError::new(
+                "Bind address",
+                format!("'{}' is not an IP address", self.bind.trim()),
+            )
+        })?;
         let max_packet_kib: u32 = self
             .max_packet_kib
             .trim()
@@ -85,33 +91,38 @@ impl BrokerForm {
             .ok()
             .filter(|&k| (1..=262_144).contains(&k))
             .ok_or_else(|| {
-                format!(
-                    "Max packet size: '{}' is not a size from 1 to 262144 KiB",
-                    self.max_packet_kib.trim()
+                FieldError::new(
+                    "Max packet size",
+                    format!(
+                        "'{}' is not a size from 1 to 262144 KiB",
+                        self.max_packet_kib.trim()
+                    ),
                 )
             })?;
         let mut users = Users::default();
         for (name, password) in &self.users {
             if name.trim().is_empty() {
-                return Err("Users: a user has no name".to_owned());
+                return Err(FieldError::new("Users", "a user has no name"));
             }
-            users.set(name.trim(), password)?;
+            users
+                .set(name.trim(), password)
+                .map_err(|e| FieldError::new("Users", e))?;
         }
         let has_users = !self.users.is_empty();
         let acl = if self.acl.trim().is_empty() {
             None
         } else {
-            Some(
-                Acl::parse(&self.acl)
-                    .map_err(|(line, reason)| format!("ACL line {line}: {reason}"))?,
-            )
+            Some(Acl::parse(&self.acl).map_err(|e| FieldError::new("ACL", e))?)
         };
         let tls = if self.tls {
             let identity = if self.tls_cert.trim().is_empty() {
                 TlsIdentity::SelfSigned
             } else {
                 if self.tls_key.trim().is_empty() {
-                    return Err("TLS key: a certificate needs its private key file".to_owned());
+                    return Err(FieldError::new(
+                        "TLS key",
+                        "a certificate needs its private key file",
+                    ));
                 }
                 TlsIdentity::PemFiles {
                     cert: PathBuf::from(self.tls_cert.trim()),
@@ -151,6 +162,17 @@ impl BrokerForm {
             .is_ok_and(|ip| ip.is_loopback());
         !loopback && (self.users.is_empty() || self.allow_anonymous)
     }
+}
+
+/// Why the demo fleet did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// The fleet publishes to the bundled broker, which is not running.
+    #[error("start the broker first")]
+    NoBroker,
+    /// The fleet's runtime or threads could not start.
+    #[error("demo fleet: {0}")]
+    Start(std::io::Error),
 }
 
 /// Why the broker did not start, and a free port to offer when the port was taken.
@@ -219,9 +241,9 @@ impl LocalBroker {
         self.stop();
         let config = match self.form.to_config() {
             Ok(config) => config,
-            Err(message) => {
+            Err(error) => {
                 self.failure = Some(StartFailure {
-                    message,
+                    message: error.to_string(),
                     free_port: None,
                 });
                 return false;
@@ -287,17 +309,17 @@ impl LocalBroker {
     }
 
     /// Start the demo fleet against the running broker.
-    pub fn start_fleet(&mut self) -> Result<(), String> {
+    pub fn start_fleet(&mut self) -> Result<(), FleetError> {
         let Some(address) = self.address() else {
-            return Err("start the broker first".to_owned());
+            return Err(FleetError::NoBroker);
         };
         let host = if address.ip().is_unspecified() {
             "127.0.0.1".to_owned()
         } else {
             address.ip().to_string()
         };
-        let fleet = Fleet::start(SimOptions::new(host, address.port()))
-            .map_err(|e| format!("demo fleet: {e}"))?;
+        let fleet =
+            Fleet::start(SimOptions::new(host, address.port())).map_err(FleetError::Start)?;
         self.fleet = Some(fleet);
         Ok(())
     }
@@ -416,7 +438,7 @@ mod tests {
         assert!(form.to_config().is_ok());
         form.port = "70000".into();
         assert_eq!(
-            form.to_config().err().as_deref(),
+            form.to_config().err().map(|e| e.to_string()).as_deref(),
             Some("Port: '70000' is not a port number (0–65535)")
         );
         form.port = "1883".into();
@@ -424,23 +446,19 @@ mod tests {
         assert!(
             form.to_config()
                 .err()
-                .is_some_and(|e| e.starts_with("Bind address:"))
+                .is_some_and(|e| e.field == "Bind address")
         );
         form.bind = "127.0.0.1".into();
         form.acl = "topic read a/#\nbogus".into();
         assert!(
             form.to_config()
                 .err()
-                .is_some_and(|e| e.starts_with("ACL line 2:"))
+                .is_some_and(|e| e.to_string().starts_with("ACL: line 2:"))
         );
         form.acl.clear();
         form.tls = true;
         form.tls_cert = "/tmp/cert.pem".into();
-        assert!(
-            form.to_config()
-                .err()
-                .is_some_and(|e| e.starts_with("TLS key:"))
-        );
+        assert!(form.to_config().err().is_some_and(|e| e.field == "TLS key"));
     }
 
     #[test]

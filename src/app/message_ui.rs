@@ -2,7 +2,7 @@
 
 use super::format;
 use super::payload_ui;
-use crate::model::{Message, NodeId, TopicTree};
+use crate::model::{Message, Node, NodeId, TopicTree};
 use crate::payload::{self, Body, Hint, Path, PayloadDiff, PayloadView, Rendered};
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
@@ -141,16 +141,7 @@ pub fn message_ui(
         return None;
     };
     let topic = tree.topic_name(id);
-    let mut action = None;
-    ui.horizontal(|ui| {
-        ui.add(egui::Label::new(RichText::new(&topic).monospace().strong().size(15.0)).truncate());
-        if ui.small_button("Copy topic").clicked() {
-            ui.ctx().copy_text(topic.clone());
-        }
-        if node.retained && ui.small_button("Delete retained message").clicked() {
-            action = Some(MessageAction::DeleteRetained(topic.clone()));
-        }
-    });
+    let mut action = ui.horizontal(|ui| header_ui(ui, node, &topic)).inner;
 
     let Some(newest) = node.last_message() else {
         ui.label(format!(
@@ -160,28 +151,11 @@ pub fn message_ui(
         ));
         return action;
     };
-
-    if view.pinned.is_some_and(|(pinned_id, _)| pinned_id != id) {
-        view.pinned = None;
-        view.show_all = false;
-    }
-    if view
-        .selected_path
-        .as_ref()
-        .is_some_and(|(node_id, _)| *node_id != id)
-    {
-        view.selected_path = None;
-    }
-    let pinned = view.pinned.and_then(|(_, seq)| node.message_by_seq(seq));
-    if view.pinned.is_some() && pinned.is_none() {
-        // The picked message left the bounded history; follow the newest again.
-        view.pinned = None;
-    }
-    let message = pinned.unwrap_or(newest);
+    let (message, pinned) = shown_message(view, id, node, newest);
 
     ui.separator();
     message_details_ui(ui, message, node.message_count, now);
-    if pinned.is_some() && message.seq != newest.seq {
+    if pinned && message.seq != newest.seq {
         ui.horizontal(|ui| {
             ui.label(
                 RichText::new("Showing an older message.").color(Color32::from_rgb(230, 160, 60)),
@@ -191,8 +165,6 @@ pub fn message_ui(
             }
         });
     }
-
-    let requested = view.view_for(&topic);
     let content_type = message
         .properties
         .as_ref()
@@ -201,50 +173,15 @@ pub fn message_ui(
         topic: &topic,
         content_type,
     };
-    let mut chosen = requested;
-    let payload_label = ui
-        .horizontal_wrapped(|ui| {
-            let label = ui.strong("Payload");
-            for option in PayloadView::ALL {
-                ui.selectable_value(&mut chosen, option, option.label());
-            }
-            label.id
-        })
-        .inner;
-    if chosen != requested {
-        view.set_view(&topic, chosen);
-    }
-
+    let (chosen, payload_label) = view_picker_ui(ui, view, &topic);
     let show_all = view.show_all;
     let selected_path = view.selected_path.as_ref().map(|(_, path)| path.clone());
     let cached = view.take_rendered(message, chosen, &hint);
     let rendered = &cached.rendered;
-    ui.horizontal_wrapped(|ui| {
-        if chosen == PayloadView::Auto {
-            ui.weak(format!("Shown as {}", rendered.view.label()));
-        }
-        if let Some(note) = &rendered.note {
-            ui.label(RichText::new(note).color(Color32::from_rgb(230, 160, 60)));
-        }
-        if ui.small_button("Copy payload").clicked() {
-            ui.ctx().copy_text(match (rendered.view, &rendered.body) {
-                (PayloadView::Text | PayloadView::Json, _) => payload::text(&message.payload),
-                (_, Body::Image(_)) => {
-                    payload::render(&message.payload, PayloadView::Base64, &hint)
-                        .body
-                        .to_text()
-                }
-                (_, body) => body.to_text(),
-            });
-        }
-        if cached.plain_number && ui.button("Plot value").clicked() {
-            action = Some(MessageAction::Plot {
-                topic: topic.clone(),
-                path: Path::default(),
-                view: rendered.view,
-            });
-        }
-    });
+    action = ui
+        .horizontal_wrapped(|ui| payload_toolbar_ui(ui, &cached, chosen, message, &hint))
+        .inner
+        .or(action);
     if let (Body::Tree(document), Some(path)) = (&rendered.body, &selected_path)
         && payload_ui::selection_ui(ui, document, path)
     {
@@ -279,7 +216,111 @@ pub fn message_ui(
         view.show_all = true;
     }
     view.selected_path = tree_selection.map(|path| (id, path));
+    changes_ui(ui, view, node, message, rendered.view);
+    history_ui(ui, view, tree, id, message.seq);
+    view.keep(cached);
+    action
+}
 
+/// The topic, and what can be done with it.
+fn header_ui(ui: &mut egui::Ui, node: &Node, topic: &str) -> Option<MessageAction> {
+    ui.add(egui::Label::new(RichText::new(topic).monospace().strong().size(15.0)).truncate());
+    if ui.small_button("Copy topic").clicked() {
+        ui.ctx().copy_text(topic.to_owned());
+    }
+    (node.retained && ui.small_button("Delete retained message").clicked())
+        .then(|| MessageAction::DeleteRetained(topic.to_owned()))
+}
+
+/// The message to show (the pinned one while it is kept, else the newest), and whether it was
+/// pinned. Forgets a pin or a payload selection made on another topic.
+fn shown_message<'a>(
+    view: &mut MessageView,
+    id: NodeId,
+    node: &'a Node,
+    newest: &'a Message,
+) -> (&'a Message, bool) {
+    if view.pinned.is_some_and(|(pinned_id, _)| pinned_id != id) {
+        view.pinned = None;
+        view.show_all = false;
+    }
+    if view
+        .selected_path
+        .as_ref()
+        .is_some_and(|(node_id, _)| *node_id != id)
+    {
+        view.selected_path = None;
+    }
+    let pinned = view.pinned.and_then(|(_, seq)| node.message_by_seq(seq));
+    if view.pinned.is_some() && pinned.is_none() {
+        // The picked message left the bounded history; follow the newest again.
+        view.pinned = None;
+    }
+    (pinned.unwrap_or(newest), pinned.is_some())
+}
+
+/// The payload view buttons; returns the view chosen and the "Payload" label's id.
+fn view_picker_ui(
+    ui: &mut egui::Ui,
+    view: &mut MessageView,
+    topic: &str,
+) -> (PayloadView, egui::Id) {
+    let requested = view.view_for(topic);
+    let mut chosen = requested;
+    let payload_label = ui
+        .horizontal_wrapped(|ui| {
+            let label = ui.strong("Payload");
+            for option in PayloadView::ALL {
+                ui.selectable_value(&mut chosen, option, option.label());
+            }
+            label.id
+        })
+        .inner;
+    if chosen != requested {
+        view.set_view(topic, chosen);
+    }
+    (chosen, payload_label)
+}
+
+/// What the payload is shown as, why, and Copy / Plot.
+fn payload_toolbar_ui(
+    ui: &mut egui::Ui,
+    cached: &CachedRender,
+    chosen: PayloadView,
+    message: &Message,
+    hint: &Hint<'_>,
+) -> Option<MessageAction> {
+    let rendered = &cached.rendered;
+    if chosen == PayloadView::Auto {
+        ui.weak(format!("Shown as {}", rendered.view.label()));
+    }
+    if let Some(note) = &rendered.note {
+        ui.label(RichText::new(note).color(Color32::from_rgb(230, 160, 60)));
+    }
+    if ui.small_button("Copy payload").clicked() {
+        ui.ctx().copy_text(match (rendered.view, &rendered.body) {
+            (PayloadView::Text | PayloadView::Json, _) => payload::text(&message.payload),
+            (_, Body::Image(_)) => payload::render(&message.payload, PayloadView::Base64, hint)
+                .body
+                .to_text(),
+            (_, body) => body.to_text(),
+        });
+    }
+    (cached.plain_number && ui.button("Plot value").clicked()).then(|| MessageAction::Plot {
+        topic: hint.topic.to_owned(),
+        path: Path::default(),
+        view: rendered.view,
+    })
+}
+
+/// The diff against the message before the one shown.
+fn changes_ui(
+    ui: &mut egui::Ui,
+    view: &mut MessageView,
+    node: &Node,
+    message: &Message,
+    shown_as: PayloadView,
+) {
     let history = node.history();
     let previous = history
         .iter()
@@ -290,7 +331,7 @@ pub fn message_ui(
         .default_open(true)
         .show(ui, |ui| match previous {
             Some(previous) => {
-                let diff = view.diff(previous, message, rendered.view);
+                let diff = view.diff(previous, message, shown_as);
                 egui::ScrollArea::vertical()
                     .id_salt("diff_scroll")
                     .max_height((ui.available_height() * 0.4).max(60.0))
@@ -301,7 +342,13 @@ pub fn message_ui(
                 ui.weak("No earlier message is kept for this topic: nothing to compare.");
             }
         });
+}
 
+/// The kept history; clicking a row pins that message.
+fn history_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, id: NodeId, shown: u64) {
+    let Some(node) = tree.node(id) else {
+        return;
+    };
     ui.separator();
     ui.label(
         RichText::new(format!(
@@ -311,12 +358,11 @@ pub fn message_ui(
         ))
         .strong(),
     );
-    if let Some(seq) = history_table_ui(ui, node.history(), message.seq) {
-        view.pinned = (seq != newest.seq).then_some((id, seq));
+    if let Some(seq) = history_table_ui(ui, node.history(), shown) {
+        let newest = node.last_message().map(|m| m.seq);
+        view.pinned = (Some(seq) != newest).then_some((id, seq));
         view.show_all = false;
     }
-    view.keep(cached);
-    action
 }
 
 fn message_details_ui(ui: &mut egui::Ui, message: &Message, message_count: u64, now: SystemTime) {

@@ -6,6 +6,7 @@ mod applied_report;
 mod broker_ui;
 mod charts;
 mod connection_ui;
+mod form_error;
 mod format;
 mod latency_probe;
 mod local_broker;
@@ -21,10 +22,12 @@ mod status_bar_ui;
 mod topic_tree_ui;
 mod value_ui;
 mod window;
+mod worker;
 
 pub use broker_ui::BrokerAction;
 pub use charts::{AddError, Chart, ChartSeries, TimeWindow};
 pub use connection_ui::{ConnectAction, ConnectForm};
+pub use form_error::FieldError;
 pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageAction;
 pub use message_ui::MessageView;
@@ -74,7 +77,7 @@ pub enum Startup {
 
 /// Canopy's window state.
 pub struct CanopyApp {
-    manager: Result<ConnectionManager, String>,
+    manager: std::io::Result<ConnectionManager>,
     form: ConnectForm,
     /// Open connections, one tab each.
     sessions: Vec<Session>,
@@ -108,6 +111,8 @@ pub struct CanopyApp {
     publish_tickets: rustc_hash::FxHashMap<u64, PublishTicket>,
     /// `CANOPY_REPORT_APPLIED`, for the window benchmark.
     applied_report: Option<applied_report::AppliedReport>,
+    /// Files picked for the publish form, read off the window's thread.
+    file_reads: Option<worker::Worker<(std::path::PathBuf, std::io::Result<Vec<u8>>)>>,
 }
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
@@ -172,7 +177,7 @@ impl FilePicker for SystemFilePicker {
 impl CanopyApp {
     /// An app driving `manager`, connecting at once to `connect_to` if given.
     pub fn new(
-        manager: Result<ConnectionManager, String>,
+        manager: std::io::Result<ConnectionManager>,
         connect_to: Option<ConnectOptions>,
     ) -> Self {
         let shown = connect_to
@@ -201,6 +206,7 @@ impl CanopyApp {
             cpu_governor: repaint::CpuGovernor::default(),
             publish_tickets: rustc_hash::FxHashMap::default(),
             applied_report: applied_report::AppliedReport::from_env(),
+            file_reads: None,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -226,8 +232,7 @@ impl CanopyApp {
             repaint::DataRepaint::Now => ctx.request_repaint(),
             repaint::DataRepaint::After(delay) => ctx.request_repaint_after(delay),
         };
-        let manager = ConnectionManager::start(Arc::new(on_data))
-            .map_err(|e| format!("Could not start the network thread: {e}"));
+        let manager = ConnectionManager::start(Arc::new(on_data));
         let connect_to = match &startup {
             Startup::Connect(options) => Some((**options).clone()),
             Startup::Demo | Startup::Idle => None,
@@ -595,7 +600,7 @@ impl CanopyApp {
                     }
                 }
                 EventKind::Subscribed(filters) => session.subscribed(filters),
-                EventKind::Error(message) => session.notice(message),
+                EventKind::Error(error) => session.notice(error.to_string()),
                 EventKind::Published { ticket, result } => {
                     published.push((event.connection, ticket, result));
                 }
@@ -616,7 +621,7 @@ impl CanopyApp {
         &mut self,
         connection: crate::net::ConnectionId,
         ticket: u64,
-        result: Result<(), String>,
+        result: Result<(), crate::net::NetError>,
     ) {
         let Some(index) = self.sessions.iter().position(|s| s.id == Some(connection)) else {
             return;
@@ -629,7 +634,8 @@ impl CanopyApp {
                     .take_if(|(pending, _)| *pending == ticket)
                     .map(|(_, description)| description)
                     .unwrap_or_default();
-                self.publish.outcome = Some(result.map(|()| description));
+                self.publish.outcome =
+                    Some(result.map(|()| description).map_err(|e| e.to_string()));
             }
             Some(PublishTicket::RetainedClear) => {
                 let (Some(job), Ok(manager)) = (&mut self.clearing, &mut self.manager) else {
@@ -651,8 +657,8 @@ impl CanopyApp {
                 }
             }
             None => {
-                if let Err(reason) = result {
-                    self.sessions[index].notice(reason);
+                if let Err(error) = result {
+                    self.sessions[index].notice(error.to_string());
                 }
             }
         }

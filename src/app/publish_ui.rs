@@ -241,7 +241,6 @@ pub fn publish_ui(
     selected: Option<NodeId>,
     mqtt5: bool,
 ) -> PublishRequests {
-    let mut requests = PublishRequests::default();
     // Pre-fill the selected topic when the selection changes.
     if selected != form.last_selected {
         form.last_selected = selected;
@@ -249,157 +248,223 @@ pub fn publish_ui(
             form.topic = tree.topic_name(id);
         }
     }
-    let mut send = false;
-    let mut topic_focused = false;
-    let mut resend = None;
-    ui.horizontal(|ui| {
-        ui.strong("Publish");
-        let label = ui.label("Topic");
-        let topic = ui
-            .add(
-                egui::TextEdit::singleline(&mut form.topic)
-                    .desired_width(280.0)
-                    .hint_text("home/kitchen/lamp/set"),
-            )
-            .labelled_by(label.id);
-        // Enter ends editing a single-line field, so count the frame it lost focus too.
-        topic_focused = topic.has_focus() || topic.lost_focus();
-        let label = ui.label("QoS");
-        egui::ComboBox::from_id_salt("publish_qos")
-            .selected_text(form.qos.level().to_string())
-            .width(40.0)
-            .show_ui(ui, |ui| {
-                for qos in [Qos::AtMostOnce, Qos::AtLeastOnce, Qos::ExactlyOnce] {
-                    ui.selectable_value(&mut form.qos, qos, qos.level().to_string());
+    let top = ui.horizontal(|ui| top_row_ui(ui, form)).inner;
+    completions_ui(ui, form, tree, top.topic_focused);
+    let pick_file = ui.horizontal(|ui| file_and_save_row_ui(ui, form)).inner;
+    let payload_focused = payload_ui(ui, form);
+    // Ctrl+Enter anywhere in the panel's fields publishes.
+    let send = top.send
+        || ((payload_focused || top.topic_focused)
+            && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter)));
+    properties_ui(ui, form, mqtt5);
+
+    let mut to_send = top.resend;
+    if send {
+        match form.to_message() {
+            Ok(mut message) => {
+                if !mqtt5 {
+                    message.properties = None;
                 }
-            })
-            .response
-            .labelled_by(label.id);
-        ui.checkbox(&mut form.retain, "Retain");
-        let label = ui.label("Format");
-        egui::ComboBox::from_id_salt("publish_format")
-            .selected_text(form.format.label())
-            .width(70.0)
-            .show_ui(ui, |ui| {
-                for format in PayloadFormat::ALL {
-                    ui.selectable_value(&mut form.format, format, format.label());
-                }
-            })
-            .response
-            .labelled_by(label.id);
-        if form.format == PayloadFormat::Json {
-            for (name, pretty) in [("Pretty", true), ("Compact", false)] {
-                if ui.small_button(name).clicked() {
-                    match payload::reformat_json(&form.payload, pretty) {
-                        Ok(text) => form.payload = text,
-                        Err(error) => form.outcome = Some(Err(format!("Payload: {error}"))),
-                    }
+                form.outcome = None;
+                to_send = Some(message);
+            }
+            Err(error) => form.outcome = Some(Err(error)),
+        }
+    }
+    outcome_ui(ui, form);
+    PublishRequests {
+        pick_file,
+        send: to_send,
+    }
+}
+
+/// What the top row asked for.
+struct TopRow {
+    send: bool,
+    topic_focused: bool,
+    resend: Option<OutgoingMessage>,
+}
+
+/// Topic, QoS, retain, format, Publish, and the saved and history menus.
+fn top_row_ui(ui: &mut egui::Ui, form: &mut PublishForm) -> TopRow {
+    ui.strong("Publish");
+    let label = ui.label("Topic");
+    let topic = ui
+        .add(
+            egui::TextEdit::singleline(&mut form.topic)
+                .desired_width(280.0)
+                .hint_text("home/kitchen/lamp/set"),
+        )
+        .labelled_by(label.id);
+    // Enter ends editing a single-line field, so count the frame it lost focus too.
+    let topic_focused = topic.has_focus() || topic.lost_focus();
+    let label = ui.label("QoS");
+    egui::ComboBox::from_id_salt("publish_qos")
+        .selected_text(form.qos.level().to_string())
+        .width(40.0)
+        .show_ui(ui, |ui| {
+            for qos in [Qos::AtMostOnce, Qos::AtLeastOnce, Qos::ExactlyOnce] {
+                ui.selectable_value(&mut form.qos, qos, qos.level().to_string());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.checkbox(&mut form.retain, "Retain");
+    let label = ui.label("Format");
+    egui::ComboBox::from_id_salt("publish_format")
+        .selected_text(form.format.label())
+        .width(70.0)
+        .show_ui(ui, |ui| {
+            for format in PayloadFormat::ALL {
+                ui.selectable_value(&mut form.format, format, format.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if form.format == PayloadFormat::Json {
+        for (name, pretty) in [("Pretty", true), ("Compact", false)] {
+            if ui.small_button(name).clicked() {
+                match payload::reformat_json(&form.payload, pretty) {
+                    Ok(text) => form.payload = text,
+                    Err(error) => form.outcome = Some(Err(format!("Payload: {error}"))),
                 }
             }
         }
-        send |= ui.button("Publish").on_hover_text("Ctrl+Enter").clicked();
-        if !form.saved.is_empty() {
-            ui.menu_button(format!("Saved ({})", form.saved.len()), |ui| {
-                let mut load = None;
-                let mut delete = None;
-                for (index, named) in form.saved.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        if ui.button(format!("Load: {}", named.name)).clicked() {
-                            load = Some(from_stored(&named.message));
-                            ui.close();
-                        }
-                        if ui.small_button(format!("Delete {}", named.name)).clicked() {
-                            delete = Some(index);
-                        }
-                    });
+    }
+    let send = ui.button("Publish").on_hover_text("Ctrl+Enter").clicked();
+    saved_menu_ui(ui, form);
+    let resend = history_menu_ui(ui, form);
+    TopRow {
+        send,
+        topic_focused,
+        resend,
+    }
+}
+
+/// The saved messages: load one into the form, or delete it.
+fn saved_menu_ui(ui: &mut egui::Ui, form: &mut PublishForm) {
+    if form.saved.is_empty() {
+        return;
+    }
+    ui.menu_button(format!("Saved ({})", form.saved.len()), |ui| {
+        let mut load = None;
+        let mut delete = None;
+        for (index, named) in form.saved.iter().enumerate() {
+            ui.horizontal(|ui| {
+                if ui.button(format!("Load: {}", named.name)).clicked() {
+                    load = Some(from_stored(&named.message));
+                    ui.close();
                 }
-                if let Some(message) = load {
-                    form.load(&message);
-                }
-                if let Some(index) = delete {
-                    form.saved.remove(index);
-                    form.dirty = true;
+                if ui.small_button(format!("Delete {}", named.name)).clicked() {
+                    delete = Some(index);
                 }
             });
         }
-        if !form.history.is_empty() {
-            ui.menu_button(format!("History ({})", form.history.len()), |ui| {
-                for message in &form.history {
-                    let entry = format!(
-                        "Send again: {} · QoS {}{} · {}",
-                        message.topic,
-                        message.qos.level(),
-                        if message.retain { " retained" } else { "" },
-                        payload::preview(&message.payload, 40)
-                    );
-                    if ui.button(entry).clicked() {
-                        resend = Some(message.clone());
-                        ui.close();
-                    }
-                }
-            });
+        if let Some(message) = load {
+            form.load(&message);
+        }
+        if let Some(index) = delete {
+            form.saved.remove(index);
+            form.dirty = true;
         }
     });
-    // Completions from the tree, while the topic field has focus or the pointer is on them.
+}
+
+/// Recently sent messages; returns the one to send again.
+fn history_menu_ui(ui: &mut egui::Ui, form: &PublishForm) -> Option<OutgoingMessage> {
+    let mut resend = None;
+    if form.history.is_empty() {
+        return resend;
+    }
+    ui.menu_button(format!("History ({})", form.history.len()), |ui| {
+        for message in &form.history {
+            let entry = format!(
+                "Send again: {} · QoS {}{} · {}",
+                message.topic,
+                message.qos.level(),
+                if message.retain { " retained" } else { "" },
+                payload::preview(&message.payload, 40)
+            );
+            if ui.button(entry).clicked() {
+                resend = Some(message.clone());
+                ui.close();
+            }
+        }
+    });
+    resend
+}
+
+/// Completions from the tree, while the topic field has focus or the pointer is on them.
+fn completions_ui(
+    ui: &mut egui::Ui,
+    form: &mut PublishForm,
+    tree: Option<&TopicTree>,
+    topic_focused: bool,
+) {
     let hovering = form
         .completions_rect
         .is_some_and(|rect| ui.input(|i| i.pointer.hover_pos().is_some_and(|p| rect.contains(p))));
     form.completions_rect = None;
-    if (topic_focused || hovering)
-        && let Some(tree) = tree
-    {
-        let options = completions(tree, form.topic.trim(), COMPLETIONS);
-        if !options.is_empty() {
-            let row = ui.horizontal_wrapped(|ui| {
-                ui.weak("Topics:");
-                for option in options {
-                    if ui.small_button(&option).clicked() {
-                        form.topic = option;
-                    }
-                }
-            });
-            form.completions_rect = Some(row.response.rect);
-        }
+    let Some(tree) = tree.filter(|_| topic_focused || hovering) else {
+        return;
+    };
+    let options = completions(tree, form.topic.trim(), COMPLETIONS);
+    if options.is_empty() {
+        return;
     }
-    ui.horizontal(|ui| {
-        if ui.small_button("Load file…").clicked() {
-            requests.pick_file = true;
-        }
-        if let Some((name, contents)) = &form.file {
-            ui.label(format!(
-                "Payload: the file {name} ({} bytes)",
-                contents.len()
-            ));
-            if ui.small_button("Use typed text").clicked() {
-                form.file = None;
-            }
-        }
-        ui.separator();
-        let label = ui.label("Save as");
-        ui.add(
-            egui::TextEdit::singleline(&mut form.save_name)
-                .desired_width(120.0)
-                .hint_text("name"),
-        )
-        .labelled_by(label.id);
-        if ui.small_button("Save").clicked() {
-            match (form.save_name.trim(), form.to_message()) {
-                ("", _) => form.outcome = Some(Err("Save as: give the message a name".to_owned())),
-                (_, Err(error)) => form.outcome = Some(Err(error)),
-                (name, Ok(message)) => {
-                    let name = name.to_owned();
-                    form.saved.retain(|n| n.name != name);
-                    form.saved.push(NamedMessage {
-                        name: name.clone(),
-                        message: to_stored(&message),
-                    });
-                    form.saved.sort_by(|a, b| a.name.cmp(&b.name));
-                    form.dirty = true;
-                    form.outcome = Some(Ok(format!("Saved as {name:?}")));
-                }
+    let row = ui.horizontal_wrapped(|ui| {
+        ui.weak("Topics:");
+        for option in options {
+            if ui.small_button(&option).clicked() {
+                form.topic = option;
             }
         }
     });
+    form.completions_rect = Some(row.response.rect);
+}
+
+/// Load a file as the payload, and save the form under a name. Returns whether a file was asked for.
+fn file_and_save_row_ui(ui: &mut egui::Ui, form: &mut PublishForm) -> bool {
+    let pick_file = ui.small_button("Load file…").clicked();
+    if let Some((name, contents)) = &form.file {
+        ui.label(format!(
+            "Payload: the file {name} ({} bytes)",
+            contents.len()
+        ));
+        if ui.small_button("Use typed text").clicked() {
+            form.file = None;
+        }
+    }
+    ui.separator();
+    let label = ui.label("Save as");
+    ui.add(
+        egui::TextEdit::singleline(&mut form.save_name)
+            .desired_width(120.0)
+            .hint_text("name"),
+    )
+    .labelled_by(label.id);
+    if ui.small_button("Save").clicked() {
+        match (form.save_name.trim(), form.to_message()) {
+            ("", _) => form.outcome = Some(Err("Save as: give the message a name".to_owned())),
+            (_, Err(error)) => form.outcome = Some(Err(error)),
+            (name, Ok(message)) => {
+                let name = name.to_owned();
+                form.saved.retain(|n| n.name != name);
+                form.saved.push(NamedMessage {
+                    name: name.clone(),
+                    message: to_stored(&message),
+                });
+                form.saved.sort_by(|a, b| a.name.cmp(&b.name));
+                form.dirty = true;
+                form.outcome = Some(Ok(format!("Saved as {name:?}")));
+            }
+        }
+    }
+    pick_file
+}
+
+/// The payload editor, with a warning while JSON does not parse. Returns whether it has focus.
+fn payload_ui(ui: &mut egui::Ui, form: &mut PublishForm) -> bool {
     let label = ui.label("Publish payload");
     let payload = ui
         .add(
@@ -409,9 +474,6 @@ pub fn publish_ui(
                 .desired_width(f32::INFINITY),
         )
         .labelled_by(label.id);
-    // Ctrl+Enter anywhere in the panel's fields publishes.
-    send |= (payload.has_focus() || topic_focused)
-        && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter));
     if form.format == PayloadFormat::Json
         && !form.payload.trim().is_empty()
         && let Err(error) = payload::encode(&form.payload, PayloadFormat::Json)
@@ -422,6 +484,11 @@ pub fn publish_ui(
                 .color(Color32::from_rgb(230, 160, 60)),
         );
     }
+    payload.has_focus()
+}
+
+/// MQTT 5 message properties (disabled on 3.1.1 connections).
+fn properties_ui(ui: &mut egui::Ui, form: &mut PublishForm, mqtt5: bool) {
     egui::CollapsingHeader::new(if mqtt5 {
         "MQTT 5 properties"
     } else {
@@ -462,20 +529,10 @@ pub fn publish_ui(
             .labelled_by(label.id);
         });
     });
+}
 
-    let mut to_send = resend;
-    if send {
-        match form.to_message() {
-            Ok(mut message) => {
-                if !mqtt5 {
-                    message.properties = None;
-                }
-                form.outcome = None;
-                to_send = Some(message);
-            }
-            Err(error) => form.outcome = Some(Err(error)),
-        }
-    }
+/// The last outcome: published, saved, or what is wrong.
+fn outcome_ui(ui: &mut egui::Ui, form: &PublishForm) {
     match &form.outcome {
         Some(Ok(text)) => {
             ui.label(RichText::new(text).color(Color32::from_rgb(80, 200, 120)));
@@ -488,8 +545,6 @@ pub fn publish_ui(
         }
         None => {}
     }
-    requests.send = to_send;
-    requests
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::plot_ui::{self, ChartAction};
 use super::profiles_ui;
 use super::publish_ui::{self, PublishRequests};
 use super::topic_tree_ui::{self, TreeAction};
+use super::worker::Worker;
 use super::{CanopyApp, View, broker_ui, format, repaint, status_bar_ui};
 use crate::model::NodeId;
 use crate::net::ClearRequest;
@@ -85,13 +86,17 @@ impl CanopyApp {
         }
 
         let resident_bytes = self.resident_bytes();
-        let manager_error = self.manager.as_ref().err().map(String::as_str);
+        let manager_error = self
+            .manager
+            .as_ref()
+            .err()
+            .map(|e| format!("Could not start the network thread: {e}"));
         let budget_changed = egui::Panel::bottom("status_bar")
             .show(ui, |ui| {
                 status_bar_ui::status_bar_ui(
                     ui,
                     self.sessions.get_mut(self.active),
-                    manager_error,
+                    manager_error.as_deref(),
                     self.clearing.as_ref(),
                     status_bar_ui::MemoryInfo {
                         resident_bytes,
@@ -153,12 +158,17 @@ impl CanopyApp {
     }
 
     fn profiles_window(&mut self, ui: &mut egui::Ui) {
+        if let Some((options, name)) = self.profiles.poll() {
+            self.open_tab(options, Some(name));
+            self.profiles.open = false;
+            self.view = View::Explorer;
+        }
         if !self.profiles.open {
             return;
         }
         let picker = &mut *self.file_picker;
         let mut open = true;
-        let request = egui::Window::new("Connections")
+        let action = egui::Window::new("Connections")
             .open(&mut open)
             .default_width(620.0)
             .collapsible(false)
@@ -170,10 +180,8 @@ impl CanopyApp {
         if !open {
             self.profiles.open = false;
         }
-        if let Some((options, name)) = request {
-            self.open_tab(options, Some(name));
-            self.profiles.open = false;
-            self.view = View::Explorer;
+        if let Some(action) = action {
+            self.profiles.perform(action, ui.ctx());
         }
     }
 
@@ -315,7 +323,7 @@ impl CanopyApp {
             .inner;
 
         self.confirm_clear_ui(ui);
-        self.publish_requests(to_publish);
+        self.publish_requests(to_publish, ui.ctx());
         self.save_settings();
         match tree_action {
             Some(TreeAction::ClearRetainedUnder(id)) => {
@@ -364,8 +372,8 @@ impl CanopyApp {
         }
     }
 
-    /// A file to load into the publish form, and a message to send.
-    fn publish_requests(&mut self, requests: PublishRequests) {
+    /// A file to load into the publish form (read off the window's thread), and a message to send.
+    fn publish_requests(&mut self, requests: PublishRequests, ctx: &egui::Context) {
         if requests.pick_file && !self.file_picker.available() {
             self.publish.outcome = Some(Err(
                 "No file dialog on this system (install zenity or an xdg-desktop-portal)"
@@ -374,7 +382,16 @@ impl CanopyApp {
         } else if requests.pick_file
             && let Some(path) = self.file_picker.pick_file()
         {
-            match std::fs::read(&path) {
+            self.publish.outcome = Some(Ok(format!("Reading {}…", path.display())));
+            self.file_reads
+                .get_or_insert_with(|| Worker::new("canopy-file-read"))
+                .run(ctx, move || {
+                    let contents = std::fs::read(&path);
+                    (path, contents)
+                });
+        }
+        while let Some((path, contents)) = self.file_reads.as_mut().and_then(Worker::take) {
+            match contents {
                 Ok(contents) => {
                     let name = path.file_name().map_or_else(
                         || path.display().to_string(),

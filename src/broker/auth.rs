@@ -19,6 +19,30 @@ pub struct AuthFileError {
     pub reason: String,
 }
 
+/// A line of users or ACL text that could not be parsed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("line {line}: {reason}")]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl LineError {
+    fn at(index: usize, reason: impl Into<String>) -> Self {
+        LineError {
+            line: index + 1,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The system gave no random numbers for a password's salt.
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+#[error("no random numbers available for a password salt")]
+pub struct NoRandomness;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PasswordHash {
     /// `$7$ITERATIONS$SALT$HASH`: PBKDF2-HMAC-SHA512 (mosquitto 2's default).
@@ -44,7 +68,7 @@ impl Users {
     }
 
     /// Parse password-file text; errors carry the 1-based line.
-    pub fn parse(text: &str) -> Result<Self, (usize, String)> {
+    pub fn parse(text: &str) -> Result<Self, LineError> {
         let mut entries = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -53,8 +77,8 @@ impl Users {
             }
             let (user, hash) = line
                 .split_once(':')
-                .ok_or_else(|| (index + 1, "expected user:hash".to_owned()))?;
-            let hash = parse_hash(hash).map_err(|reason| (index + 1, reason))?;
+                .ok_or_else(|| LineError::at(index, "expected user:hash"))?;
+            let hash = parse_hash(hash).map_err(|reason| LineError::at(index, reason))?;
             entries.push((user.to_owned(), hash));
         }
         Ok(Self { entries })
@@ -89,11 +113,11 @@ impl Users {
     }
 
     /// Add or replace a user, hashing `password` the way mosquitto 2 does.
-    pub fn set(&mut self, user: &str, password: &str) -> Result<(), String> {
+    pub fn set(&mut self, user: &str, password: &str) -> Result<(), NoRandomness> {
         let mut salt = vec![0u8; 12];
         ring::rand::SystemRandom::new()
             .fill(&mut salt)
-            .map_err(|_| "no random numbers available".to_owned())?;
+            .map_err(|_| NoRandomness)?;
         let iterations = NonZeroU32::new(101).unwrap_or(NonZeroU32::MIN);
         let mut hash = vec![0u8; 64];
         pbkdf2::derive(
@@ -149,7 +173,7 @@ impl Users {
 /// Read `path` and parse it, naming the file (and line) in any error.
 fn load_file<T>(
     path: &Path,
-    parse: impl FnOnce(&str) -> Result<T, (usize, String)>,
+    parse: impl FnOnce(&str) -> Result<T, LineError>,
 ) -> Result<T, AuthFileError> {
     let error = |line, reason| AuthFileError {
         path: path.to_owned(),
@@ -157,7 +181,7 @@ fn load_file<T>(
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| error(0, e.to_string()))?;
-    parse(&text).map_err(|(line, reason)| error(line, reason))
+    parse(&text).map_err(|e| error(e.line, e.reason))
 }
 
 fn ring_constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -229,7 +253,7 @@ impl Acl {
     }
 
     /// Parse ACL text; errors carry the 1-based line.
-    pub fn parse(text: &str) -> Result<Self, (usize, String)> {
+    pub fn parse(text: &str) -> Result<Self, LineError> {
         let mut acl = Acl::default();
         let mut current_user: Option<usize> = None;
         for (index, line) in text.lines().enumerate() {
@@ -242,14 +266,14 @@ impl Acl {
             match keyword {
                 "user" => {
                     if rest.is_empty() {
-                        return Err((index + 1, "'user' needs a name".to_owned()));
+                        return Err(LineError::at(index, "'user' needs a name"));
                     }
                     acl.users.push((rest.to_owned(), Vec::new()));
                     current_user = Some(acl.users.len() - 1);
                 }
                 "topic" | "pattern" => {
                     let rule = parse_rule(rest, keyword == "pattern")
-                        .map_err(|reason| (index + 1, reason))?;
+                        .map_err(|reason| LineError::at(index, reason))?;
                     if rule.pattern {
                         acl.patterns.push(rule);
                     } else {
@@ -260,8 +284,8 @@ impl Acl {
                     }
                 }
                 other => {
-                    return Err((
-                        index + 1,
+                    return Err(LineError::at(
+                        index,
                         format!("unknown keyword {other:?} (expected user, topic or pattern)"),
                     ));
                 }
@@ -398,10 +422,10 @@ mod tests {
 
     #[test]
     fn bad_lines_are_named() {
-        assert_eq!(Users::parse("# c\n\nalice").map_err(|e| e.0), Err(3));
+        assert_eq!(Users::parse("# c\n\nalice").map_err(|e| e.line), Err(3));
         let plain = Users::parse("bob:plaintext").expect_err("plain text refused");
-        assert!(plain.1.contains("plain-text"), "{}", plain.1);
-        assert!(Acl::parse("topic read a/#\nfrobnicate x").is_err_and(|e| e.0 == 2));
+        assert!(plain.reason.contains("plain-text"), "{plain}");
+        assert!(Acl::parse("topic read a/#\nfrobnicate x").is_err_and(|e| e.line == 2));
         assert!(Acl::parse("topic read a/#/b").is_err());
     }
 

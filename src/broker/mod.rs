@@ -19,7 +19,7 @@ mod trace;
 mod trie;
 mod wire;
 
-pub use auth::{Acl, AuthFileError, Users};
+pub use auth::{Acl, AuthFileError, LineError, NoRandomness, Users};
 pub use config::{BrokerConfig, TlsListenerConfig};
 pub use meters::{MeterSnapshot, Meters};
 pub use tls::{TlsError, TlsIdentity};

@@ -23,22 +23,19 @@ pub enum TlsIdentity {
 
 /// A TLS setup that could not be loaded, naming the file and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs, reason = "the fields are what the #[error] texts name")]
 pub enum TlsError {
     /// The certificate file could not be read or holds no certificate.
     #[error("TLS certificate {path}: {reason}")]
     Certificate {
-        /// The file.
         path: PathBuf,
-        /// What is wrong.
-        reason: String,
+        reason: crate::pem::PemError,
     },
     /// The key file could not be read or holds no private key.
     #[error("TLS private key {path}: {reason}")]
     Key {
-        /// The file.
         path: PathBuf,
-        /// What is wrong.
-        reason: String,
+        reason: crate::pem::PemError,
     },
     /// rustls refused the pair (for example a key that does not match the certificate).
     #[error("TLS certificate and key do not work together: {0}")]

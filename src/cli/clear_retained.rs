@@ -1,8 +1,9 @@
 //! `canopy clear-retained`: find every retained message under a filter and delete it.
 
+use super::CliError;
 use super::script_client::ScriptClient;
 use crate::mqtt::Qos;
-use crate::net::{ClearRequest, ConnectOptions, EventKind, RetainedClear, Subscription};
+use crate::net::{ClearRequest, ConnectOptions, EventKind, NetError, RetainedClear, Subscription};
 use rustc_hash::FxHashSet;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ pub struct ClearReport {
     /// How many were cleared.
     pub cleared: usize,
     /// Topics that could not be cleared, with the reason.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<(String, NetError)>,
 }
 
 /// Find the retained messages under `filter` and, unless `dry_run`, clear them.
@@ -27,8 +28,11 @@ pub fn run(
     filter: &str,
     dry_run: bool,
     progress: &mut dyn Write,
-) -> Result<ClearReport, String> {
-    crate::mqtt::TopicFilter::new(filter).map_err(|e| format!("filter {filter:?}: {e}"))?;
+) -> Result<ClearReport, CliError> {
+    crate::mqtt::TopicFilter::new(filter).map_err(|reason| CliError::Filter {
+        filter: filter.to_owned(),
+        reason,
+    })?;
     let mut connect = connect;
     connect.subscriptions = vec![Subscription {
         filter: filter.to_owned(),
@@ -58,10 +62,10 @@ pub fn run(
     while !clear.is_done() {
         clear.top_up(client.manager(), id);
         let Some(event) = client.next_event(Instant::now() + Duration::from_secs(10)) else {
-            return Err(format!(
-                "the broker stopped acknowledging: {} of {} cleared",
-                clear.cleared, clear.total
-            ));
+            return Err(CliError::ClearStalled {
+                cleared: clear.cleared,
+                total: clear.total,
+            });
         };
         if let EventKind::Published { ticket, result } = event {
             clear.on_published(ticket, &result);
@@ -83,7 +87,7 @@ pub fn run(
 }
 
 /// Gather the topics whose retained messages arrive after subscribing, until a quiet spell.
-fn collect_retained(client: &ScriptClient) -> Result<Vec<String>, String> {
+fn collect_retained(client: &ScriptClient) -> Result<Vec<String>, CliError> {
     let mut subscribed = false;
     let mut topics = FxHashSet::default();
     let give_up = Instant::now() + Duration::from_secs(60);
@@ -103,10 +107,10 @@ fn collect_retained(client: &ScriptClient) -> Result<Vec<String>, String> {
                 }
                 quiet_until = Instant::now() + QUIET;
             }
-            Some(EventKind::Error(message)) => return Err(message),
+            Some(EventKind::Error(error)) => return Err(CliError::Net(error)),
             Some(_) => {}
             None if subscribed => break,
-            None => return Err("the broker did not acknowledge the subscription".to_owned()),
+            None => return Err(CliError::SubscriptionNotAcknowledged),
         }
     }
     let mut topics: Vec<String> = topics.into_iter().collect();

@@ -1,6 +1,7 @@
 //! Where a headless command connects: a broker URL or a saved profile, adjusted by flags
 //! (`-u`, `-P`, `--cafile`, `--cert`, `--key`, `--insecure`, ...).
 
+use super::CliError;
 use crate::mqtt::ProtocolVersion;
 use crate::net::{BrokerUrl, ConnectOptions};
 use crate::settings::ProfileStore;
@@ -49,32 +50,22 @@ pub fn connect_options(
     url: Option<&str>,
     flags: &ConnectFlags,
     profiles: Option<&ProfileStore>,
-) -> Result<ConnectOptions, String> {
+) -> Result<ConnectOptions, CliError> {
     let mut options = match (url, &flags.profile) {
-        (Some(_), Some(_)) => return Err("give a broker URL or --profile, not both".to_owned()),
-        (None, None) => {
-            return Err("give a broker URL (mqtt://HOST:PORT) or --profile NAME".to_owned());
-        }
-        (Some(url), None) => BrokerUrl::parse(url)
-            .map_err(|e| e.to_string())?
-            .connect_options(),
+        (Some(_), Some(_)) => return Err(CliError::UrlAndProfile),
+        (None, None) => return Err(CliError::NoBroker),
+        (Some(url), None) => BrokerUrl::parse(url)?.connect_options(),
         (None, Some(name)) => {
             let default_store = ProfileStore::default_location();
             let store = profiles
                 .or(default_store.as_ref())
-                .ok_or("this system has no configuration directory for profiles")?;
-            let profile = store.find(name).map_err(|e| e.to_string())?;
+                .ok_or(CliError::NoConfigDirectory)?;
+            let profile = store.find(name)?;
             if profile.needs_password() && flags.password.is_none() {
-                return Err(format!(
-                    "profile '{name}' does not keep its password: give it with -P"
-                ));
+                return Err(CliError::PasswordNeeded(name.clone()));
             }
-            let password = profile
-                .resolve_password(flags.password.as_deref())
-                .map_err(|e| e.to_string())?;
-            profile
-                .to_options(password.as_deref())
-                .map_err(|e| e.to_string())?
+            let password = profile.resolve_password(flags.password.as_deref())?;
+            profile.to_options(password.as_deref())?
         }
     };
     if let Some(user) = &flags.username {
@@ -87,14 +78,11 @@ pub fn connect_options(
     } else if let Some(password) = &flags.password {
         match &mut options.credentials {
             Some((_, stored)) => *stored = password.clone(),
-            None => return Err("-P needs a user name: add -u USER".to_owned()),
+            None => return Err(CliError::PasswordWithoutUser),
         }
     }
     if flags.has_tls_flags() && !options.transport.uses_tls() {
-        return Err(format!(
-            "TLS options need a TLS connection: use mqtts:// or wss:// (not {}://)",
-            options.transport.scheme()
-        ));
+        return Err(CliError::TlsFlagsWithoutTls(options.transport.scheme()));
     }
     if let Some(path) = &flags.ca_file {
         options.tls.ca_file = Some(path.clone());
@@ -105,7 +93,7 @@ pub fn connect_options(
             options.tls.client_key = Some(key.clone());
         }
         (None, None) => {}
-        _ => return Err("--cert and --key go together".to_owned()),
+        _ => return Err(CliError::CertWithoutKey),
     }
     if flags.insecure {
         options.tls.insecure_skip_verify = true;
@@ -145,7 +133,10 @@ mod tests {
         assert_eq!(options.tls.ca_file, Some("/tmp/ca.pem".into()));
 
         let error = connect_options(Some("mqtt://b"), &flags, None).expect_err("tls on tcp");
-        assert!(error.contains("use mqtts:// or wss://"), "{error}");
+        assert!(
+            matches!(error, CliError::TlsFlagsWithoutTls("mqtt")),
+            "{error}"
+        );
         let only_cert = ConnectFlags {
             cert: Some("c.pem".into()),
             ..ConnectFlags::default()
@@ -169,7 +160,7 @@ mod tests {
             ..ConnectFlags::default()
         };
         let error = connect_options(None, &by_name(None), Some(&store)).expect_err("asks");
-        assert!(error.contains("give it with -P"), "{error}");
+        assert!(error.to_string().contains("give it with -P"), "{error}");
         let options = connect_options(None, &by_name(Some("x")), Some(&store)).expect("valid");
         assert_eq!(options.url(), "mqtts://h:8883");
         assert_eq!(options.credentials, Some(("bob".into(), "x".into())));
@@ -178,6 +169,6 @@ mod tests {
             ..ConnectFlags::default()
         };
         let error = connect_options(None, &missing, Some(&store)).expect_err("unknown");
-        assert!(error.contains("saved: secure"), "{error}");
+        assert!(error.to_string().contains("saved: secure"), "{error}");
     }
 }

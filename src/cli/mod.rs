@@ -2,7 +2,10 @@
 
 pub mod clear_retained;
 pub mod connect;
+mod error;
 pub mod publish;
 pub mod script_client;
 pub mod serve;
 pub mod sub;
+
+pub use error::CliError;

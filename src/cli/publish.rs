@@ -1,5 +1,6 @@
 //! `canopy pub`: publish one message and wait until the broker has it.
 
+use super::CliError;
 use super::script_client::ScriptClient;
 use crate::model::MessageProperties;
 use crate::mqtt::ProtocolVersion;
@@ -26,12 +27,12 @@ pub fn properties(
     user_properties: &[String],
     message_expiry_secs: Option<u32>,
     utf8: bool,
-) -> Result<Option<MessageProperties>, String> {
+) -> Result<Option<MessageProperties>, CliError> {
     let mut pairs = Vec::new();
     for pair in user_properties {
         let (key, value) = pair
             .split_once('=')
-            .ok_or_else(|| format!("--user-property {pair:?}: expected KEY=VALUE"))?;
+            .ok_or_else(|| CliError::UserProperty(pair.clone()))?;
         pairs.push((key.to_owned(), value.to_owned()));
     }
     let properties = MessageProperties {
@@ -47,18 +48,21 @@ pub fn properties(
 }
 
 /// Check a topic name that will be published to.
-fn check_topic(topic: &str) -> Result<(), String> {
+fn check_topic(topic: &str) -> Result<(), CliError> {
     crate::mqtt::TopicName::new(topic)
         .map(drop)
-        .map_err(|e| format!("topic {topic:?}: {e}"))
+        .map_err(|reason| CliError::Topic {
+            topic: topic.to_owned(),
+            reason,
+        })
 }
 
 /// Publish, wait for the broker's acknowledgement (QoS 1/2) or the write (QoS 0), disconnect.
 /// Returns a line describing what was published.
-pub fn run(options: PubOptions) -> Result<String, String> {
+pub fn run(options: PubOptions) -> Result<String, CliError> {
     check_topic(&options.message.topic)?;
     if options.connect.protocol == ProtocolVersion::V311 && options.message.properties.is_some() {
-        return Err("MQTT 3.1.1 has no message properties: use --mqtt-version 5".to_owned());
+        return Err(CliError::PropertiesNeedV5);
     }
     let mut connect = options.connect.clone();
     connect.subscriptions.clear();
@@ -69,9 +73,11 @@ pub fn run(options: PubOptions) -> Result<String, String> {
     let deadline = Instant::now() + TIMEOUT;
     let outcome = loop {
         match client.next_event(deadline) {
-            Some(EventKind::Published { ticket: t, result }) if t == ticket => break result,
+            Some(EventKind::Published { ticket: t, result }) if t == ticket => {
+                break result.map_err(CliError::Net);
+            }
             Some(_) => {}
-            None => break Err("the broker did not acknowledge the message in time".to_owned()),
+            None => break Err(CliError::PublishNotAcknowledged),
         }
     };
     client.disconnect();

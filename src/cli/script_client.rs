@@ -1,5 +1,6 @@
 //! A connection for scripts: connect, wait until the broker accepted us, read our events.
 
+use super::CliError;
 use crate::net::{ConnectOptions, ConnectionId, ConnectionManager, ConnectionState, EventKind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,11 +13,10 @@ pub struct ScriptClient {
 
 impl ScriptClient {
     /// Connect and wait for CONNACK; the error says why it failed.
-    pub fn connect(mut options: ConnectOptions, timeout: Duration) -> Result<Self, String> {
+    pub fn connect(mut options: ConnectOptions, timeout: Duration) -> Result<Self, CliError> {
         options.retry_first_connect = false;
         let address = options.address();
-        let mut manager = ConnectionManager::start(Arc::new(|| {}))
-            .map_err(|e| format!("could not start the network thread: {e}"))?;
+        let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
         let (id, _) = manager.connect(options);
         let client = Self { manager, id };
         let deadline = Instant::now() + timeout;
@@ -24,10 +24,12 @@ impl ScriptClient {
             match client.next_event(deadline) {
                 Some(EventKind::State(ConnectionState::Connected { .. })) => return Ok(client),
                 Some(EventKind::State(ConnectionState::Disconnected { reason })) => {
-                    return Err(reason.unwrap_or_else(|| "disconnected".to_owned()));
+                    return Err(CliError::Disconnected(
+                        reason.unwrap_or_else(|| "disconnected".to_owned()),
+                    ));
                 }
                 Some(_) => {}
-                None => return Err(format!("no answer from {address} in time")),
+                None => return Err(CliError::NoAnswer(address)),
             }
         }
     }

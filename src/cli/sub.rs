@@ -1,5 +1,6 @@
 //! `canopy sub`: the window's net + model pipeline with no window, for scripts and benchmarks.
 
+use super::CliError;
 use crate::model::Model;
 use crate::mqtt::Qos;
 use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind, Subscription};
@@ -62,30 +63,13 @@ impl SubReport {
     }
 }
 
-/// Why `canopy sub` ended without success.
-#[derive(Debug, thiserror::Error)]
-pub enum SubError {
-    /// The URL was not understood.
-    #[error(transparent)]
-    Url(#[from] crate::net::UrlError),
-    /// The network thread did not start.
-    #[error("could not start the network thread: {0}")]
-    Start(#[from] std::io::Error),
-    /// The connection failed or was closed.
-    #[error("{0}")]
-    Connection(String),
-    /// `--timeout` passed before `--count` messages arrived.
-    #[error("timed out: {report}", report = .0.final_line())]
-    TimedOut(SubReport),
-}
-
 /// Run until `count` messages arrived, the timeout passed, or `stop` is set (Ctrl-C).
 /// Progress goes to `progress` once a second.
 pub fn run(
     options: &SubOptions,
     stop: Arc<AtomicBool>,
     progress: &mut dyn Write,
-) -> Result<SubReport, SubError> {
+) -> Result<SubReport, CliError> {
     let mut connect = options.connect.clone();
     connect.retry_first_connect = false;
     let filters = if options.filters.is_empty() {
@@ -123,7 +107,7 @@ pub fn run(
         if let Some(timeout) = options.timeout
             && now.duration_since(started) >= timeout
         {
-            return Err(SubError::TimedOut(report(&model, first_at, last_at)));
+            return Err(CliError::TimedOut(report(&model, first_at, last_at)));
         }
         if now >= next_progress {
             let _ = writeln!(
@@ -158,7 +142,7 @@ pub fn run(
                 }
             }
             EventKind::State(ConnectionState::Disconnected { reason }) => {
-                return Err(SubError::Connection(
+                return Err(CliError::Disconnected(
                     reason.unwrap_or_else(|| "disconnected".to_owned()),
                 ));
             }

@@ -4,6 +4,7 @@
 
 use super::MAX_PACKET_SIZE_BYTES;
 use super::OutgoingMessage;
+use super::error::{NetError, TlsError};
 use super::options::{ConnectOptions, Subscription, Transport};
 use super::tls_origin::TlsOrigin;
 use crate::mqtt::{ProtocolVersion, Qos};
@@ -59,7 +60,7 @@ struct Route {
     ws_host: Option<String>,
 }
 
-fn route(options: &ConnectOptions) -> Result<Route, String> {
+fn route(options: &ConnectOptions) -> Result<Route, NetError> {
     let direct = |transport, broker_addr| Route {
         transport,
         broker_addr,
@@ -79,7 +80,7 @@ fn route(options: &ConnectOptions) -> Result<Route, String> {
     {
         // rumqttc sends the host as SNI; a different name needs Canopy to open the TLS itself.
         let server_name = rustls::pki_types::ServerName::try_from(name.to_owned())
-            .map_err(|_| format!("'{name}' is not a valid certificate name"))?;
+            .map_err(|_| TlsError::BadServerName(name.to_owned()))?;
         let origin = TlsOrigin::start(
             options.host.clone(),
             options.port,
@@ -134,7 +135,7 @@ fn ws_path(options: &ConnectOptions) -> String {
 /// called inside the manager's runtime.
 pub(crate) fn build(
     options: &ConnectOptions,
-) -> Result<(Client, EventLoop, Option<TlsOrigin>), String> {
+) -> Result<(Client, EventLoop, Option<TlsOrigin>), NetError> {
     // rumqttc asserts on these, so clamp instead of letting user input panic it.
     let keep_alive = Duration::from_secs(u64::from(options.keep_alive_secs.max(5)));
     let clean_start = options.clean_start || options.client_id.is_empty();
@@ -226,7 +227,7 @@ async fn with_host(
 
 impl Client {
     /// Send one SUBSCRIBE for all `subscriptions`.
-    pub(super) fn try_subscribe(&self, subscriptions: &[Subscription]) -> Result<(), String> {
+    pub(super) fn try_subscribe(&self, subscriptions: &[Subscription]) -> Result<(), NetError> {
         if subscriptions.is_empty() {
             return Ok(());
         }
@@ -248,22 +249,28 @@ impl Client {
                 }))
                 .map_err(|e| e.to_string()),
         };
-        result.map_err(|e| {
+        result.map_err(|reason| {
             let filters: Vec<_> = subscriptions.iter().map(|s| s.filter.as_str()).collect();
-            format!("could not subscribe to {}: {e}", filters.join(", "))
+            NetError::Subscribe {
+                filters: filters.join(", "),
+                reason,
+            }
         })
     }
 
-    pub(super) fn try_unsubscribe(&self, filter: &str) -> Result<(), String> {
+    pub(super) fn try_unsubscribe(&self, filter: &str) -> Result<(), NetError> {
         match self {
             Client::V311(client) => client.try_unsubscribe(filter).map_err(|e| e.to_string()),
             Client::V5(client) => client.try_unsubscribe(filter).map_err(|e| e.to_string()),
         }
-        .map_err(|e| format!("could not unsubscribe from {filter}: {e}"))
+        .map_err(|reason| NetError::Unsubscribe {
+            filter: filter.to_owned(),
+            reason,
+        })
     }
 
     /// Queue a PUBLISH.
-    pub(super) fn try_publish(&self, message: &OutgoingMessage) -> Result<(), String> {
+    pub(super) fn try_publish(&self, message: &OutgoingMessage) -> Result<(), NetError> {
         let OutgoingMessage {
             topic,
             payload,
@@ -272,9 +279,11 @@ impl Client {
             properties,
         } = message;
         match self {
-            Client::V311(_) if properties.as_ref().is_some_and(|p| !p.is_empty()) => Err(
-                "MQTT 3.1.1 has no message properties: connect with MQTT 5 to send them".to_owned(),
-            ),
+            Client::V311(_) if properties.as_ref().is_some_and(|p| !p.is_empty()) => {
+                return Err(NetError::PropertiesNeedV5 {
+                    topic: topic.clone(),
+                });
+            }
             Client::V311(client) => client
                 .try_publish(topic, rumqttc_qos(*qos), *retain, payload.to_vec())
                 .map_err(|e| e.to_string()),
@@ -293,7 +302,10 @@ impl Client {
                     .map_err(|e| e.to_string()),
             },
         }
-        .map_err(|e| format!("could not publish to {topic}: {e}"))
+        .map_err(|reason| NetError::Publish {
+            topic: topic.clone(),
+            reason,
+        })
     }
 
     /// True for an MQTT 5 client.
@@ -303,7 +315,7 @@ impl Client {
 
     /// Publish, waiting while rumqttc's request queue is full (the demo fleet's pace). Fails
     /// only when the event loop is gone.
-    pub(crate) async fn publish(&self, message: OutgoingMessage) -> Result<(), String> {
+    pub(crate) async fn publish(&self, message: OutgoingMessage) -> Result<(), NetError> {
         let OutgoingMessage {
             topic,
             payload,
@@ -315,13 +327,13 @@ impl Client {
             Client::V311(client) => client
                 .publish(topic, rumqttc_qos(qos), retain, payload.to_vec())
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(|e| NetError::Stopped(e.to_string())),
             Client::V5(client) => {
                 let properties = properties.as_ref().map(v5_properties).unwrap_or_default();
                 client
                     .publish_with_properties(topic, v5_qos(qos), retain, payload, properties)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| NetError::Stopped(e.to_string()))
             }
         }
     }
@@ -367,13 +379,13 @@ fn v5_properties(
 impl EventLoop {
     /// Drive the connection one step; `Ok(true)` when the step was the broker's CONNACK. For
     /// clients that only publish (the demo fleet) and need to know no more than that.
-    pub(crate) async fn step(&mut self) -> Result<bool, String> {
+    pub(crate) async fn step(&mut self) -> Result<bool, NetError> {
         match self {
             EventLoop::V311(event_loop) => event_loop
                 .poll()
                 .await
                 .map(|event| matches!(event, rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))))
-                .map_err(|e| e.to_string()),
+                .map_err(|e| NetError::Connection(e.to_string())),
             EventLoop::V5(event_loop) => event_loop
                 .poll()
                 .await
@@ -385,7 +397,7 @@ impl EventLoop {
                         ))
                     )
                 })
-                .map_err(|e| e.to_string()),
+                .map_err(|e| NetError::Connection(e.to_string())),
         }
     }
 }

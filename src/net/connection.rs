@@ -5,12 +5,13 @@ use super::batcher::Batcher;
 use super::client::{Client, EventLoop};
 use super::coalesce::Coalescer;
 use super::describe::{self, Failure};
+use super::error::NetError;
 use super::events::{ConnectionState, EventSender};
 use super::options::{ConnectOptions, Subscription};
 use super::polled::{Polled, polled_v5, polled_v311};
 use super::tls_origin::TlsOrigin;
 use super::{ConnectionId, OutgoingMessage};
-use crate::mqtt::Qos;
+use crate::mqtt::{Qos, ReasonCode};
 
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -59,7 +60,7 @@ impl RequestBook {
         }
     }
 
-    fn send(&mut self, client: &Client, subscriptions: Vec<Subscription>) -> Result<(), String> {
+    fn send(&mut self, client: &Client, subscriptions: Vec<Subscription>) -> Result<(), NetError> {
         client.try_subscribe(&subscriptions)?;
         self.queued
             .push_back(subscriptions.into_iter().map(|s| s.filter).collect());
@@ -72,7 +73,7 @@ impl RequestBook {
         client: &Client,
         message: &OutgoingMessage,
         ticket: u64,
-    ) -> Result<(), String> {
+    ) -> Result<(), NetError> {
         client.try_publish(message)?;
         self.publishes_queued
             .push_back((ticket, message.qos == Qos::AtMostOnce));
@@ -110,7 +111,7 @@ impl RequestBook {
         &mut self,
         client: &Client,
         subscription: Subscription,
-    ) -> Result<(), String> {
+    ) -> Result<(), NetError> {
         self.subscriptions
             .retain(|s| s.filter != subscription.filter);
         self.subscriptions.push(subscription.clone());
@@ -122,7 +123,7 @@ impl RequestBook {
     }
 
     /// Forget a subscription and unsubscribe now if connected.
-    pub(super) fn unsubscribe(&mut self, client: &Client, filter: &str) -> Result<(), String> {
+    pub(super) fn unsubscribe(&mut self, client: &Client, filter: &str) -> Result<(), NetError> {
         self.subscriptions.retain(|s| s.filter != filter);
         if self.connected {
             client.try_unsubscribe(filter)
@@ -131,7 +132,7 @@ impl RequestBook {
         }
     }
 
-    fn connected(&mut self, client: &Client) -> Result<(), String> {
+    fn connected(&mut self, client: &Client) -> Result<(), NetError> {
         self.connected = true;
         self.queued.clear();
         self.by_pkid.clear();
@@ -146,7 +147,11 @@ impl RequestBook {
     }
 
     /// Match a SUBACK to its filters: (granted filters, refusal messages).
-    fn acked(&mut self, pkid: u16, refusals: Vec<Option<String>>) -> (Vec<String>, Vec<String>) {
+    fn acked(
+        &mut self,
+        pkid: u16,
+        refusals: Vec<Option<ReasonCode>>,
+    ) -> (Vec<String>, Vec<NetError>) {
         let filters = self.by_pkid.remove(&pkid).unwrap_or_default();
         let mut granted = Vec::new();
         let mut refused = Vec::new();
@@ -154,7 +159,10 @@ impl RequestBook {
             let filter = filters.get(i).map_or("a topic filter", String::as_str);
             match refusal {
                 None => granted.push(filter.to_owned()),
-                Some(reason) => refused.push(format!("subscription to '{filter}' {reason}")),
+                Some(code) => refused.push(NetError::SubscriptionRefused {
+                    filter: filter.to_owned(),
+                    code,
+                }),
             }
         }
         (granted, refused)
@@ -220,14 +228,16 @@ impl Connection {
                 Ok(Polled::PublishAcked { pkid, refused }) => {
                     let done = self.book().publish_acked(pkid);
                     if let Some(ticket) = done {
-                        self.events
-                            .published(self.id, ticket, refused.map_or(Ok(()), Err));
+                        let result =
+                            refused.map_or(Ok(()), |code| Err(NetError::PublishRefused(code)));
+                        self.events.published(self.id, ticket, result);
                     }
                 }
-                Ok(Polled::PublishRefused { pkid, reason }) => {
+                Ok(Polled::PublishRefused { pkid, code }) => {
                     let done = self.book().publish_acked(pkid);
                     if let Some(ticket) = done {
-                        self.events.published(self.id, ticket, Err(reason));
+                        self.events
+                            .published(self.id, ticket, Err(NetError::PublishRefused(code)));
                     }
                 }
                 Ok(Polled::SubAck { pkid, refusals }) => {
@@ -244,12 +254,8 @@ impl Connection {
                     self.book().connected = false;
                     let lost = self.book().publishes_lost();
                     for ticket in lost {
-                        self.events.published(
-                            self.id,
-                            ticket,
-                            Err("the connection was lost before the broker acknowledged it"
-                                .to_owned()),
-                        );
+                        self.events
+                            .published(self.id, ticket, Err(NetError::LostBeforeAck));
                     }
                     if self.closing.load(Ordering::Acquire) {
                         return;
@@ -314,12 +320,18 @@ mod tests {
         let mut book = RequestBook::new(vec![]);
         book.queued.push_back(vec!["a/#".into(), "secret/#".into()]);
         book.sent(7);
-        let (granted, refused) =
-            book.acked(7, vec![None, Some("refused by the broker (0x80)".into())]);
+        let (granted, refused) = book.acked(7, vec![None, Some(ReasonCode::NotAuthorized)]);
         assert_eq!(granted, vec!["a/#"]);
         assert_eq!(
             refused,
-            vec!["subscription to 'secret/#' refused by the broker (0x80)"]
+            vec![NetError::SubscriptionRefused {
+                filter: "secret/#".into(),
+                code: ReasonCode::NotAuthorized
+            }]
+        );
+        assert_eq!(
+            refused[0].to_string(),
+            "subscription to 'secret/#' refused by the broker (0x87 Not authorized)"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! What the manager reports: connection state, message batches, errors.
 
 use super::ConnectionId;
+use super::error::NetError;
 use crate::model::Incoming;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -69,10 +70,10 @@ pub enum EventKind {
         /// The ticket [`crate::net::ConnectionManager::publish`] returned.
         ticket: u64,
         /// `Err` with the reason when it did not reach the broker.
-        result: Result<(), String>,
+        result: Result<(), NetError>,
     },
     /// Something failed that the user should hear about (a refused subscription, a failed publish).
-    Error(String),
+    Error(NetError),
 }
 
 /// Counters the manager keeps per connection and the UI reads at any time, without a channel.
@@ -123,15 +124,15 @@ impl EventSender {
         self.send(connection, EventKind::State(state));
     }
 
-    pub(super) fn error(&self, connection: ConnectionId, message: String) {
-        self.send(connection, EventKind::Error(message));
+    pub(super) fn error(&self, connection: ConnectionId, error: NetError) {
+        self.send(connection, EventKind::Error(error));
     }
 
     pub(super) fn published(
         &self,
         connection: ConnectionId,
         ticket: u64,
-        result: Result<(), String>,
+        result: Result<(), NetError>,
     ) {
         self.send(connection, EventKind::Published { ticket, result });
     }

@@ -3,6 +3,7 @@
 use super::batcher::Batcher;
 use super::client::Client;
 use super::connection::{Connection, RequestBook};
+use super::error::NetError;
 use super::events::{ConnectionState, ConnectionStats, EventReceiver, EventSender, event_channel};
 use super::options::{ConnectOptions, Subscription};
 use super::{ConnectionId, OutgoingMessage};
@@ -172,10 +173,10 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
                     Ok(connection) => {
                         live.insert(id, connection);
                     }
-                    Err(reason) => events.state(
+                    Err(error) => events.state(
                         id,
                         ConnectionState::Disconnected {
-                            reason: Some(reason),
+                            reason: Some(error.to_string()),
                         },
                     ),
                 }
@@ -212,10 +213,9 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
                 None => events.published(
                     id,
                     ticket,
-                    Err(format!(
-                        "not connected: nothing was published to {}",
-                        message.topic
-                    )),
+                    Err(NetError::NotConnected {
+                        topic: message.topic,
+                    }),
                 ),
             },
         }
@@ -233,7 +233,7 @@ fn open(
     options: ConnectOptions,
     stats: Arc<ConnectionStats>,
     events: &EventSender,
-) -> Result<Live, String> {
+) -> Result<Live, NetError> {
     let (client, event_loop, origin) = super::client::build(&options)?;
     let book = Arc::new(Mutex::new(RequestBook::new(options.subscriptions.clone())));
     let closing = Arc::new(AtomicBool::new(false));
@@ -284,7 +284,7 @@ fn close(id: ConnectionId, connection: Live, events: &EventSender) {
     });
 }
 
-fn report(events: &EventSender, id: ConnectionId, result: Result<(), String>) {
+fn report(events: &EventSender, id: ConnectionId, result: Result<(), NetError>) {
     if let Err(message) = result {
         events.error(id, message);
     }

@@ -8,6 +8,7 @@ pub(crate) mod client;
 mod coalesce;
 mod connection;
 mod describe;
+mod error;
 mod events;
 mod manager;
 mod options;
@@ -16,6 +17,7 @@ mod retained_clear;
 mod tls;
 mod tls_origin;
 
+pub use error::{NetError, TlsError};
 pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiver};
 pub use manager::{Command, ConnectionManager, Waker};
 pub use options::{

@@ -3,7 +3,7 @@
 //! an [`Incoming`]).
 
 use crate::model::{Incoming, MessageProperties};
-use crate::mqtt::Qos;
+use crate::mqtt::{Qos, ReasonCode};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -19,16 +19,16 @@ pub(super) enum Polled {
     /// PUBACK (QoS 1) or PUBCOMP (QoS 2): the publish is done; `refused` holds an MQTT 5 failure.
     PublishAcked {
         pkid: u16,
-        refused: Option<String>,
+        refused: Option<ReasonCode>,
     },
     /// PUBREC carrying an MQTT 5 failure code: the QoS 2 publish ends there.
     PublishRefused {
         pkid: u16,
-        reason: String,
+        code: ReasonCode,
     },
     SubAck {
         pkid: u16,
-        refusals: Vec<Option<String>>,
+        refusals: Vec<Option<ReasonCode>>,
     },
     BrokerDisconnect(String),
     Other,
@@ -72,7 +72,7 @@ pub(super) fn polled_v311(event: rumqttc::Event) -> Polled {
                 .iter()
                 .map(|code| match code {
                     SubscribeReasonCode::Success(_) => None,
-                    SubscribeReasonCode::Failure => Some("refused by the broker (0x80)".to_owned()),
+                    SubscribeReasonCode::Failure => Some(ReasonCode::UnspecifiedError),
                 })
                 .collect(),
         },
@@ -127,7 +127,7 @@ pub(super) fn polled_v5(event: rumqttc::v5::Event) -> Polled {
                 .iter()
                 .map(|code| match code {
                     SubscribeReasonCode::Success(_) => None,
-                    refused => Some(format!("refused by the broker ({refused:?})")),
+                    refused => Some(suback_code(*refused)),
                 })
                 .collect(),
         },
@@ -136,8 +136,8 @@ pub(super) fn polled_v5(event: rumqttc::v5::Event) -> Polled {
                 .properties
                 .and_then(|p| p.reason_string)
                 .map_or_else(
-                    || format!("{:?}", disconnect.reason_code),
-                    |text| format!("{:?}: {text}", disconnect.reason_code),
+                    || disconnect_code(disconnect.reason_code).to_string(),
+                    |text| format!("{}: {text}", disconnect_code(disconnect.reason_code)),
                 );
             Polled::BrokerDisconnect(reason)
         }
@@ -147,7 +147,7 @@ pub(super) fn polled_v5(event: rumqttc::v5::Event) -> Polled {
             use rumqttc::v5::mqttbytes::v5::PubAckReason;
             let refused = match ack.reason {
                 PubAckReason::Success | PubAckReason::NoMatchingSubscribers => None,
-                other => Some(format!("refused by the broker ({other:?})")),
+                other => Some(puback_code(other)),
             };
             Polled::PublishAcked {
                 pkid: ack.pkid,
@@ -160,7 +160,7 @@ pub(super) fn polled_v5(event: rumqttc::v5::Event) -> Polled {
                 PubRecReason::Success | PubRecReason::NoMatchingSubscribers => Polled::Other,
                 other => Polled::PublishRefused {
                     pkid: rec.pkid,
-                    reason: format!("refused by the broker ({other:?})"),
+                    code: pubrec_code(other),
                 },
             }
         }
@@ -170,4 +170,58 @@ pub(super) fn polled_v5(event: rumqttc::v5::Event) -> Polled {
         },
         _ => Polled::Other,
     }
+}
+
+/// rumqttc's SUBACK failure as our reason code.
+fn suback_code(code: rumqttc::v5::mqttbytes::v5::SubscribeReasonCode) -> ReasonCode {
+    use rumqttc::v5::mqttbytes::v5::SubscribeReasonCode as R;
+    match code {
+        R::Success(qos) => ReasonCode::granted(model_qos_v5(qos)),
+        R::Failure | R::Unspecified => ReasonCode::UnspecifiedError,
+        R::ImplementationSpecific => ReasonCode::ImplementationSpecificError,
+        R::NotAuthorized => ReasonCode::NotAuthorized,
+        R::TopicFilterInvalid => ReasonCode::TopicFilterInvalid,
+        R::PkidInUse => ReasonCode::PacketIdentifierInUse,
+        R::QuotaExceeded => ReasonCode::QuotaExceeded,
+        R::SharedSubscriptionsNotSupported => ReasonCode::SharedSubscriptionsNotSupported,
+        R::SubscriptionIdNotSupported => ReasonCode::SubscriptionIdentifiersNotSupported,
+        R::WildcardSubscriptionsNotSupported => ReasonCode::WildcardSubscriptionsNotSupported,
+    }
+}
+
+/// rumqttc's PUBACK reason as our reason code.
+fn puback_code(reason: rumqttc::v5::mqttbytes::v5::PubAckReason) -> ReasonCode {
+    use rumqttc::v5::mqttbytes::v5::PubAckReason as R;
+    match reason {
+        R::Success => ReasonCode::Success,
+        R::NoMatchingSubscribers => ReasonCode::NoMatchingSubscribers,
+        R::UnspecifiedError => ReasonCode::UnspecifiedError,
+        R::ImplementationSpecificError => ReasonCode::ImplementationSpecificError,
+        R::NotAuthorized => ReasonCode::NotAuthorized,
+        R::TopicNameInvalid => ReasonCode::TopicNameInvalid,
+        R::PacketIdentifierInUse => ReasonCode::PacketIdentifierInUse,
+        R::QuotaExceeded => ReasonCode::QuotaExceeded,
+        R::PayloadFormatInvalid => ReasonCode::PayloadFormatInvalid,
+    }
+}
+
+/// rumqttc's PUBREC reason as our reason code.
+fn pubrec_code(reason: rumqttc::v5::mqttbytes::v5::PubRecReason) -> ReasonCode {
+    use rumqttc::v5::mqttbytes::v5::PubRecReason as R;
+    match reason {
+        R::Success => ReasonCode::Success,
+        R::NoMatchingSubscribers => ReasonCode::NoMatchingSubscribers,
+        R::UnspecifiedError => ReasonCode::UnspecifiedError,
+        R::ImplementationSpecificError => ReasonCode::ImplementationSpecificError,
+        R::NotAuthorized => ReasonCode::NotAuthorized,
+        R::TopicNameInvalid => ReasonCode::TopicNameInvalid,
+        R::PacketIdentifierInUse => ReasonCode::PacketIdentifierInUse,
+        R::QuotaExceeded => ReasonCode::QuotaExceeded,
+        R::PayloadFormatInvalid => ReasonCode::PayloadFormatInvalid,
+    }
+}
+
+/// rumqttc's DISCONNECT reason as our reason code (its variants carry the wire values).
+fn disconnect_code(reason: rumqttc::v5::mqttbytes::v5::DisconnectReasonCode) -> ReasonCode {
+    ReasonCode::from_u8(reason as u8).unwrap_or(ReasonCode::UnspecifiedError)
 }

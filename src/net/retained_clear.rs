@@ -2,6 +2,7 @@
 //! time, with progress and a report of what failed. The one engine behind the window's clear
 //! buttons and `canopy clear-retained`.
 
+use super::error::NetError;
 use super::{ConnectionId, ConnectionManager, OutgoingMessage};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -31,7 +32,7 @@ pub struct RetainedClear {
     /// Cleared so far.
     pub cleared: usize,
     /// Topics that could not be cleared, with the reason.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<(String, NetError)>,
 }
 
 impl RetainedClear {
@@ -67,7 +68,7 @@ impl RetainedClear {
     pub fn on_published(
         &mut self,
         ticket: u64,
-        result: &Result<(), String>,
+        result: &Result<(), NetError>,
     ) -> (bool, Option<String>) {
         let Some(topic) = self.in_flight.remove(&ticket) else {
             return (false, None);

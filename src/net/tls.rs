@@ -2,6 +2,7 @@
 //! optional client certificate, ALPN, a certificate-name override and, behind a warning in the
 //! UI, no verification at all. Certificate problems are explained in plain words.
 
+use super::error::TlsError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme};
@@ -31,17 +32,17 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 /// Build the rustls client configuration, or say which file or setting is wrong.
-pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, TlsError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
+        .map_err(|e| TlsError::Setup(e.to_string()))?;
     let verifier: Arc<dyn ServerCertVerifier> = if options.insecure_skip_verify {
         Arc::new(AcceptAnyCertificate(provider()))
     } else {
         let roots = Arc::new(roots(options)?);
         let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider())
             .build()
-            .map_err(|e| format!("TLS setup failed: {e}"))?;
+            .map_err(|e| TlsError::Setup(e.to_string()))?;
         match options
             .server_name
             .as_deref()
@@ -50,7 +51,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
         {
             Some(name) => Arc::new(NameOverride {
                 name: ServerName::try_from(name.to_owned())
-                    .map_err(|_| format!("'{name}' is not a valid certificate name"))?,
+                    .map_err(|_| TlsError::BadServerName(name.to_owned()))?,
                 inner: webpki,
             }),
             None => webpki,
@@ -61,16 +62,21 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
         .with_custom_certificate_verifier(verifier);
     let mut config = match (&options.client_cert, &options.client_key) {
         (Some(cert), Some(key)) => {
-            let chain = crate::pem::certificates(cert)
-                .map_err(|e| format!("client certificate {}: {e}", cert.display()))?;
-            let key_der = crate::pem::private_key(key)
-                .map_err(|e| format!("client key {}: {e}", key.display()))?;
+            let chain =
+                crate::pem::certificates(cert).map_err(|reason| TlsError::ClientCertificate {
+                    path: cert.clone(),
+                    reason,
+                })?;
+            let key_der = crate::pem::private_key(key).map_err(|reason| TlsError::ClientKey {
+                path: key.clone(),
+                reason,
+            })?;
             builder
                 .with_client_auth_cert(chain, key_der)
-                .map_err(|e| format!("client certificate and key do not work together: {e}"))?
+                .map_err(|e| TlsError::CertificateKeyMismatch(e.to_string()))?
         }
-        (Some(_), None) => return Err("a client certificate needs its key file too".to_owned()),
-        (None, Some(_)) => return Err("a client key needs its certificate file too".to_owned()),
+        (Some(_), None) => return Err(TlsError::CertificateWithoutKey),
+        (None, Some(_)) => return Err(TlsError::KeyWithoutCertificate),
         (None, None) => builder.with_no_client_auth(),
     };
     config.alpn_protocols = options
@@ -83,26 +89,24 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
     Ok(Arc::new(config))
 }
 
-fn roots(options: &TlsOptions) -> Result<rustls::RootCertStore, String> {
+fn roots(options: &TlsOptions) -> Result<rustls::RootCertStore, TlsError> {
     let mut roots = rustls::RootCertStore::empty();
     match &options.ca_file {
         Some(path) => {
-            let certs = crate::pem::certificates(path)
-                .map_err(|e| format!("CA file {}: {e}", path.display()))?;
+            let ca_file = |reason: String| TlsError::CaFile {
+                path: path.clone(),
+                reason,
+            };
+            let certs = crate::pem::certificates(path).map_err(|e| ca_file(e.to_string()))?;
             for cert in certs {
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("CA file {}: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| ca_file(e.to_string()))?;
             }
         }
         None => {
             let found = rustls_native_certs::load_native_certs();
             let (added, _) = roots.add_parsable_certificates(found.certs);
             if added == 0 {
-                return Err(
-                    "no trusted CA certificates found on this system: give the broker's CA file"
-                        .to_owned(),
-                );
+                return Err(TlsError::NoSystemRoots);
             }
         }
     }

@@ -4,6 +4,7 @@
 //! which carries the bytes over TLS to the broker, sending the chosen name as SNI and checking
 //! the certificate against it.
 
+use super::error::NetError;
 use rustls::pki_types::ServerName;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -29,16 +30,16 @@ impl TlsOrigin {
         config: Arc<rustls::ClientConfig>,
         client_cert: bool,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, NetError> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
             .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|e| format!("cannot open a local port for TLS: {e}"))?;
+            .map_err(|e| NetError::LocalPort(e.to_string()))?;
         let local_port = listener
             .local_addr()
-            .map_err(|e| format!("cannot open a local port for TLS: {e}"))?
+            .map_err(|e| NetError::LocalPort(e.to_string()))?
             .port();
-        let listener = TcpListener::from_std(listener)
-            .map_err(|e| format!("cannot open a local port for TLS: {e}"))?;
+        let listener =
+            TcpListener::from_std(listener).map_err(|e| NetError::LocalPort(e.to_string()))?;
         let failure = Arc::new(Mutex::new(None));
         let task = tokio::spawn(serve(Origin {
             listener,

@@ -332,7 +332,7 @@ impl Device {
     fn connect(
         &self,
         stats: &Arc<FleetStats>,
-    ) -> Result<(SimClient, tokio::task::JoinHandle<()>, Arc<Presence>), String> {
+    ) -> Result<(SimClient, tokio::task::JoinHandle<()>, Arc<Presence>), crate::net::NetError> {
         let status = self.status_topic();
         let presence = Arc::new(Presence {
             online: std::sync::atomic::AtomicBool::new(false),

@@ -2,7 +2,7 @@
 //! made through the form, open at once in tabs, and found again after a restart.
 
 use crate::common;
-use crate::common::ui::{harness, step_until};
+use crate::common::ui::{exists, harness, step_until};
 use canopy::app::CanopyApp;
 use canopy::settings::{ProfileStore, SettingsStore, StoredTransport};
 use egui::accesskit::Role;
@@ -43,6 +43,14 @@ fn click(harness: &mut Harness<'_, CanopyApp>, label: &str) {
     harness.run_steps(2);
 }
 
+/// Wait for the save started by a click to be written (it runs off the window's thread).
+fn saved(harness: &mut Harness<'_, CanopyApp>, name: &str) {
+    let label = format!("Saved '{name}'.");
+    step_until(harness, &label, Duration::from_secs(5), |h| {
+        exists(h, &label)
+    });
+}
+
 fn new_profile(harness: &mut Harness<'_, CanopyApp>, name: &str, port: u16) {
     click(harness, "New profile");
     fill(harness, "Name", name);
@@ -63,7 +71,7 @@ fn three_profiles_open_at_once_and_survive_a_restart() {
 
     new_profile(&mut harness, "home", broker.port);
     click(&mut harness, "Save");
-    harness.get_by_label("Saved 'home'.");
+    saved(&mut harness, "home");
 
     new_profile(&mut harness, "secure", tls_port);
     click(&mut harness, "mqtts (TLS)");
@@ -84,12 +92,12 @@ fn three_profiles_open_at_once_and_survive_a_restart() {
         &pki.path("client.key").display().to_string(),
     );
     click(&mut harness, "Save");
-    harness.get_by_label("Saved 'secure'.");
+    saved(&mut harness, "secure");
 
     new_profile(&mut harness, "lab", ws_port);
     click(&mut harness, "ws");
     click(&mut harness, "Save");
-    harness.get_by_label("Saved 'lab'.");
+    saved(&mut harness, "lab");
 
     // A bad field is named and nothing is saved.
     new_profile(&mut harness, "broken", 1883);
@@ -109,6 +117,11 @@ fn three_profiles_open_at_once_and_survive_a_restart() {
         }
         click(&mut harness, name);
         click(&mut harness, "Connect");
+        // Saved first (off the window's thread), then opened in a tab and the window closed.
+        step_until(&mut harness, name, Duration::from_secs(5), |h| {
+            h.query_by_role_and_label(Role::Window, "Connections")
+                .is_none()
+        });
     }
     step_until(
         &mut harness,

@@ -2,6 +2,7 @@
 //! bundled broker.
 
 use crate::common;
+use crate::common::ui::exists;
 use canopy::app::CanopyApp;
 use canopy::broker::BrokerConfig;
 use canopy::mqtt::Qos;
@@ -187,7 +188,9 @@ fn a_file_payload_saved_messages_and_history_survive_a_restart() {
     replace_text(&mut harness, "Topic", "files/fw");
     harness.get_by_label("Load file…").click();
     harness.run_steps(2);
-    harness.get_by_label("Payload: the file firmware.bin (4 bytes)");
+    step_until(&mut harness, "the file read off the window's thread", |h| {
+        exists(h, "Payload: the file firmware.bin (4 bytes)")
+    });
     replace_text(&mut harness, "Save as", "firmware image");
     harness.get_by_label("Save").click();
     harness.run_steps(2);
