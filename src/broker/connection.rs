@@ -98,9 +98,42 @@ pub async fn serve<S>(
 {
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut inbuf = BytesMut::new();
+    let Some((client, mut context)) =
+        open(&shared, peer, &mut reader, &mut writer, &mut inbuf).await
+    else {
+        return;
+    };
+    let mut io = Io {
+        reader,
+        writer,
+        inbuf,
+    };
+    let close = run(&shared, &client, &mut context, &mut io, &mut shutdown).await;
+    finish(&shared, &client, peer, close, context, io).await;
+}
+
+/// The connection's two halves and its unparsed input.
+struct Io<R, W> {
+    reader: R,
+    writer: W,
+    inbuf: BytesMut,
+}
+
+/// Read CONNECT and accept or refuse it (answering a refusal, then closing).
+async fn open<R, W>(
+    shared: &Shared,
+    peer: SocketAddr,
+    reader: &mut R,
+    writer: &mut W,
+    inbuf: &mut BytesMut,
+) -> Option<(Client, ConnectionContext)>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let first = tokio::time::timeout(
         shared.config.connect_timeout,
-        super::handshake::read_connect(&mut reader, &mut inbuf, &shared),
+        super::handshake::read_connect(reader, inbuf, shared),
     )
     .await;
     let (version, request) = match first {
@@ -118,21 +151,19 @@ pub async fn serve<S>(
                 let _ = writer.write_all(&out).await;
             }
             let _ = writer.shutdown().await;
-            linger(&mut reader).await;
-            return;
+            linger(reader).await;
+            return None;
         }
         Err(_) => {
             tracing::info!(%peer, "closed: no CONNECT within {:?}", shared.config.connect_timeout);
-            return;
+            return None;
         }
     };
-
     let mut out = BytesMut::new();
-    let mut read_size = SMALL_READ;
-    let Some(client) = super::handshake::accept(&shared, version, &request, peer, &mut out) else {
+    let Some(client) = super::handshake::accept(shared, version, &request, peer, &mut out) else {
         let _ = writer.write_all(&out).await;
         let _ = writer.shutdown().await;
-        return;
+        return None;
     };
     tracing::info!(
         %peer,
@@ -140,51 +171,46 @@ pub async fn serve<S>(
         "connected ({version}, keep alive {} s)",
         client.keep_alive_secs
     );
-
-    let keep_alive = Duration::from_secs(u64::from(client.keep_alive_secs));
-    let grace = keep_alive + keep_alive / 2;
-    let mut deadline = tokio::time::Instant::now() + grace;
-    let mut context = ConnectionContext {
+    let context = ConnectionContext {
         connect_expiry_secs: request.session_expiry_secs,
         aliases: FxHashMap::default(),
         out,
         congested: Vec::new(),
     };
-    drop(request);
+    Some((client, context))
+}
 
+/// Handle packets and deliver messages until the connection ends; returns why it ended.
+async fn run<R, W>(
+    shared: &Shared,
+    client: &Client,
+    context: &mut ConnectionContext,
+    io: &mut Io<R, W>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Close
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let keep_alive = Duration::from_secs(u64::from(client.keep_alive_secs));
+    let grace = keep_alive + keep_alive / 2;
+    let mut deadline = tokio::time::Instant::now() + grace;
+    let mut pacer = ReadPacer::default();
     // Packets already buffered and not yet handled: pipelined behind CONNECT in the same read,
     // or left when input paused for a congested subscriber. Handled before reading more.
-    let mut input_pending = !inbuf.is_empty();
-
-    let close = loop {
-        if std::mem::take(&mut input_pending) {
-            let handled = handle_input(&shared, &client, &mut context, &mut inbuf);
-            if let Some(close) = handled {
-                break close;
-            }
+    let mut input_pending = !io.inbuf.is_empty();
+    loop {
+        if std::mem::take(&mut input_pending)
+            && let Some(close) = handle_input(shared, client, context, &mut io.inbuf)
+        {
+            return close;
         }
-        let filled = fill_outgoing(&shared, &client, &mut context.out);
-        if filled.dropped > 0 {
-            tracing::warn!(
-                client_id = %client.id,
-                "fell behind: {} messages dropped because its queue was full",
-                filled.dropped
-            );
-            if client.version.is_v5() {
-                // MQTT 5 can say so: DISCONNECT 0x97 (3.1.1 cannot; the drop is counted).
-                break Close::QuotaExceeded(filled.dropped);
-            }
-        }
-        let more = filled.more;
-        if !context.out.is_empty() {
-            if let Err(e) = writer.write_all(&context.out).await {
-                break Close::Lost(format!("write failed: {e}"));
-            }
-            shared.meters.note_bytes_sent(context.out.len() as u64);
-            context.out.clear();
-        }
+        let more = match write_out(shared, client, context, &mut io.writer).await {
+            Ok(more) => more,
+            Err(close) => return close,
+        };
         if !context.congested.is_empty() {
-            wait_for_space(&shared, &mut context.congested).await;
+            wait_for_space(shared, &mut context.congested).await;
             input_pending = true;
             continue;
         }
@@ -192,46 +218,111 @@ pub async fn serve<S>(
             tokio::task::yield_now().await;
             continue;
         }
-        // An idle connection holds small buffers; a busy one (its last read filled all that was
-        // offered) reads in large chunks, so a flood is parsed many packets per wake-up.
-        if read_size == SMALL_READ {
-            if inbuf.is_empty() && inbuf.capacity() > 4 * SMALL_READ {
-                inbuf = BytesMut::new();
-            }
-            if context.out.capacity() > 64 * SMALL_READ {
-                context.out = BytesMut::new();
-            }
-        }
-        inbuf.reserve(read_size);
-        let offered = inbuf.capacity() - inbuf.len();
+        let offered = pacer.prepare(&mut io.inbuf, &mut context.out);
         tokio::select! {
             biased;
-            _ = shutdown.changed() => break Close::Shutdown,
-            _ = client.kick.notified() => break Close::TakenOver,
-            _ = client.live.admin_close.notified() => break Close::Administrative,
-            read = reader.read_buf(&mut inbuf) => match read {
-                Ok(0) => break Close::Lost("connection closed by the client without DISCONNECT".to_owned()),
-                Err(e) => break Close::Lost(format!("read failed: {e}")),
+            _ = shutdown.changed() => return Close::Shutdown,
+            _ = client.kick.notified() => return Close::TakenOver,
+            _ = client.live.admin_close.notified() => return Close::Administrative,
+            read = io.reader.read_buf(&mut io.inbuf) => match read {
+                Ok(0) => return Close::Lost("connection closed by the client without DISCONNECT".to_owned()),
+                Err(e) => return Close::Lost(format!("read failed: {e}")),
                 Ok(n) => {
                     shared.meters.note_bytes_received(n as u64);
-                    read_size = if n >= offered {
-                        (read_size * 4).min(BULK_READ)
-                    } else if n < SMALL_READ {
-                        SMALL_READ
-                    } else {
-                        read_size
-                    };
+                    pacer.after_read(n, offered);
                     deadline = tokio::time::Instant::now() + grace;
-                    if let Some(close) = handle_input(&shared, &client, &mut context, &mut inbuf) {
-                        break close;
+                    if let Some(close) = handle_input(shared, client, context, &mut io.inbuf) {
+                        return close;
                     }
                 }
             },
             _ = client.wake.notified() => {}
-            _ = tokio::time::sleep_until(deadline), if !keep_alive.is_zero() => break Close::KeepAliveTimeout,
+            _ = tokio::time::sleep_until(deadline), if !keep_alive.is_zero() => return Close::KeepAliveTimeout,
         }
-    };
+    }
+}
 
+/// Queue what the client's session holds and write it. `Ok(true)` when more is waiting; a
+/// dropped message ends an MQTT 5 connection (it can be told why).
+async fn write_out<W: AsyncWrite + Unpin>(
+    shared: &Shared,
+    client: &Client,
+    context: &mut ConnectionContext,
+    writer: &mut W,
+) -> Result<bool, Close> {
+    let filled = fill_outgoing(shared, client, &mut context.out);
+    if filled.dropped > 0 {
+        tracing::warn!(
+            client_id = %client.id,
+            "fell behind: {} messages dropped because its queue was full",
+            filled.dropped
+        );
+        if client.version.is_v5() {
+            // MQTT 5 can say so: DISCONNECT 0x97 (3.1.1 cannot; the drop is counted).
+            return Err(Close::QuotaExceeded(filled.dropped));
+        }
+    }
+    if !context.out.is_empty() {
+        if let Err(e) = writer.write_all(&context.out).await {
+            return Err(Close::Lost(format!("write failed: {e}")));
+        }
+        shared.meters.note_bytes_sent(context.out.len() as u64);
+        context.out.clear();
+    }
+    Ok(filled.more)
+}
+
+/// How much a read offers. An idle connection holds small buffers; a busy one (its last read
+/// filled all that was offered) reads in large chunks, so a flood is parsed many packets per
+/// wake-up.
+struct ReadPacer {
+    size: usize,
+}
+
+impl Default for ReadPacer {
+    fn default() -> Self {
+        Self { size: SMALL_READ }
+    }
+}
+
+impl ReadPacer {
+    /// Make room for the next read (shrinking idle buffers first); returns the room offered.
+    fn prepare(&self, inbuf: &mut BytesMut, out: &mut BytesMut) -> usize {
+        if self.size == SMALL_READ {
+            if inbuf.is_empty() && inbuf.capacity() > 4 * SMALL_READ {
+                *inbuf = BytesMut::new();
+            }
+            if out.capacity() > 64 * SMALL_READ {
+                *out = BytesMut::new();
+            }
+        }
+        inbuf.reserve(self.size);
+        inbuf.capacity() - inbuf.len()
+    }
+
+    fn after_read(&mut self, read: usize, offered: usize) {
+        self.size = if read >= offered {
+            (self.size * 4).min(BULK_READ)
+        } else if read < SMALL_READ {
+            SMALL_READ
+        } else {
+            self.size
+        };
+    }
+}
+
+/// Say why the connection ends (MQTT 5), close it, and settle the session and its will.
+async fn finish<R, W>(
+    shared: &Shared,
+    client: &Client,
+    peer: SocketAddr,
+    close: Close,
+    mut context: ConnectionContext,
+    mut io: Io<R, W>,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let (reason, publish_will, expiry_override) = match &close {
         Close::Normal {
             publish_will,
@@ -248,9 +339,9 @@ pub async fn serve<S>(
     shared.clients_lock().remove(&client.connection_id);
     tracing::info!(%peer, client_id = %client.id, "disconnected: {}", describe(&close));
     if let Some(code) = reason
-        && version == ProtocolVersion::V5
+        && client.version == ProtocolVersion::V5
     {
-        protocol::encode_disconnect(version, code, &mut context.out);
+        protocol::encode_disconnect(client.version, code, &mut context.out);
         shared
             .trace
             .record(&client.id, Direction::Out, || TracedPacket::Disconnect {
@@ -259,14 +350,14 @@ pub async fn serve<S>(
     }
     if !context.out.is_empty() {
         // A client that stopped reading must not keep this task (and its session's link) alive.
-        let _ = tokio::time::timeout(CLOSING_WRITE_LIMIT, writer.write_all(&context.out)).await;
+        let _ = tokio::time::timeout(CLOSING_WRITE_LIMIT, io.writer.write_all(&context.out)).await;
     }
-    let _ = tokio::time::timeout(CLOSING_WRITE_LIMIT, writer.shutdown()).await;
+    let _ = tokio::time::timeout(CLOSING_WRITE_LIMIT, io.writer.shutdown()).await;
     if matches!(
         close,
         Close::Protocol(_) | Close::Administrative | Close::QuotaExceeded(_)
     ) {
-        linger(&mut reader).await;
+        linger(&mut io.reader).await;
     }
     if !matches!(close, Close::TakenOver | Close::Shutdown) {
         shared.lock().disconnect(

@@ -4,10 +4,10 @@
 use super::decode::{self, ConnectFailure};
 use super::outbound::{Client, OutgoingAliases, encode_outgoing};
 use super::protocol::{self, ConnAckInfo, ConnectRequest, ProtocolError};
-use super::session::{BrokerMessage, ConnectionLink, Will};
+use super::session::{BrokerMessage, ConnectionLink, Outgoing, Will};
 use super::state::SessionRequest;
 use super::trace::{Direction, TracedPacket, traced_connect};
-use super::{LiveClient, Shared};
+use super::{BrokerConfig, LiveClient, Shared};
 use crate::mqtt::{ProtocolVersion, ReasonCode, TopicName};
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -136,7 +136,7 @@ pub(super) fn accept(
     shared.trace.record(&traced_id, Direction::In, || {
         traced_connect(request, version)
     });
-    let refuse = |info: &mut ConnAckInfo, code: ReasonCode, why: &str, out: &mut BytesMut| {
+    if let Err((code, why)) = admissible(config, version, request) {
         tracing::info!(%peer, client_id = %request.client_id, "refused: {why}");
         shared
             .trace
@@ -146,58 +146,11 @@ pub(super) fn accept(
                 assigned_client_id: None,
             });
         info.reason = code;
-        info.reason_string = (version == ProtocolVersion::V5).then(|| why.to_owned());
-        protocol::encode_connack(version, info, out);
-        None
-    };
-    if request.authentication_method.is_some() {
-        return refuse(
-            &mut info,
-            ReasonCode::BadAuthenticationMethod,
-            "enhanced authentication is not supported",
-            out,
-        );
-    }
-    match (&request.username, &config.users) {
-        (None, _) if !config.allow_anonymous => {
-            return refuse(
-                &mut info,
-                ReasonCode::NotAuthorized,
-                "anonymous clients are not allowed",
-                out,
-            );
-        }
-        (Some(user), Some(users))
-            if !users.verify(user, request.password.as_deref().unwrap_or("")) =>
-        {
-            return refuse(
-                &mut info,
-                ReasonCode::BadUserNameOrPassword,
-                "bad user name or password",
-                out,
-            );
-        }
-        _ => {}
-    }
-    if let Some(will) = &request.will {
-        if let Err(error) = TopicName::validate(&will.topic, &config.topic_limits) {
-            let why = format!("the will topic {:?} is not valid: {error}", will.topic);
-            return refuse(&mut info, ReasonCode::TopicNameInvalid, &why, out);
-        }
-        if will.topic == "$SYS" || will.topic.starts_with("$SYS/") {
-            let why = "a will cannot be published to $SYS, which belongs to the broker";
-            return refuse(&mut info, ReasonCode::NotAuthorized, why, out);
-        }
+        info.reason_string = (version == ProtocolVersion::V5).then_some(why);
+        protocol::encode_connack(version, &info, out);
+        return None;
     }
     let client_id: Arc<str> = if request.client_id.is_empty() {
-        if version == ProtocolVersion::V311 && !request.clean_start {
-            return refuse(
-                &mut info,
-                ReasonCode::ClientIdentifierNotValid,
-                "an empty client id needs a clean session",
-                out,
-            );
-        }
         let assigned = format!(
             "auto-{:016x}",
             shared.next_connection_id.load(Ordering::Relaxed) ^ random_salt()
@@ -209,7 +162,110 @@ pub(super) fn accept(
     } else {
         Arc::from(request.client_id.as_str())
     };
+    let keep_alive_secs = keep_alive_for(config.max_keep_alive_secs, version, request, &mut info);
+    let client = attach(shared, version, request, peer, client_id, keep_alive_secs);
+    info.session_present = client.session_present;
+    protocol::encode_connack(version, &info, out);
+    shared.trace.record(&client.client.id, Direction::Out, || {
+        TracedPacket::ConnAck {
+            session_present: info.session_present,
+            reason_code: ReasonCode::Success,
+            assigned_client_id: info.assigned_client_id.clone(),
+        }
+    });
+    encode_outgoing(shared, &client.client, client.resend, out);
+    Some(client.client)
+}
 
+/// Whether the broker takes this CONNECT: authentication, the will, the client id. The
+/// refusal's code and words otherwise.
+fn admissible(
+    config: &BrokerConfig,
+    version: ProtocolVersion,
+    request: &ConnectRequest,
+) -> Result<(), (ReasonCode, String)> {
+    let refuse = |code, why: &str| Err((code, why.to_owned()));
+    if request.authentication_method.is_some() {
+        return refuse(
+            ReasonCode::BadAuthenticationMethod,
+            "enhanced authentication is not supported",
+        );
+    }
+    match (&request.username, &config.users) {
+        (None, _) if !config.allow_anonymous => {
+            return refuse(
+                ReasonCode::NotAuthorized,
+                "anonymous clients are not allowed",
+            );
+        }
+        (Some(user), Some(users))
+            if !users.verify(user, request.password.as_deref().unwrap_or("")) =>
+        {
+            return refuse(
+                ReasonCode::BadUserNameOrPassword,
+                "bad user name or password",
+            );
+        }
+        _ => {}
+    }
+    if let Some(will) = &request.will {
+        if let Err(error) = TopicName::validate(&will.topic, &config.topic_limits) {
+            let why = format!("the will topic {:?} is not valid: {error}", will.topic);
+            return refuse(ReasonCode::TopicNameInvalid, &why);
+        }
+        if will.topic == "$SYS" || will.topic.starts_with("$SYS/") {
+            return refuse(
+                ReasonCode::NotAuthorized,
+                "a will cannot be published to $SYS, which belongs to the broker",
+            );
+        }
+    }
+    if request.client_id.is_empty() && version == ProtocolVersion::V311 && !request.clean_start {
+        return refuse(
+            ReasonCode::ClientIdentifierNotValid,
+            "an empty client id needs a clean session",
+        );
+    }
+    Ok(())
+}
+
+/// The keep alive the connection runs with: what the client asked, unless an MQTT 5 client
+/// asked for more than the broker's maximum (or none), which CONNACK then announces.
+fn keep_alive_for(
+    max: u16,
+    version: ProtocolVersion,
+    request: &ConnectRequest,
+    info: &mut ConnAckInfo,
+) -> u16 {
+    if version == ProtocolVersion::V5
+        && max > 0
+        && (request.keep_alive == 0 || request.keep_alive > max)
+    {
+        info.server_keep_alive = Some(max);
+        max
+    } else {
+        request.keep_alive
+    }
+}
+
+/// An accepted client, and what its session held.
+struct Attached {
+    client: Client,
+    session_present: bool,
+    resend: Vec<Outgoing>,
+}
+
+/// Attach the session (taking it over from an older connection), register the client for the
+/// Broker panel, and build the connection's handle.
+fn attach(
+    shared: &Shared,
+    version: ProtocolVersion,
+    request: &ConnectRequest,
+    peer: SocketAddr,
+    client_id: Arc<str>,
+    keep_alive_secs: u16,
+) -> Attached {
+    let config = &shared.config;
     let now = Instant::now();
     let will = request.will.as_ref().map(|will| Will {
         message: Arc::new(BrokerMessage {
@@ -250,25 +306,6 @@ pub(super) fn accept(
     if let Some(replaced) = connected.replaced {
         replaced.kick.notify_one();
     }
-    info.session_present = connected.session_present;
-    let max = config.max_keep_alive_secs;
-    let keep_alive_secs = if version == ProtocolVersion::V5
-        && max > 0
-        && (request.keep_alive == 0 || request.keep_alive > max)
-    {
-        info.server_keep_alive = Some(max);
-        max
-    } else {
-        request.keep_alive
-    };
-    protocol::encode_connack(version, &info, out);
-    shared
-        .trace
-        .record(&client_id, Direction::Out, || TracedPacket::ConnAck {
-            session_present: info.session_present,
-            reason_code: ReasonCode::Success,
-            assigned_client_id: info.assigned_client_id.clone(),
-        });
     let live = Arc::new(LiveClient {
         client_id: Arc::clone(&client_id),
         address: peer,
@@ -299,8 +336,11 @@ pub(super) fn accept(
             0
         })),
     };
-    encode_outgoing(shared, &client, connected.resend, out);
-    Some(client)
+    Attached {
+        client,
+        session_present: connected.session_present,
+        resend: connected.resend,
+    }
 }
 
 fn random_salt() -> u64 {
