@@ -134,101 +134,102 @@ pub fn sys_dashboard_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
         );
         return;
     }
+    sys_summary_ui(ui, sys, id_salt);
+    sys_loads_ui(ui, sys, id_salt);
+    sys_rates_ui(ui, sys, id_salt);
+    sys_all_ui(ui, sys, id_salt);
+}
+
+/// The values every broker's `$SYS` tree has, with rates beside the counters.
+fn sys_summary_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
+    let rows = sys_summary(sys);
+    egui::Grid::new(("sys_grid", id_salt))
+        .num_columns(4)
+        .spacing([16.0, 4.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for pairs in rows.chunks(2) {
+                for (name, value) in pairs {
+                    ui.weak(*name);
+                    ui.label(RichText::new(value).strong());
+                }
+                ui.end_row();
+            }
+        });
+}
+
+/// The summary's (name, value) pairs, two to a row.
+fn sys_summary(sys: &SysDashboard) -> [(&'static str, String); 10] {
     let text = |key| sys.text(key).unwrap_or("-").to_owned();
     let count = |key| {
         sys.number(key)
             .map_or_else(|| "-".to_owned(), |n| format::thousands(n as u64))
     };
     let counter_line = |counter: Counter, key: SysKey, bytes: bool| {
-        let total = sys.number(key).map_or_else(
-            || "-".to_owned(),
-            |n| {
-                if bytes {
-                    format::bytes(n as u64)
-                } else {
-                    format::thousands(n as u64)
-                }
-            },
-        );
+        let show = |n: f64| {
+            if bytes {
+                format::bytes(n as u64)
+            } else {
+                format::thousands(n as u64)
+            }
+        };
+        let total = sys.number(key).map_or_else(|| "-".to_owned(), show);
         match sys.rate_per_sec(counter) {
             Some(rate) if bytes => format!("{total} ({}/s)", format::bytes(rate as u64)),
             Some(rate) => format!("{total} ({})", format::rate(rate)),
             None => total,
         }
     };
-    egui::Grid::new(("sys_grid", id_salt))
-        .num_columns(4)
-        .spacing([16.0, 4.0])
-        .striped(true)
-        .show(ui, |ui| {
-            let pair = |ui: &mut egui::Ui, name: &str, value: String| {
-                ui.weak(name);
-                ui.label(RichText::new(value).strong());
-            };
-            pair(ui, "Version", text(SysKey::Version));
-            pair(
-                ui,
-                "Uptime",
-                sys.number(SysKey::Uptime).map_or_else(
-                    || text(SysKey::Uptime),
-                    |secs| format::duration(Duration::from_secs(secs as u64)),
-                ),
-            );
-            ui.end_row();
-            pair(
-                ui,
-                "Clients connected",
-                format!(
-                    "{} (of {}, most {})",
-                    count(SysKey::ClientsConnected),
-                    count(SysKey::ClientsTotal),
-                    count(SysKey::ClientsMaximum)
-                ),
-            );
-            pair(ui, "Subscriptions", count(SysKey::Subscriptions));
-            ui.end_row();
-            pair(
-                ui,
-                "Messages received",
-                counter_line(Counter::MessagesReceived, SysKey::MessagesReceived, false),
-            );
-            pair(
-                ui,
-                "Messages sent",
-                counter_line(Counter::MessagesSent, SysKey::MessagesSent, false),
-            );
-            ui.end_row();
-            pair(
-                ui,
-                "Bytes received",
-                counter_line(Counter::BytesReceived, SysKey::BytesReceived, true),
-            );
-            pair(
-                ui,
-                "Bytes sent",
-                counter_line(Counter::BytesSent, SysKey::BytesSent, true),
-            );
-            ui.end_row();
-            pair(ui, "Retained messages", count(SysKey::Retained));
-            pair(
-                ui,
-                "Heap",
-                match (
-                    sys.number(SysKey::HeapCurrent),
-                    sys.number(SysKey::HeapMaximum),
-                ) {
-                    (Some(current), Some(max)) => format!(
-                        "{} (most {})",
-                        format::bytes(current as u64),
-                        format::bytes(max as u64)
-                    ),
-                    (Some(current), None) => format::bytes(current as u64),
-                    _ => "not published".to_owned(),
-                },
-            );
-            ui.end_row();
-        });
+    let uptime = sys.number(SysKey::Uptime).map_or_else(
+        || text(SysKey::Uptime),
+        |secs| format::duration(Duration::from_secs(secs as u64)),
+    );
+    let clients = format!(
+        "{} (of {}, most {})",
+        count(SysKey::ClientsConnected),
+        count(SysKey::ClientsTotal),
+        count(SysKey::ClientsMaximum)
+    );
+    let heap = match (
+        sys.number(SysKey::HeapCurrent),
+        sys.number(SysKey::HeapMaximum),
+    ) {
+        (Some(current), Some(max)) => format!(
+            "{} (most {})",
+            format::bytes(current as u64),
+            format::bytes(max as u64)
+        ),
+        (Some(current), None) => format::bytes(current as u64),
+        _ => "not published".to_owned(),
+    };
+    [
+        ("Version", text(SysKey::Version)),
+        ("Uptime", uptime),
+        ("Clients connected", clients),
+        ("Subscriptions", count(SysKey::Subscriptions)),
+        (
+            "Messages received",
+            counter_line(Counter::MessagesReceived, SysKey::MessagesReceived, false),
+        ),
+        (
+            "Messages sent",
+            counter_line(Counter::MessagesSent, SysKey::MessagesSent, false),
+        ),
+        (
+            "Bytes received",
+            counter_line(Counter::BytesReceived, SysKey::BytesReceived, true),
+        ),
+        (
+            "Bytes sent",
+            counter_line(Counter::BytesSent, SysKey::BytesSent, true),
+        ),
+        ("Retained messages", count(SysKey::Retained)),
+        ("Heap", heap),
+    ]
+}
 
+/// mosquitto's load averages, when published.
+fn sys_loads_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
     let has_loads = LOAD_COUNTERS
         .iter()
         .any(|c| LOAD_WINDOWS.iter().any(|w| sys.load(c, w).is_some()));
@@ -256,7 +257,10 @@ pub fn sys_dashboard_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
                 }
             });
     }
+}
 
+/// Message and byte rates over time, from the counters.
+fn sys_rates_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
     let messages: Vec<(&str, Vec<[f64; 2]>)> = [Counter::MessagesReceived, Counter::MessagesSent]
         .into_iter()
         .map(|c| (c.label(), sys.rate_series(c).points().to_vec()))
@@ -275,6 +279,10 @@ pub fn sys_dashboard_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
             time_plot(&mut columns[1], ("sys_bytes", id_salt), 150.0, bytes);
         });
     }
+}
+
+/// Every `$SYS` value, as published.
+fn sys_all_ui(ui: &mut egui::Ui, sys: &SysDashboard, id_salt: &str) {
     egui::CollapsingHeader::new(format!("All $SYS values ({})", sys.all().len()))
         .id_salt(("sys_all", id_salt))
         .show(ui, |ui| {

@@ -454,161 +454,153 @@ impl Device {
     }
 
     async fn publish_reading(&mut self, client: &SimClient, stats: &FleetStats) {
+        let Reading(topic, qos, retain, payload, props) = self.next_reading();
+        self.counter += 1;
+        if client.publish(&topic, qos, retain, payload, props).await {
+            stats.published.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// What the device publishes next, as its kind would.
+    fn next_reading(&mut self) -> Reading {
         let base = self.spec.base_topic.clone();
-        let json = Props {
-            content_type: Some("application/json"),
-            ..Props::default()
+        let plain = |topic: String, payload: String| {
+            Reading(topic, 0, false, Bytes::from(payload), Props::default())
         };
-        let rng = &mut self.rng;
-        let (topic, qos, retain, payload, props): (String, u8, bool, Bytes, Props) = match self
-            .spec
-            .kind
-        {
-            DeviceKind::Thermostat => {
-                rng.drift(&mut self.value, 0.5, 0.5);
-                let temperature = 19.0 + self.value * 4.0;
-                let payload = format!(
-                    r#"{{"temperature":{temperature:.2},"humidity":{:.1},"setpoint":21.0,"battery":{}}}"#,
-                    38.0 + rng.unit() * 8.0,
-                    100 - (self.counter / 60).min(60)
-                );
-                let props = Props {
-                    user: vec![("unit", "celsius".to_owned())],
-                    ..json
-                };
-                (base, 0, false, Bytes::from(payload), props)
-            }
-            DeviceKind::Light => {
-                if rng.unit() < 0.1 {
-                    self.on = !self.on;
-                    let state = if self.on { "on" } else { "off" };
-                    (
-                        format!("{base}/state"),
-                        1,
-                        true,
-                        Bytes::from(state),
-                        Props::default(),
-                    )
-                } else {
-                    let level = if self.on { 20 + rng.next_u64() % 80 } else { 0 };
-                    (
-                        format!("{base}/brightness"),
-                        0,
-                        false,
-                        Bytes::from(level.to_string()),
-                        Props::default(),
-                    )
-                }
-            }
-            DeviceKind::Motion => {
-                let seen = u8::from(rng.unit() < 0.2);
-                (
-                    base,
-                    0,
-                    false,
-                    Bytes::from(seen.to_string()),
-                    Props::default(),
-                )
-            }
+        match self.spec.kind {
+            DeviceKind::Thermostat => self.thermostat(base),
+            DeviceKind::Light => self.light(&base),
+            DeviceKind::Motion => plain(base, u8::from(self.rng.unit() < 0.2).to_string()),
             DeviceKind::PowerMeter => {
-                rng.drift(&mut self.value, 0.5, 0.5);
-                (
-                    base,
-                    0,
-                    false,
-                    Bytes::from(format!("{:.1}", 80.0 + self.value * 900.0)),
-                    Props::default(),
-                )
+                self.rng.drift(&mut self.value, 0.5, 0.5);
+                plain(base, format!("{:.1}", 80.0 + self.value * 900.0))
             }
             DeviceKind::Door => {
-                if rng.unit() < 0.15 {
+                if self.rng.unit() < 0.15 {
                     self.on = !self.on;
                 }
                 let state = if self.on { "open" } else { "closed" };
-                (base, 1, true, Bytes::from(state), Props::default())
+                Reading(base, 1, true, Bytes::from(state), Props::default())
             }
             DeviceKind::Camera => {
                 let props = Props {
                     content_type: Some("image/png"),
                     ..Props::default()
                 };
-                (
-                    format!("{base}/snapshot"),
-                    0,
-                    false,
-                    Bytes::from(png_snapshot(rng)),
-                    props,
-                )
+                let png = Bytes::from(png_snapshot(&mut self.rng));
+                Reading(format!("{base}/snapshot"), 0, false, png, props)
             }
-            DeviceKind::Motor => {
-                rng.drift(&mut self.value, 0.5, 0.5);
-                let payload = format!(
-                    r#"{{"rpm":{},"current_a":{:.2},"temp_c":{:.1},"vibration_mm_s":{:.2},"status":"running"}}"#,
-                    1400 + (self.value * 150.0) as u32,
-                    10.0 + self.value * 5.0,
-                    55.0 + self.value * 12.0,
-                    1.2 + rng.unit() * 1.5
-                );
-                (
-                    format!("{base}/telemetry"),
-                    0,
-                    false,
-                    Bytes::from(payload),
-                    json,
-                )
-            }
+            DeviceKind::Motor => self.motor(&base),
             DeviceKind::Conveyor => {
-                rng.drift(&mut self.value, 0.5, 0.5);
-                (
+                self.rng.drift(&mut self.value, 0.5, 0.5);
+                plain(
                     format!("{base}/speed"),
-                    0,
-                    false,
-                    Bytes::from(format!("{:.2}", 0.8 + self.value * 0.6)),
-                    Props::default(),
+                    format!("{:.2}", 0.8 + self.value * 0.6),
                 )
             }
             DeviceKind::Counter => {
-                self.counter += 1 + rng.next_u64() % 3;
-                (
-                    format!("{base}/count"),
-                    0,
-                    false,
-                    Bytes::from(self.counter.to_string()),
-                    Props::default(),
-                )
+                self.counter += 1 + self.rng.next_u64() % 3;
+                plain(format!("{base}/count"), self.counter.to_string())
             }
-            DeviceKind::Alarm => {
-                let severity = ["info", "warning", "critical"][(rng.next_u64() % 3) as usize];
-                let payload = format!(
-                    r#"{{"code":"E{:03}","severity":"{severity}","message":"simulated {severity} on {}"}}"#,
-                    rng.next_u64() % 200,
-                    self.spec.id
-                );
-                let props = Props {
-                    content_type: Some("application/json"),
-                    user: vec![
-                        ("severity", severity.to_owned()),
-                        ("source", self.spec.id.clone()),
-                    ],
-                    expiry_secs: Some(60),
-                };
-                (base, 1, false, Bytes::from(payload), props)
-            }
+            DeviceKind::Alarm => self.alarm(base),
             DeviceKind::Plc => {
                 self.counter += 1;
                 self.seq = (self.seq + 1) % 256;
                 let metrics = self.plc_metrics();
                 let payload = sparkplug::encode_payload(unix_millis(), self.seq, &metrics);
                 let topic = format!("{}/plc", self.spec.base_topic.replace("/+/", "/DDATA/"));
-                (topic, 0, false, Bytes::from(payload), Props::default())
+                Reading(topic, 0, false, Bytes::from(payload), Props::default())
             }
-        };
-        self.counter += 1;
-        if client.publish(&topic, qos, retain, payload, props).await {
-            stats.published.fetch_add(1, Ordering::Relaxed);
         }
     }
+
+    fn thermostat(&mut self, base: String) -> Reading {
+        self.rng.drift(&mut self.value, 0.5, 0.5);
+        let temperature = 19.0 + self.value * 4.0;
+        let payload = format!(
+            r#"{{"temperature":{temperature:.2},"humidity":{:.1},"setpoint":21.0,"battery":{}}}"#,
+            38.0 + self.rng.unit() * 8.0,
+            100 - (self.counter / 60).min(60)
+        );
+        let props = Props {
+            content_type: Some("application/json"),
+            user: vec![("unit", "celsius".to_owned())],
+            ..Props::default()
+        };
+        Reading(base, 0, false, Bytes::from(payload), props)
+    }
+
+    /// Now and then switched (a retained state), otherwise its brightness.
+    fn light(&mut self, base: &str) -> Reading {
+        if self.rng.unit() < 0.1 {
+            self.on = !self.on;
+            let state = if self.on { "on" } else { "off" };
+            return Reading(
+                format!("{base}/state"),
+                1,
+                true,
+                Bytes::from(state),
+                Props::default(),
+            );
+        }
+        let level = if self.on {
+            20 + self.rng.next_u64() % 80
+        } else {
+            0
+        };
+        Reading(
+            format!("{base}/brightness"),
+            0,
+            false,
+            Bytes::from(level.to_string()),
+            Props::default(),
+        )
+    }
+
+    fn motor(&mut self, base: &str) -> Reading {
+        self.rng.drift(&mut self.value, 0.5, 0.5);
+        let payload = format!(
+            r#"{{"rpm":{},"current_a":{:.2},"temp_c":{:.1},"vibration_mm_s":{:.2},"status":"running"}}"#,
+            1400 + (self.value * 150.0) as u32,
+            10.0 + self.value * 5.0,
+            55.0 + self.value * 12.0,
+            1.2 + self.rng.unit() * 1.5
+        );
+        let props = Props {
+            content_type: Some("application/json"),
+            ..Props::default()
+        };
+        Reading(
+            format!("{base}/telemetry"),
+            0,
+            false,
+            Bytes::from(payload),
+            props,
+        )
+    }
+
+    /// A JSON alarm with MQTT 5 user properties and a one-minute expiry.
+    fn alarm(&mut self, base: String) -> Reading {
+        let severity = ["info", "warning", "critical"][(self.rng.next_u64() % 3) as usize];
+        let payload = format!(
+            r#"{{"code":"E{:03}","severity":"{severity}","message":"simulated {severity} on {}"}}"#,
+            self.rng.next_u64() % 200,
+            self.spec.id
+        );
+        let props = Props {
+            content_type: Some("application/json"),
+            user: vec![
+                ("severity", severity.to_owned()),
+                ("source", self.spec.id.clone()),
+            ],
+            expiry_secs: Some(60),
+        };
+        Reading(base, 1, false, Bytes::from(payload), props)
+    }
 }
+
+/// One publish of a device: topic, QoS, retain, payload and MQTT 5 properties.
+struct Reading(String, u8, bool, Bytes, Props);
 
 /// Keeps the fleet's connected count right whether the connection ends by error or by abort.
 struct Presence {
