@@ -18,6 +18,14 @@ pub enum ChartAction {
 
 /// Draw the chart panel.
 pub fn chart_ui(ui: &mut egui::Ui, chart: &mut Chart, now: SystemTime) -> Option<ChartAction> {
+    let toolbar = toolbar_ui(ui, chart, now);
+    let legend = legend_ui(ui, chart);
+    plots_ui(ui, chart, now);
+    legend.or(toolbar)
+}
+
+/// Time window, pause/follow, export, layout, hide.
+fn toolbar_ui(ui: &mut egui::Ui, chart: &mut Chart, now: SystemTime) -> Option<ChartAction> {
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
         ui.strong("Chart");
@@ -56,6 +64,12 @@ pub fn chart_ui(ui: &mut egui::Ui, chart: &mut Chart, now: SystemTime) -> Option
         }
     });
 
+    action
+}
+
+/// Each series with its colour and last value; a click reveals its topic.
+fn legend_ui(ui: &mut egui::Ui, chart: &mut Chart) -> Option<ChartAction> {
+    let mut action = None;
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
         if chart.series.is_empty() {
@@ -90,6 +104,11 @@ pub fn chart_ui(ui: &mut egui::Ui, chart: &mut Chart, now: SystemTime) -> Option
         chart.remove(index);
     }
 
+    action
+}
+
+/// The plots, following the newest data or where the user panned while paused.
+fn plots_ui(ui: &mut egui::Ui, chart: &Chart, now: SystemTime) {
     let now_secs = unix_secs(now);
     let right = chart.paused_at.unwrap_or(now_secs);
     let left = match chart.window.secs() {
@@ -151,7 +170,6 @@ pub fn chart_ui(ui: &mut egui::Ui, chart: &mut Chart, now: SystemTime) -> Option
     } else {
         frame.show(ui, plot_id, None, true, lines);
     }
-    action
 }
 
 /// How this frame's plots behave: following new data, or paused for the user to explore.

@@ -623,6 +623,14 @@ fn file_field(ui: &mut egui::Ui, label: &str, text: &mut String, picker: &mut dy
 }
 
 fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, keyring: bool) {
+    connection_fields_ui(ui, draft, keyring);
+    subscriptions_ui(ui, draft);
+    will_ui(ui, draft);
+    tls_ui(ui, draft, picker);
+}
+
+/// Where and as whom to connect.
+fn connection_fields_ui(ui: &mut egui::Ui, draft: &mut Draft, keyring: bool) {
     let kept_in_keyring = draft.profile.password == PasswordStorage::Keyring;
     let profile = &mut draft.profile;
     egui::Grid::new("profile_form")
@@ -708,6 +716,9 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, ke
             field(ui, "Keep alive (s)", &mut draft.keep_alive, 70.0);
             ui.end_row();
         });
+}
+
+fn subscriptions_ui(ui: &mut egui::Ui, draft: &mut Draft) {
     egui::CollapsingHeader::new("Subscriptions")
         .default_open(false)
         .show(ui, |ui| {
@@ -720,6 +731,9 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, ke
             )
             .labelled_by(label.id);
         });
+}
+
+fn will_ui(ui: &mut egui::Ui, draft: &mut Draft) {
     egui::CollapsingHeader::new("Last will")
         .default_open(false)
         .show(ui, |ui| {
@@ -738,6 +752,9 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, ke
                 });
             }
         });
+}
+
+fn tls_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker) {
     let tls = matches!(
         draft.profile.transport,
         StoredTransport::Mqtts | StoredTransport::Wss

@@ -240,7 +240,37 @@ impl CanopyApp {
     }
 
     fn explorer_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
-        let chart_action = match self.active_session_mut() {
+        let chart_action = self.chart_panel(ui, now);
+        let tree_action = self.tree_panel(ui, now);
+        let to_publish = self.publish_panel(ui);
+        let message_action = self.message_panel(ui, now);
+        self.confirm_clear_ui(ui);
+        self.publish_requests(to_publish, ui.ctx());
+        self.save_settings();
+        if let Some(action) = tree_action {
+            self.tree_action(action);
+        }
+        match message_action {
+            Some(MessageAction::DeleteRetained(topic)) => {
+                self.start_clear(ClearRequest {
+                    scope: format!("on {topic}"),
+                    topics: vec![topic],
+                });
+            }
+            Some(MessageAction::Plot { topic, path, view }) => self.plot(&topic, path, view),
+            None => {}
+        }
+        match chart_action {
+            Some(ChartAction::ExportCsv) => self.export_chart(),
+            Some(ChartAction::Reveal(topic)) => {
+                self.select_topic(&topic);
+            }
+            None => {}
+        }
+    }
+
+    fn chart_panel(&mut self, ui: &mut egui::Ui, now: SystemTime) -> Option<ChartAction> {
+        let action = match self.active_session_mut() {
             Some(session) if session.chart.open => {
                 egui::Panel::bottom("chart")
                     .resizable(true)
@@ -259,7 +289,11 @@ impl CanopyApp {
                 .request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
         }
 
-        let tree_action = egui::Panel::left("topic_tree")
+        action
+    }
+
+    fn tree_panel(&mut self, ui: &mut egui::Ui, now: SystemTime) -> Option<TreeAction> {
+        egui::Panel::left("topic_tree")
             .resizable(true)
             .default_size(520.0)
             .min_size(200.0)
@@ -279,9 +313,11 @@ impl CanopyApp {
                     }
                 }
             })
-            .inner;
+            .inner
+    }
 
-        let to_publish = if self.publish_open {
+    fn publish_panel(&mut self, ui: &mut egui::Ui) -> PublishRequests {
+        if self.publish_open {
             let session = self.sessions.get(self.active);
             let mqtt5 =
                 session.is_none_or(|s| s.options.protocol == crate::mqtt::ProtocolVersion::V5);
@@ -304,9 +340,11 @@ impl CanopyApp {
                 .inner
         } else {
             PublishRequests::default()
-        };
+        }
+    }
 
-        let message_action = egui::CentralPanel::default()
+    fn message_panel(&mut self, ui: &mut egui::Ui, now: SystemTime) -> Option<MessageAction> {
+        egui::CentralPanel::default()
             .show(ui, |ui| match self.active_session_mut() {
                 Some(session) => message_ui::message_ui(
                     ui,
@@ -320,13 +358,13 @@ impl CanopyApp {
                     None
                 }
             })
-            .inner;
+            .inner
+    }
 
-        self.confirm_clear_ui(ui);
-        self.publish_requests(to_publish, ui.ctx());
-        self.save_settings();
-        match tree_action {
-            Some(TreeAction::ClearRetainedUnder(id)) => {
+    /// Ask to confirm clearing the retained messages the tree pointed at.
+    fn tree_action(&mut self, action: TreeAction) {
+        match action {
+            TreeAction::ClearRetainedUnder(id) => {
                 if let Some(session) = self.active_session() {
                     let tree = &session.model.tree;
                     self.confirm_clear = Some(ClearRequest {
@@ -335,7 +373,7 @@ impl CanopyApp {
                     });
                 }
             }
-            Some(TreeAction::ClearRetainedMatching) => {
+            TreeAction::ClearRetainedMatching => {
                 if let Some(session) = self.active_session_mut() {
                     let tree = &session.model.tree;
                     let topics = session
@@ -351,24 +389,6 @@ impl CanopyApp {
                     });
                 }
             }
-            None => {}
-        }
-        match message_action {
-            Some(MessageAction::DeleteRetained(topic)) => {
-                self.start_clear(ClearRequest {
-                    scope: format!("on {topic}"),
-                    topics: vec![topic],
-                });
-            }
-            Some(MessageAction::Plot { topic, path, view }) => self.plot(&topic, path, view),
-            None => {}
-        }
-        match chart_action {
-            Some(ChartAction::ExportCsv) => self.export_chart(),
-            Some(ChartAction::Reveal(topic)) => {
-                self.select_topic(&topic);
-            }
-            None => {}
         }
     }
 
