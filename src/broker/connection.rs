@@ -437,8 +437,6 @@ fn handle_packet(
     context: &mut ConnectionContext,
     packet: Inbound,
 ) -> Option<Close> {
-    let version = client.version;
-    let now = Instant::now();
     let out = &mut context.out;
     match packet {
         Inbound::Publish(publish) => {
@@ -470,43 +468,7 @@ fn handle_packet(
             pkid,
             filters,
             subscription_id,
-        } => {
-            let mut results = Vec::with_capacity(filters.len());
-            let mut state = shared.lock();
-            for filter in filters {
-                let shared_subscription = filter.filter.starts_with("$share/");
-                if shared_subscription && filter.no_local && version == ProtocolVersion::V5 {
-                    return Some(Close::Protocol(ProtocolError::protocol(
-                        "no local on a shared subscription",
-                    )));
-                }
-                if let Some(acl) = &shared.config.acl {
-                    let inner = TopicFilter::validate(&filter.filter, &TopicLimits::PROTOCOL)
-                        .map_or(filter.filter.as_str(), |start| &filter.filter[start..]);
-                    if !acl.can_subscribe(client.user.as_deref(), &client.id, inner) {
-                        tracing::info!(client_id = %client.id, "subscription to {:?} not authorized", filter.filter);
-                        results.push(Err(shared.config.acl_suback_code));
-                        continue;
-                    }
-                }
-                let options = SubscriptionOptions {
-                    filter: Arc::from(""),
-                    qos: filter.qos,
-                    no_local: filter.no_local,
-                    retain_as_published: filter.retain_as_published,
-                    retain_handling: filter.retain_handling,
-                    subscription_id,
-                    share_group: None,
-                };
-                let result = state.subscribe(&client.id, &filter.filter, options, now).map_err(|e| {
-                    tracing::info!(client_id = %client.id, "subscription to {:?} refused: {e}", filter.filter);
-                    ReasonCode::TopicFilterInvalid
-                });
-                results.push(result);
-            }
-            drop(state);
-            client.send_suback(shared, pkid, &results, out);
-        }
+        } => return handle_subscribe(shared, client, context, pkid, filters, subscription_id),
         Inbound::Unsubscribe { pkid, filters } => {
             let mut state = shared.lock();
             let existed: Vec<bool> = filters
@@ -536,20 +498,64 @@ fn handle_packet(
     None
 }
 
+/// Subscribe to each filter the ACL allows, and answer with SUBACK (one code per filter).
+fn handle_subscribe(
+    shared: &Shared,
+    client: &Client,
+    context: &mut ConnectionContext,
+    pkid: u16,
+    filters: Vec<protocol::FilterRequest>,
+    subscription_id: Option<usize>,
+) -> Option<Close> {
+    let now = Instant::now();
+    let mut results = Vec::with_capacity(filters.len());
+    let mut state = shared.lock();
+    for filter in filters {
+        let shared_subscription = filter.filter.starts_with("$share/");
+        if shared_subscription && filter.no_local && client.version == ProtocolVersion::V5 {
+            return Some(Close::Protocol(ProtocolError::protocol(
+                "no local on a shared subscription",
+            )));
+        }
+        if let Some(acl) = &shared.config.acl {
+            let inner = TopicFilter::validate(&filter.filter, &TopicLimits::PROTOCOL)
+                .map_or(filter.filter.as_str(), |start| &filter.filter[start..]);
+            if !acl.can_subscribe(client.user.as_deref(), &client.id, inner) {
+                tracing::info!(client_id = %client.id, "subscription to {:?} not authorized", filter.filter);
+                results.push(Err(shared.config.acl_suback_code));
+                continue;
+            }
+        }
+        let options = SubscriptionOptions {
+            filter: Arc::from(""),
+            qos: filter.qos,
+            no_local: filter.no_local,
+            retain_as_published: filter.retain_as_published,
+            retain_handling: filter.retain_handling,
+            subscription_id,
+            share_group: None,
+        };
+        let result = state
+            .subscribe(&client.id, &filter.filter, options, now)
+            .map_err(|e| {
+                tracing::info!(client_id = %client.id, "subscription to {:?} refused: {e}", filter.filter);
+                ReasonCode::TopicFilterInvalid
+            });
+        results.push(result);
+    }
+    drop(state);
+    client.send_suback(shared, pkid, &results, &mut context.out);
+    None
+}
+
 fn handle_publish(
     shared: &Shared,
     client: &Client,
     context: &mut ConnectionContext,
     publish: PublishRequest,
 ) -> Option<Close> {
-    let ConnectionContext {
-        aliases,
-        out,
-        congested,
-        ..
-    } = context;
     let PublishRequest {
-        mut topic,
+        topic,
         payload,
         qos,
         retain,
@@ -558,29 +564,10 @@ fn handle_publish(
         expiry_secs,
         topic_alias,
     } = publish;
-    if let Some(alias) = topic_alias {
-        if alias == 0 || alias > shared.config.topic_alias_maximum {
-            return Some(Close::Protocol(ProtocolError {
-                reason: ReasonCode::TopicAliasInvalid,
-                message: format!(
-                    "topic alias {alias} is outside 1..={}",
-                    shared.config.topic_alias_maximum
-                ),
-            }));
-        }
-        if topic.is_empty() {
-            match aliases.get(&alias) {
-                Some(known) => topic = known.clone(),
-                None => {
-                    return Some(Close::Protocol(ProtocolError::protocol(format!(
-                        "topic alias {alias} used before it was set"
-                    ))));
-                }
-            }
-        } else {
-            aliases.insert(alias, topic.clone());
-        }
-    }
+    let topic = match resolve_alias(shared, &mut context.aliases, topic, topic_alias) {
+        Ok(topic) => topic,
+        Err(close) => return Some(close),
+    };
     if let Err(error) = TopicName::validate(&topic, &shared.config.topic_limits) {
         return Some(Close::Protocol(ProtocolError {
             reason: ReasonCode::TopicNameInvalid,
@@ -589,37 +576,18 @@ fn handle_publish(
     }
     shared.meters.note_message_received();
     client.live.messages_in.fetch_add(1, Ordering::Relaxed);
-    let refusal = if topic == "$SYS" || topic.starts_with("$SYS/") {
-        Some("the $SYS topics belong to the broker")
-    } else if let Some(acl) = &shared.config.acl
-        && !acl.can_publish(client.user.as_deref(), &client.id, &topic)
-    {
-        Some("not allowed by the ACL")
-    } else {
-        None
-    };
-    if let Some(why) = refusal {
+    if let Some(why) = publish_refusal(shared, client, &topic) {
         // Not routed, as mosquitto does. MQTT 5 says so in the acknowledgement (0x87); 3.1.1
         // has no way to, and gets a plain one.
         tracing::info!(client_id = %client.id, "publish to {topic:?} refused: {why}");
         shared.meters.note_refused();
-        match qos {
-            Qos::AtMostOnce => {}
-            Qos::AtLeastOnce => client.send_ack_with_reason(
-                shared,
-                Ack::Puback,
-                pkid,
-                ReasonCode::NotAuthorized,
-                out,
-            ),
-            Qos::ExactlyOnce => client.send_ack_with_reason(
-                shared,
-                Ack::Pubrec,
-                pkid,
-                ReasonCode::NotAuthorized,
-                out,
-            ),
-        }
+        let ack = match qos {
+            Qos::AtMostOnce => return None,
+            Qos::AtLeastOnce => Ack::Puback,
+            Qos::ExactlyOnce => Ack::Pubrec,
+        };
+        let code = ReasonCode::NotAuthorized;
+        client.send_ack_with_reason(shared, ack, pkid, code, &mut context.out);
         return None;
     }
     let now = Instant::now();
@@ -634,8 +602,65 @@ fn handle_publish(
         expires_at: expiry_secs.map(|s| now + Duration::from_secs(u64::from(s))),
         publisher: Some(Arc::clone(&client.id)),
     });
+    route(shared, client, context, message, pkid, now)
+}
+
+/// The topic a PUBLISH names: its own (setting the alias, if it carries one) or the alias's.
+fn resolve_alias(
+    shared: &Shared,
+    aliases: &mut FxHashMap<u16, String>,
+    topic: String,
+    alias: Option<u16>,
+) -> Result<String, Close> {
+    let Some(alias) = alias else {
+        return Ok(topic);
+    };
+    if alias == 0 || alias > shared.config.topic_alias_maximum {
+        return Err(Close::Protocol(ProtocolError {
+            reason: ReasonCode::TopicAliasInvalid,
+            message: format!(
+                "topic alias {alias} is outside 1..={}",
+                shared.config.topic_alias_maximum
+            ),
+        }));
+    }
+    if !topic.is_empty() {
+        aliases.insert(alias, topic.clone());
+        return Ok(topic);
+    }
+    aliases.get(&alias).cloned().ok_or_else(|| {
+        Close::Protocol(ProtocolError::protocol(format!(
+            "topic alias {alias} used before it was set"
+        )))
+    })
+}
+
+/// Why this client may not publish to `topic`, if it may not.
+fn publish_refusal(shared: &Shared, client: &Client, topic: &str) -> Option<&'static str> {
+    if topic == "$SYS" || topic.starts_with("$SYS/") {
+        Some("the $SYS topics belong to the broker")
+    } else if let Some(acl) = &shared.config.acl
+        && !acl.can_publish(client.user.as_deref(), &client.id, topic)
+    {
+        Some("not allowed by the ACL")
+    } else {
+        None
+    }
+}
+
+/// Hand the message to the subscribers and acknowledge it as its QoS asks (QoS 2 once per
+/// packet id until PUBREL).
+fn route(
+    shared: &Shared,
+    client: &Client,
+    context: &mut ConnectionContext,
+    message: Arc<BrokerMessage>,
+    pkid: u16,
+    now: Instant,
+) -> Option<Close> {
+    let ConnectionContext { out, congested, .. } = context;
     let mut state = shared.lock();
-    match qos {
+    match message.qos {
         Qos::AtMostOnce => {
             state.publish_noting_congestion(message, now, congested);
         }

@@ -55,6 +55,24 @@ pub struct BrokerState {
     connected: usize,
 }
 
+/// What one client gets: one copy at the highest granted QoS with every matching id.
+#[derive(Default)]
+struct Target {
+    qos: Option<Qos>,
+    retain_as_published: bool,
+    ids: Vec<usize>,
+}
+impl Target {
+    fn merge(&mut self, options: &SubscriptionOptions, published: Qos) {
+        let granted = options.qos.min(published);
+        self.qos = Some(self.qos.map_or(granted, |q| q.max(granted)));
+        self.retain_as_published |= options.retain_as_published;
+        if let Some(id) = options.subscription_id {
+            self.ids.push(id);
+        }
+    }
+}
+
 impl BrokerState {
     /// Empty state.
     pub fn new(config: Arc<BrokerConfig>, meters: Arc<Meters>) -> Self {
@@ -238,23 +256,12 @@ impl BrokerState {
             return 0;
         }
 
-        /// What one client gets: one copy at the highest granted QoS with every matching id.
-        #[derive(Default)]
-        struct Target {
-            qos: Option<Qos>,
-            retain_as_published: bool,
-            ids: Vec<usize>,
-        }
-        impl Target {
-            fn merge(&mut self, options: &SubscriptionOptions, published: Qos) {
-                let granted = options.qos.min(published);
-                self.qos = Some(self.qos.map_or(granted, |q| q.max(granted)));
-                self.retain_as_published |= options.retain_as_published;
-                if let Some(id) = options.subscription_id {
-                    self.ids.push(id);
-                }
-            }
-        }
+        let targets = self.targets(&message);
+        self.deliver(&message, targets, now, congested)
+    }
+
+    /// Who gets `message`: every matching subscriber, and one member of each shared group.
+    fn targets(&mut self, message: &BrokerMessage) -> FxHashMap<Arc<str>, Target> {
         let mut targets: FxHashMap<Arc<str>, Target> = FxHashMap::default();
         let mut groups = SharedGroups::default();
         self.subscriptions
@@ -298,6 +305,18 @@ impl BrokerState {
                 .merge(options, message.qos);
         }
 
+        targets
+    }
+
+    /// Queue `message` for each target (skipping what its session does not keep or the ACL
+    /// withholds); returns how many took it.
+    fn deliver(
+        &mut self,
+        message: &Arc<BrokerMessage>,
+        targets: FxHashMap<Arc<str>, Target>,
+        now: Instant,
+        congested: &mut Vec<Arc<str>>,
+    ) -> usize {
         let mut queued = 0;
         for (client, target) in targets {
             let Some(session) = self.sessions.get_mut(&client) else {
@@ -315,7 +334,7 @@ impl BrokerState {
             let mut ids = target.ids;
             ids.sort_unstable();
             let delivery = Delivery {
-                message: Arc::clone(&message),
+                message: Arc::clone(message),
                 qos,
                 retain: target.retain_as_published && message.retain,
                 subscription_ids: ids,
