@@ -30,55 +30,64 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Subscribe with no window: a summary each second, a closing line with totals
-    Sub {
-        /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH] (or --profile)
-        url: Option<String>,
-        #[command(flatten)]
-        connect: ConnectArgs,
-        /// Topic filter to subscribe to (repeatable; default '#')
-        #[arg(short = 't', long = "topic", value_name = "FILTER")]
-        topics: Vec<String>,
-        /// Exit 0 once this many messages have arrived
-        #[arg(short = 'n', long)]
-        count: Option<u64>,
-        /// Give up (exit 1) after this many seconds
-        #[arg(long, value_name = "SECONDS")]
-        timeout: Option<f64>,
-        /// QoS to subscribe with
-        #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
-        qos: u8,
-    },
+    Sub(SubArgs),
     /// Publish one message and wait until the broker has it
     Pub(PubArgs),
     /// Delete every retained message under a topic filter (prints how many it found and cleared)
-    ClearRetained {
-        /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH]
-        url: String,
-        /// Topic filter, e.g. 'home/#'
-        filter: String,
-        /// Only count and list them
-        #[arg(long)]
-        dry_run: bool,
-        #[command(flatten)]
-        connect: ConnectArgs,
-    },
+    ClearRetained(ClearArgs),
     /// Run the bundled MQTT broker with no window, until Ctrl-C
     Broker(BrokerArgs),
     /// Run the demo device fleet against a broker, until Ctrl-C
-    Sim {
-        /// Broker URL
-        #[arg(default_value = "mqtt://127.0.0.1:1883")]
-        url: String,
-        /// Number of simulated devices
-        #[arg(long, default_value_t = 50)]
-        devices: usize,
-        /// Telemetry messages per second per device
-        #[arg(long, default_value_t = 1.0)]
-        rate: f64,
-        /// Keep every device connected (by default a few drop off now and then and come back)
-        #[arg(long)]
-        no_dropouts: bool,
-    },
+    Sim(SimArgs),
+}
+
+#[derive(clap::Args)]
+struct SubArgs {
+    /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH] (or --profile)
+    url: Option<String>,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// Topic filter to subscribe to (repeatable; default '#')
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    topics: Vec<String>,
+    /// Exit 0 once this many messages have arrived
+    #[arg(short = 'n', long)]
+    count: Option<u64>,
+    /// Give up (exit 1) after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// QoS to subscribe with
+    #[arg(short = 'q', long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+    qos: u8,
+}
+
+#[derive(clap::Args)]
+struct ClearArgs {
+    /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH]
+    url: String,
+    /// Topic filter, e.g. 'home/#'
+    filter: String,
+    /// Only count and list them
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    connect: ConnectArgs,
+}
+
+#[derive(clap::Args)]
+struct SimArgs {
+    /// Broker URL
+    #[arg(default_value = "mqtt://127.0.0.1:1883")]
+    url: String,
+    /// Number of simulated devices
+    #[arg(long, default_value_t = 50)]
+    devices: usize,
+    /// Telemetry messages per second per device
+    #[arg(long, default_value_t = 1.0)]
+    rate: f64,
+    /// Keep every device connected (by default a few drop off now and then and come back)
+    #[arg(long)]
+    no_dropouts: bool,
 }
 
 #[derive(clap::Args)]
@@ -380,6 +389,52 @@ fn open_window(startup: Startup, _started: std::time::Instant) -> anyhow::Result
     )
 }
 
+impl SubArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let options = canopy::cli::sub::SubOptions {
+            connect: self.connect.options(self.url.as_deref())?,
+            filters: self.topics,
+            qos: Qos::from_level(self.qos).unwrap_or_default(),
+            count: self.count,
+            timeout: self.timeout.map(Duration::from_secs_f64),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let on_signal = Arc::clone(&stop);
+        ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed))
+            .context("could not install the Ctrl-C handler")?;
+        let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
+        println!("{}", report.final_line());
+        Ok(())
+    }
+}
+
+impl ClearArgs {
+    fn run(self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.connect.profile.is_none(),
+            "clear-retained takes a broker URL, not --profile"
+        );
+        let report = canopy::cli::clear_retained::run(
+            self.connect.options(Some(&self.url))?,
+            &self.filter,
+            self.dry_run,
+            &mut std::io::stderr(),
+        )?;
+        canopy::cli::clear_retained::print_report(&report, &self.filter, self.dry_run)
+    }
+}
+
+impl SimArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let url = BrokerUrl::parse(&self.url)?;
+        let mut options = canopy::sim::SimOptions::new(url.host.clone(), url.port);
+        options.devices = self.devices;
+        options.rate_hz = self.rate;
+        options.dropouts = !self.no_dropouts;
+        canopy::cli::serve::sim(options)
+    }
+}
+
 fn main() -> std::process::ExitCode {
     canopy::process::tune_allocator();
     let started = std::time::Instant::now();
@@ -395,20 +450,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(started: std::time::Instant) -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The headless broker logs connections by default; everything else only warnings.
-    let default_filter = if matches!(cli.command, Some(Command::Broker { .. })) {
-        "info"
-    } else {
-        "warn"
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    init_logging(&cli.command);
     match cli.command {
         None => {
             let startup = match &cli.connect {
@@ -422,65 +464,32 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
             };
             open_window(startup, started)
         }
-        Some(Command::Sub {
-            url,
-            connect,
-            topics,
-            count,
-            timeout,
-            qos,
-        }) => {
-            let options = canopy::cli::sub::SubOptions {
-                connect: connect.options(url.as_deref())?,
-                filters: topics,
-                qos: Qos::from_level(qos).unwrap_or_default(),
-                count,
-                timeout: timeout.map(Duration::from_secs_f64),
-            };
-            let stop = Arc::new(AtomicBool::new(false));
-            let on_signal = Arc::clone(&stop);
-            ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed))
-                .context("could not install the Ctrl-C handler")?;
-            let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
-            println!("{}", report.final_line());
-            Ok(())
-        }
+        Some(Command::Sub(args)) => args.run(),
         Some(Command::Pub(args)) => {
             let line = canopy::cli::publish::run(args.options()?)?;
             println!("{line}");
             Ok(())
         }
-        Some(Command::ClearRetained {
-            url,
-            filter,
-            dry_run,
-            connect,
-        }) => {
-            anyhow::ensure!(
-                connect.profile.is_none(),
-                "clear-retained takes a broker URL, not --profile"
-            );
-            let report = canopy::cli::clear_retained::run(
-                connect.options(Some(&url))?,
-                &filter,
-                dry_run,
-                &mut std::io::stderr(),
-            )?;
-            canopy::cli::clear_retained::print_report(&report, &filter, dry_run)
-        }
-        Some(Command::Sim {
-            url,
-            devices,
-            rate,
-            no_dropouts,
-        }) => {
-            let url = BrokerUrl::parse(&url)?;
-            let mut options = canopy::sim::SimOptions::new(url.host.clone(), url.port);
-            options.devices = devices;
-            options.rate_hz = rate;
-            options.dropouts = !no_dropouts;
-            canopy::cli::serve::sim(options)
-        }
+        Some(Command::ClearRetained(args)) => args.run(),
+        Some(Command::Sim(args)) => args.run(),
         Some(Command::Broker(args)) => canopy::cli::serve::broker(args.config()?),
     }
+}
+
+/// Log to stderr: the headless broker's connections by default, otherwise only warnings
+/// (`RUST_LOG` overrides).
+fn init_logging(command: &Option<Command>) {
+    let default_filter = if matches!(command, Some(Command::Broker(_))) {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }

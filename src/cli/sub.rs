@@ -3,7 +3,9 @@
 use super::CliError;
 use crate::model::Model;
 use crate::mqtt::Qos;
-use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind, Subscription};
+use crate::net::{
+    ConnectOptions, ConnectionManager, ConnectionState, ConnectionStats, EventKind, Subscription,
+};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,6 +72,47 @@ pub fn run(
     stop: Arc<AtomicBool>,
     progress: &mut dyn Write,
 ) -> Result<SubReport, CliError> {
+    let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
+    let (id, stats) = manager.connect(connect_options(options));
+    let mut watch = Watch {
+        model: Model::default(),
+        stats,
+        started: Instant::now(),
+        first_at: None,
+        last_at: Instant::now(),
+    };
+    let mut next_progress = watch.started + Duration::from_secs(1);
+    loop {
+        let now = Instant::now();
+        if stop.load(Ordering::Relaxed) {
+            return Ok(watch.report());
+        }
+        if let Some(timeout) = options.timeout
+            && now.duration_since(watch.started) >= timeout
+        {
+            return Err(CliError::TimedOut(watch.report()));
+        }
+        if now >= next_progress {
+            watch.progress(now, progress);
+            next_progress += Duration::from_secs(1);
+        }
+        let wait = next_progress
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(100));
+        let Some(event) = manager.events().recv_timeout(wait) else {
+            continue;
+        };
+        if event.connection != id {
+            continue;
+        }
+        if let Some(end) = watch.on_event(event.kind, options, progress) {
+            return end;
+        }
+    }
+}
+
+/// The connection `sub` opens: its filters (`#` by default) at the QoS asked for.
+fn connect_options(options: &SubOptions) -> ConnectOptions {
     let mut connect = options.connect.clone();
     connect.retry_first_connect = false;
     let filters = if options.filters.is_empty() {
@@ -84,67 +127,66 @@ pub fn run(
             qos: options.qos,
         })
         .collect();
+    connect
+}
 
-    let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
-    let (id, stats) = manager.connect(connect);
-    let mut model = Model::default();
-    let started = Instant::now();
-    let mut first_at: Option<Instant> = None;
-    let mut last_at = started;
-    let mut next_progress = started + Duration::from_secs(1);
-    let report = |model: &Model, first_at: Option<Instant>, last_at: Instant| SubReport {
-        received: model.tree.total_messages() + stats.dropped_messages(),
-        topics: model.tree.topic_count(),
-        dropped: stats.dropped_messages(),
-        elapsed: first_at.map_or(Duration::ZERO, |first| last_at.duration_since(first)),
-    };
+/// What `sub` has seen so far.
+struct Watch {
+    model: Model,
+    stats: Arc<ConnectionStats>,
+    started: Instant,
+    first_at: Option<Instant>,
+    last_at: Instant,
+}
 
-    loop {
-        let now = Instant::now();
-        if stop.load(Ordering::Relaxed) {
-            return Ok(report(&model, first_at, last_at));
+impl Watch {
+    fn received(&self) -> u64 {
+        self.model.tree.total_messages() + self.stats.dropped_messages()
+    }
+
+    fn report(&self) -> SubReport {
+        SubReport {
+            received: self.received(),
+            topics: self.model.tree.topic_count(),
+            dropped: self.stats.dropped_messages(),
+            elapsed: self
+                .first_at
+                .map_or(Duration::ZERO, |first| self.last_at.duration_since(first)),
         }
-        if let Some(timeout) = options.timeout
-            && now.duration_since(started) >= timeout
-        {
-            return Err(CliError::TimedOut(report(&model, first_at, last_at)));
-        }
-        if now >= next_progress {
-            let _ = writeln!(
-                progress,
-                "[{:>4} s] {} messages, {} topics, {:.0} msg/s, {} dropped",
-                now.duration_since(started).as_secs(),
-                model.tree.total_messages(),
-                model.tree.topic_count(),
-                model.message_rate.rate_per_sec(now),
-                stats.dropped_messages()
-            );
-            next_progress += Duration::from_secs(1);
-        }
-        let wait = next_progress
-            .saturating_duration_since(now)
-            .min(Duration::from_millis(100));
-        let Some(event) = manager.events().recv_timeout(wait) else {
-            continue;
-        };
-        if event.connection != id {
-            continue;
-        }
-        match event.kind {
+    }
+
+    fn progress(&mut self, now: Instant, progress: &mut dyn Write) {
+        let _ = writeln!(
+            progress,
+            "[{:>4} s] {} messages, {} topics, {:.0} msg/s, {} dropped",
+            now.duration_since(self.started).as_secs(),
+            self.model.tree.total_messages(),
+            self.model.tree.topic_count(),
+            self.model.message_rate.rate_per_sec(now),
+            self.stats.dropped_messages()
+        );
+    }
+
+    /// Take one event; `Some` when the run ends with it.
+    fn on_event(
+        &mut self,
+        kind: EventKind,
+        options: &SubOptions,
+        progress: &mut dyn Write,
+    ) -> Option<Result<SubReport, CliError>> {
+        match kind {
             EventKind::Batch(batch) => {
                 let now = Instant::now();
-                first_at.get_or_insert(now);
-                last_at = now;
-                model.apply(batch, now);
-                let received = model.tree.total_messages() + stats.dropped_messages();
-                if options.count.is_some_and(|count| received >= count) {
-                    return Ok(report(&model, first_at, last_at));
+                self.first_at.get_or_insert(now);
+                self.last_at = now;
+                self.model.apply(batch, now);
+                if options.count.is_some_and(|count| self.received() >= count) {
+                    return Some(Ok(self.report()));
                 }
             }
             EventKind::State(ConnectionState::Disconnected { reason }) => {
-                return Err(CliError::Disconnected(
-                    reason.unwrap_or_else(|| "disconnected".to_owned()),
-                ));
+                let reason = reason.unwrap_or_else(|| "disconnected".to_owned());
+                return Some(Err(CliError::Disconnected(reason)));
             }
             EventKind::State(ConnectionState::Reconnecting {
                 reason, retry_in, ..
@@ -162,9 +204,10 @@ pub fn run(
             EventKind::Subscribed(filters) => {
                 let _ = writeln!(progress, "subscribed to {}", filters.join(", "));
             }
-            EventKind::Error(message) => {
-                let _ = writeln!(progress, "error: {message}");
+            EventKind::Error(error) => {
+                let _ = writeln!(progress, "error: {error}");
             }
         }
+        None
     }
 }

@@ -204,97 +204,124 @@ impl Connection {
             let polled = coalescer
                 .run(event_loop.poll(&self.options, &address))
                 .await;
-            match polled {
-                Ok(Polled::Publish(incoming)) => self.batcher.push(incoming),
+            let failure = match polled {
                 Ok(Polled::ConnAck { session_present }) => {
                     attempt = 0;
                     ever_connected = true;
                     broker_said = None;
-                    self.events
-                        .state(self.id, ConnectionState::Connected { session_present });
-                    // rumqttc does not re-subscribe after a reconnect; we do, every time.
-                    let result = self.book().connected(&self.client);
-                    if let Err(message) = result {
-                        self.events.error(self.id, message);
-                    }
+                    self.connected(session_present);
+                    continue;
                 }
-                Ok(Polled::SentSubscribe(pkid)) => self.book().sent(pkid),
-                Ok(Polled::SentPublish(pkid)) => {
-                    let done = self.book().publish_sent(pkid);
-                    if let Some(ticket) = done {
-                        self.events.published(self.id, ticket, Ok(()));
-                    }
+                Ok(Polled::BrokerDisconnect(reason)) => {
+                    broker_said = Some(reason);
+                    continue;
                 }
-                Ok(Polled::PublishAcked { pkid, refused }) => {
-                    let done = self.book().publish_acked(pkid);
-                    if let Some(ticket) = done {
-                        let result =
-                            refused.map_or(Ok(()), |code| Err(NetError::PublishRefused(code)));
-                        self.events.published(self.id, ticket, result);
-                    }
+                Ok(polled) => {
+                    self.handle(polled);
+                    continue;
                 }
-                Ok(Polled::PublishRefused { pkid, code }) => {
-                    let done = self.book().publish_acked(pkid);
-                    if let Some(ticket) = done {
-                        self.events
-                            .published(self.id, ticket, Err(NetError::PublishRefused(code)));
-                    }
-                }
-                Ok(Polled::SubAck { pkid, refusals }) => {
-                    let (granted, refused) = self.book().acked(pkid, refusals);
-                    self.events.subscribed(self.id, granted);
-                    for message in refused {
-                        self.events.error(self.id, message);
-                    }
-                }
-                Ok(Polled::BrokerDisconnect(reason)) => broker_said = Some(reason),
-                Ok(Polled::Other) => {}
-                Err(failure) => {
-                    self.batcher.flush();
-                    self.book().connected = false;
-                    let lost = self.book().publishes_lost();
-                    for ticket in lost {
-                        self.events
-                            .published(self.id, ticket, Err(NetError::LostBeforeAck));
-                    }
-                    if self.closing.load(Ordering::Acquire) {
-                        return;
-                    }
-                    // With a TLS origin, rumqttc only sees its local socket close: the origin
-                    // knows why.
-                    let failure = match self.origin.as_ref().and_then(TlsOrigin::take_failure) {
-                        Some((message, permanent)) => {
-                            super::describe::Failure { message, permanent }
-                        }
-                        None => failure,
-                    };
-                    let reason = match broker_said.take() {
-                        Some(said) => format!("the broker closed the connection: {said}"),
-                        None => failure.message,
-                    };
-                    if failure.permanent || (!ever_connected && !self.options.retry_first_connect) {
-                        self.events.state(
-                            self.id,
-                            ConnectionState::Disconnected {
-                                reason: Some(reason),
-                            },
-                        );
-                        return;
-                    }
-                    attempt += 1;
-                    let retry_in = backoff(attempt);
-                    self.events.state(
-                        self.id,
-                        ConnectionState::Reconnecting {
-                            attempt,
-                            retry_in,
-                            reason,
-                        },
-                    );
-                    tokio::time::sleep(retry_in).await;
+                Err(failure) => failure,
+            };
+            let Some(reason) = self.lost(failure, broker_said.take(), ever_connected) else {
+                return;
+            };
+            attempt += 1;
+            let retry_in = backoff(attempt);
+            self.events.state(
+                self.id,
+                ConnectionState::Reconnecting {
+                    attempt,
+                    retry_in,
+                    reason,
+                },
+            );
+            tokio::time::sleep(retry_in).await;
+        }
+    }
+
+    /// CONNACK: say so, and subscribe again (rumqttc does not re-subscribe after a reconnect).
+    fn connected(&self, session_present: bool) {
+        self.events
+            .state(self.id, ConnectionState::Connected { session_present });
+        let result = self.book().connected(&self.client);
+        if let Err(error) = result {
+            self.events.error(self.id, error);
+        }
+    }
+
+    /// Messages to the batcher; acknowledgements to the publishes and subscriptions they end.
+    fn handle(&self, polled: Polled) {
+        match polled {
+            Polled::Publish(incoming) => self.batcher.push(incoming),
+            Polled::SentSubscribe(pkid) => self.book().sent(pkid),
+            Polled::SentPublish(pkid) => {
+                let done = self.book().publish_sent(pkid);
+                if let Some(ticket) = done {
+                    self.events.published(self.id, ticket, Ok(()));
                 }
             }
+            Polled::PublishAcked { pkid, refused } => {
+                let done = self.book().publish_acked(pkid);
+                if let Some(ticket) = done {
+                    let result = refused.map_or(Ok(()), |code| Err(NetError::PublishRefused(code)));
+                    self.events.published(self.id, ticket, result);
+                }
+            }
+            Polled::PublishRefused { pkid, code } => {
+                let done = self.book().publish_acked(pkid);
+                if let Some(ticket) = done {
+                    self.events
+                        .published(self.id, ticket, Err(NetError::PublishRefused(code)));
+                }
+            }
+            Polled::SubAck { pkid, refusals } => {
+                let (granted, refused) = self.book().acked(pkid, refusals);
+                self.events.subscribed(self.id, granted);
+                for error in refused {
+                    self.events.error(self.id, error);
+                }
+            }
+            Polled::ConnAck { .. } | Polled::BrokerDisconnect(_) | Polled::Other => {}
         }
+    }
+
+    /// The connection broke: fail what waited on it, and return why when it should be
+    /// retried; `None` (after reporting) when it is closed for good.
+    fn lost(
+        &self,
+        failure: Failure,
+        broker_said: Option<String>,
+        ever_connected: bool,
+    ) -> Option<String> {
+        self.batcher.flush();
+        self.book().connected = false;
+        let lost = self.book().publishes_lost();
+        for ticket in lost {
+            self.events
+                .published(self.id, ticket, Err(NetError::LostBeforeAck));
+        }
+        if self.closing.load(Ordering::Acquire) {
+            return None;
+        }
+        // With a TLS origin, rumqttc only sees its local socket close: the origin knows why.
+        let failure = match self.origin.as_ref().and_then(TlsOrigin::take_failure) {
+            Some((message, permanent)) => Failure { message, permanent },
+            None => failure,
+        };
+        let reason = match broker_said {
+            Some(said) => format!("the broker closed the connection: {said}"),
+            None => failure.message,
+        };
+        if failure.permanent || (!ever_connected && !self.options.retry_first_connect) {
+            self.events.state(
+                self.id,
+                ConnectionState::Disconnected {
+                    reason: Some(reason),
+                },
+            );
+            return None;
+        }
+        Some(reason)
     }
 
     fn book(&self) -> std::sync::MutexGuard<'_, RequestBook> {
