@@ -1,7 +1,7 @@
 //! The topic tree: lazily expanded, drawn one visible row at a time.
 
 use super::format;
-use crate::model::{NodeId, TopicTree};
+use crate::model::{Node, NodeId, TopicTree};
 use crate::payload;
 use egui::{Color32, RichText};
 use rustc_hash::FxHashSet;
@@ -202,38 +202,7 @@ pub fn topic_tree_ui(
     tree: &TopicTree,
     now: SystemTime,
 ) -> Option<TreeAction> {
-    let mut action = None;
-    ui.horizontal(|ui| {
-        let label = ui.label("Filter");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.filter)
-                .hint_text("part of a topic")
-                .desired_width(180.0),
-        )
-        .labelled_by(label.id);
-        if !view.filter.is_empty() {
-            if ui.small_button("Clear filter").clicked() {
-                view.filter.clear();
-            }
-            view.refresh_rows(tree);
-            let retained = view
-                .matches
-                .iter()
-                .filter(|&&id| tree.node(id).is_some_and(|n| n.retained))
-                .count();
-            ui.weak(format!(
-                "{} matching",
-                format::count(view.matches.len() as u64, "topic", "topics")
-            ));
-            if retained > 0
-                && ui
-                    .small_button(format!("Clear {retained} retained"))
-                    .clicked()
-            {
-                action = Some(TreeAction::ClearRetainedMatching);
-            }
-        }
-    });
+    let mut action = ui.horizontal(|ui| filter_bar_ui(ui, view, tree)).inner;
     view.refresh_rows(tree);
     view.handle_keys(ui, tree);
     view.refresh_rows(tree);
@@ -247,8 +216,71 @@ pub fn topic_tree_ui(
         return action;
     }
     let filtering = !view.filter.trim().is_empty();
-
     let row_height = ui.spacing().interact_size.y;
+    let scroll = scroll_area(ui, view, row_height);
+    let mut clicked: Option<NodeId> = None;
+    let mut toggled: Option<NodeId> = None;
+    let output = scroll.show_rows(ui, row_height, view.rows.len(), |ui, range| {
+        for &id in &view.rows[range] {
+            let expanded = filtering || view.expanded.contains(&id);
+            let selected = view.selected == Some(id);
+            match row_ui(ui, tree, id, expanded, selected, row_height, now) {
+                RowAction::None => {}
+                RowAction::Select => clicked = Some(id),
+                RowAction::Toggle => toggled = Some(id),
+                RowAction::ClearRetained => action = Some(TreeAction::ClearRetainedUnder(id)),
+            }
+        }
+    });
+    view.scroll_offset = output.state.clamped_offset().y;
+    if let Some(id) = toggled {
+        let expanded = view.is_expanded(id);
+        view.set_expanded(id, !expanded);
+    }
+    if let Some(id) = clicked {
+        view.click(tree, id);
+    }
+    action
+}
+
+/// The filter field, how many topics match, and clearing their retained messages.
+fn filter_bar_ui(
+    ui: &mut egui::Ui,
+    view: &mut TopicTreeView,
+    tree: &TopicTree,
+) -> Option<TreeAction> {
+    let label = ui.label("Filter");
+    ui.add(
+        egui::TextEdit::singleline(&mut view.filter)
+            .hint_text("part of a topic")
+            .desired_width(180.0),
+    )
+    .labelled_by(label.id);
+    if view.filter.is_empty() {
+        return None;
+    }
+    if ui.small_button("Clear filter").clicked() {
+        view.filter.clear();
+    }
+    view.refresh_rows(tree);
+    let retained = view
+        .matches
+        .iter()
+        .filter(|&&id| tree.node(id).is_some_and(|n| n.retained))
+        .count();
+    ui.weak(format!(
+        "{} matching",
+        format::count(view.matches.len() as u64, "topic", "topics")
+    ));
+    (retained > 0
+        && ui
+            .small_button(format!("Clear {retained} retained"))
+            .clicked())
+    .then_some(TreeAction::ClearRetainedMatching)
+}
+
+/// The rows' scroll area, scrolled to the selection when it was moved off screen.
+fn scroll_area(ui: &egui::Ui, view: &mut TopicTreeView, row_height: f32) -> egui::ScrollArea {
     let spacing = ui.spacing().item_spacing.y;
     let mut scroll = egui::ScrollArea::vertical()
         .auto_shrink(false)
@@ -265,43 +297,25 @@ pub fn topic_tree_ui(
             scroll = scroll.vertical_scroll_offset((target - viewport / 2.0).max(0.0));
         }
     }
+    scroll
+}
 
-    let mut clicked: Option<NodeId> = None;
-    let mut toggled: Option<NodeId> = None;
-    let output = scroll.show_rows(ui, row_height, view.rows.len(), |ui, range| {
-        for &id in &view.rows[range] {
-            let expanded = filtering || view.expanded.contains(&id);
-            let selected = view.selected == Some(id);
-            match row_ui(ui, tree, id, expanded, selected, row_height, now) {
-                RowAction::None => {}
-                RowAction::Select => clicked = Some(id),
-                RowAction::Toggle => toggled = Some(id),
-                RowAction::ClearRetained => action = Some(TreeAction::ClearRetainedUnder(id)),
-            }
-        }
-    });
-    view.scroll_offset = output.state.clamped_offset().y;
-
-    if let Some(id) = toggled {
-        let expanded = view.is_expanded(id);
-        view.set_expanded(id, !expanded);
-    }
-    if let Some(id) = clicked {
-        // First click selects (and opens); a click on the selected node opens or closes it.
+impl TopicTreeView {
+    /// First click selects (and opens); a click on the selected node opens or closes it.
+    fn click(&mut self, tree: &TopicTree, id: NodeId) {
         let has_children = tree.node(id).is_some_and(|n| !n.children().is_empty());
-        if view.selected == Some(id) {
+        if self.selected == Some(id) {
             if has_children {
-                let expanded = view.is_expanded(id);
-                view.set_expanded(id, !expanded);
+                let expanded = self.is_expanded(id);
+                self.set_expanded(id, !expanded);
             }
         } else {
-            view.selected = Some(id);
+            self.selected = Some(id);
             if has_children {
-                view.set_expanded(id, true);
+                self.set_expanded(id, true);
             }
         }
     }
-    action
 }
 
 enum RowAction {
@@ -323,9 +337,26 @@ fn row_ui(
     let Some(node) = tree.node(id) else {
         return RowAction::None;
     };
-    let mut action = RowAction::None;
+    highlight_ui(ui, node, row_height, now);
+    ui.horizontal(|ui| {
+        ui.set_height(row_height);
+        ui.add_space(f32::from(node.depth().saturating_sub(1)) * 16.0);
+        let name = tree.segment(id);
+        let toggled = if node.children().is_empty() {
+            ui.add_space(16.0);
+            false
+        } else {
+            arrow_ui(ui, name, expanded, row_height)
+        };
+        let action = name_ui(ui, tree, id, name, selected);
+        badges_ui(ui, node, now);
+        if toggled { RowAction::Toggle } else { action }
+    })
+    .inner
+}
 
-    // Fade the highlight of recently changed subtrees out over HIGHLIGHT.
+/// Fade the highlight of recently changed subtrees out over HIGHLIGHT.
+fn highlight_ui(ui: &egui::Ui, node: &Node, row_height: f32, now: SystemTime) {
     if let Some(age) = node
         .subtree_last_received
         .and_then(|t| now.duration_since(t).ok())
@@ -343,93 +374,93 @@ fn row_ui(
             .gamma_multiply(0.45 * strength);
         ui.painter().rect_filled(rect, 2.0, color);
     }
+}
 
-    ui.horizontal(|ui| {
-        ui.set_height(row_height);
-        ui.add_space(f32::from(node.depth().saturating_sub(1)) * 16.0);
-        let name = tree.segment(id);
-        if node.children().is_empty() {
-            ui.add_space(16.0);
-        } else {
-            let (rect, arrow) =
-                ui.allocate_exact_size(egui::vec2(16.0, row_height), egui::Sense::click());
-            let verb = if expanded { "collapse" } else { "expand" };
-            arrow.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{verb} {name}"))
-            });
-            if ui.is_rect_visible(rect) {
-                let icon = egui::Response {
-                    rect: egui::Rect::from_center_size(rect.center(), egui::vec2(10.0, 10.0)),
-                    ..arrow.clone()
-                };
-                egui::collapsing_header::paint_default_icon(
-                    ui,
-                    if expanded { 1.0 } else { 0.0 },
-                    &icon,
-                );
-            }
-            if arrow.clicked() {
-                action = RowAction::Toggle;
-            }
-        }
-
-        let label = if name.is_empty() {
-            RichText::new("(empty)").italics()
-        } else {
-            RichText::new(name)
+/// The expand/collapse arrow (a button named for screen readers); true when clicked.
+fn arrow_ui(ui: &mut egui::Ui, name: &str, expanded: bool, row_height: f32) -> bool {
+    let (rect, arrow) = ui.allocate_exact_size(egui::vec2(16.0, row_height), egui::Sense::click());
+    let verb = if expanded { "collapse" } else { "expand" };
+    arrow.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{verb} {name}"))
+    });
+    if ui.is_rect_visible(rect) {
+        let icon = egui::Response {
+            rect: egui::Rect::from_center_size(rect.center(), egui::vec2(10.0, 10.0)),
+            ..arrow.clone()
         };
-        let response = ui.add(egui::Button::selectable(selected, label));
-        if response.clicked() {
-            action = RowAction::Select;
-        }
-        if response.double_clicked() {
-            action = RowAction::Toggle;
-        }
-        response.context_menu(|ui| {
-            let retained = tree.retained_topics_under(id).len();
-            let clear = ui.add_enabled(
-                retained > 0,
-                egui::Button::new(format!("Clear {retained} retained here and below")),
-            );
-            if clear.clicked() {
-                action = RowAction::ClearRetained;
-                ui.close();
-            }
-            if ui.button("Copy topic").clicked() {
-                ui.ctx().copy_text(tree.topic_name(id));
-                ui.close();
-            }
-        });
+        egui::collapsing_header::paint_default_icon(ui, if expanded { 1.0 } else { 0.0 }, &icon);
+    }
+    arrow.clicked()
+}
 
-        if node.retained {
-            let age = node
-                .retained_at
-                .map(|at| format::age(at, now))
-                .unwrap_or_default();
-            ui.label(
-                RichText::new("R")
-                    .small()
-                    .strong()
-                    .color(Color32::from_rgb(200, 160, 60)),
-            )
-            .on_hover_text(format!(
-                "A retained message is stored on the broker for this topic (received {age})"
-            ));
-            ui.label(RichText::new(age).small().weak());
+/// The level's name: click selects, double click toggles, right click offers clear and copy.
+fn name_ui(
+    ui: &mut egui::Ui,
+    tree: &TopicTree,
+    id: NodeId,
+    name: &str,
+    selected: bool,
+) -> RowAction {
+    let mut action = RowAction::None;
+    let label = if name.is_empty() {
+        RichText::new("(empty)").italics()
+    } else {
+        RichText::new(name)
+    };
+    let response = ui.add(egui::Button::selectable(selected, label));
+    if response.clicked() {
+        action = RowAction::Select;
+    }
+    if response.double_clicked() {
+        action = RowAction::Toggle;
+    }
+    response.context_menu(|ui| {
+        let retained = tree.retained_topics_under(id).len();
+        let clear = ui.add_enabled(
+            retained > 0,
+            egui::Button::new(format!("Clear {retained} retained here and below")),
+        );
+        if clear.clicked() {
+            action = RowAction::ClearRetained;
+            ui.close();
         }
-        if !node.children().is_empty() {
-            ui.weak(format!(
-                "({}, {})",
-                format::count(u64::from(node.subtree_topic_count), "topic", "topics"),
-                format::count(node.subtree_message_count, "msg", "msgs")
-            ));
-        }
-        if let Some(last) = node.last_message() {
-            let preview = payload::preview(&last.payload, PREVIEW_CHARS);
-            ui.add(egui::Label::new(RichText::new(format!("= {preview}")).monospace()).truncate());
+        if ui.button("Copy topic").clicked() {
+            ui.ctx().copy_text(tree.topic_name(id));
+            ui.close();
         }
     });
     action
+}
+
+/// Retained flag and age, counts below, and the last payload's preview.
+fn badges_ui(ui: &mut egui::Ui, node: &Node, now: SystemTime) {
+    if node.retained {
+        let age = node
+            .retained_at
+            .map(|at| format::age(at, now))
+            .unwrap_or_default();
+        ui.label(
+            RichText::new("R")
+                .small()
+                .strong()
+                .color(Color32::from_rgb(200, 160, 60)),
+        )
+        .on_hover_text(format!(
+            "A retained message is stored on the broker for this topic (received {age})"
+        ));
+        ui.label(RichText::new(age).small().weak());
+    }
+    if !node.children().is_empty() {
+        ui.weak(format!(
+            "({}, {})",
+            format::count(u64::from(node.subtree_topic_count), "topic", "topics"),
+            format::count(node.subtree_message_count, "msg", "msgs")
+        ));
+    }
+    if let Some(last) = node.last_message() {
+        let preview = payload::preview(&last.payload, PREVIEW_CHARS);
+        ui.add(egui::Label::new(RichText::new(format!("= {preview}")).monospace()).truncate());
+    }
 }
 
 #[cfg(test)]

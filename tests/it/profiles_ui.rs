@@ -112,8 +112,7 @@ fn three_profiles_open_at_once_and_survive_a_restart() {
             .query_by_role_and_label(Role::Window, "Connections")
             .is_none()
         {
-            harness.get_by_label("Connections…").click();
-            harness.run_steps(2);
+            open_connections_window(&mut harness);
         }
         click(&mut harness, name);
         click(&mut harness, "Connect");
@@ -188,6 +187,22 @@ fn three_profiles_open_at_once_and_survive_a_restart() {
             .get_by_role_and_label(Role::Window, "Connections")
             .get_by_label(name);
     }
+}
+
+/// Click "Connections…" until the window is there: the tab bar's widths change while new
+/// tabs connect, and a click aimed at where the button was last frame can miss it.
+fn open_connections_window(harness: &mut Harness<'_, CanopyApp>) {
+    for _ in 0..20 {
+        harness.get_by_label("Connections…").click();
+        harness.run_steps(2);
+        if harness
+            .query_by_role_and_label(Role::Window, "Connections")
+            .is_some()
+        {
+            return;
+        }
+    }
+    panic!("the Connections window did not open");
 }
 
 fn harness_again(dir: &Path) -> Harness<'static, CanopyApp> {
