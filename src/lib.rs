@@ -13,5 +13,6 @@ pub mod net;
 pub mod payload;
 pub mod pem;
 pub mod process;
+pub mod profile_options;
 pub mod settings;
 pub mod sim;

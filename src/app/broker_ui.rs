@@ -2,7 +2,7 @@
 
 use super::format;
 use super::local_broker::LocalBroker;
-use crate::broker::{Direction, TracedPacket};
+use crate::broker::{ClientSummary, Direction, TraceEntry, TracedPacket};
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 use std::time::SystemTime;
@@ -39,55 +39,7 @@ const GREEN: Color32 = Color32::from_rgb(80, 200, 120);
 pub fn broker_ui(ui: &mut egui::Ui, local: &mut LocalBroker) -> Vec<BrokerAction> {
     let mut actions = Vec::new();
     let running = local.is_running();
-    ui.horizontal(|ui| {
-        ui.heading("Bundled broker");
-        if running {
-            let addresses: Vec<String> = local
-                .status()
-                .listeners
-                .iter()
-                .map(|l| format!("{}://{}", l.kind.scheme(), l.address))
-                .collect();
-            ui.label(RichText::new(format!("Running on {}", addresses.join(", "))).color(GREEN));
-            if ui.button("Stop broker").clicked() {
-                actions.push(BrokerAction::Stop);
-            }
-            if ui
-                .button("Restart")
-                .on_hover_text("Apply changed settings")
-                .clicked()
-            {
-                actions.push(BrokerAction::Start);
-            }
-            if ui
-                .button("Explore it")
-                .on_hover_text("Connect the explorer to this broker")
-                .clicked()
-            {
-                actions.push(BrokerAction::Explore);
-            }
-            let mut fleet_on = local.fleet().is_some();
-            if ui.checkbox(&mut fleet_on, "Demo fleet").changed() {
-                actions.push(if fleet_on {
-                    BrokerAction::StartFleet
-                } else {
-                    BrokerAction::StopFleet
-                });
-            }
-            if let Some(fleet) = local.fleet() {
-                ui.weak(format!(
-                    "{} of {} devices online",
-                    fleet.stats().connected(),
-                    fleet.device_count()
-                ));
-            }
-        } else {
-            ui.label("Stopped");
-            if ui.button("Start broker").clicked() {
-                actions.push(BrokerAction::Start);
-            }
-        }
-    });
+    ui.horizontal(|ui| header_ui(ui, local, &mut actions));
     if let Some(failure) = &local.failure {
         ui.horizontal(|ui| {
             ui.label(RichText::new(&failure.message).color(RED));
@@ -131,6 +83,58 @@ pub fn broker_ui(ui: &mut egui::Ui, local: &mut LocalBroker) -> Vec<BrokerAction
     ui.separator();
     trace_ui(ui, local, &mut actions);
     actions
+}
+
+/// Running or stopped, with its addresses and the buttons that change that.
+fn header_ui(ui: &mut egui::Ui, local: &LocalBroker, actions: &mut Vec<BrokerAction>) {
+    let running = local.is_running();
+    ui.heading("Bundled broker");
+    if running {
+        let addresses: Vec<String> = local
+            .status()
+            .listeners
+            .iter()
+            .map(|l| format!("{}://{}", l.kind.scheme(), l.address))
+            .collect();
+        ui.label(RichText::new(format!("Running on {}", addresses.join(", "))).color(GREEN));
+        if ui.button("Stop broker").clicked() {
+            actions.push(BrokerAction::Stop);
+        }
+        if ui
+            .button("Restart")
+            .on_hover_text("Apply changed settings")
+            .clicked()
+        {
+            actions.push(BrokerAction::Start);
+        }
+        if ui
+            .button("Explore it")
+            .on_hover_text("Connect the explorer to this broker")
+            .clicked()
+        {
+            actions.push(BrokerAction::Explore);
+        }
+        let mut fleet_on = local.fleet().is_some();
+        if ui.checkbox(&mut fleet_on, "Demo fleet").changed() {
+            actions.push(if fleet_on {
+                BrokerAction::StartFleet
+            } else {
+                BrokerAction::StopFleet
+            });
+        }
+        if let Some(fleet) = local.fleet() {
+            ui.weak(format!(
+                "{} of {} devices online",
+                fleet.stats().connected(),
+                fleet.device_count()
+            ));
+        }
+    } else {
+        ui.label("Stopped");
+        if ui.button("Start broker").clicked() {
+            actions.push(BrokerAction::Start);
+        }
+    }
 }
 
 fn labelled_edit(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) {
@@ -297,51 +301,67 @@ fn clients_ui(ui: &mut egui::Ui, local: &LocalBroker, actions: &mut Vec<BrokerAc
                     let Some(client) = clients.get(row.index()) else {
                         return;
                     };
-                    row.col(|ui| {
-                        ui.label(RichText::new(&client.client_id).monospace());
-                    });
-                    row.col(|ui| {
-                        ui.label(client.address.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(client.protocol.number());
-                    });
-                    row.col(|ui| {
-                        ui.label(format!("{} s", client.keep_alive_secs));
-                    });
-                    row.col(|ui| {
-                        ui.label(format::age(client.connected_at, now));
-                    });
-                    row.col(|ui| {
-                        ui.label(client.subscriptions.len().to_string())
-                            .on_hover_text(client.subscriptions.join("\n"));
-                    });
-                    row.col(|ui| {
-                        ui.label(format::thousands(client.messages_in));
-                    });
-                    row.col(|ui| {
-                        ui.label(format::thousands(client.messages_out));
-                    });
-                    row.col(|ui| {
-                        let button = ui.small_button("Disconnect");
-                        button.widget_info(|| {
-                            egui::WidgetInfo::labeled(
-                                egui::Role::Button,
-                                true,
-                                format!("Disconnect {}", client.client_id),
-                            )
-                        });
-                        if button.clicked() {
-                            actions.push(BrokerAction::Disconnect(client.client_id.clone()));
-                        }
-                    });
+                    client_row_ui(&mut row, client, now, actions);
                 });
             });
     });
 }
 
+/// One connected client, with its Disconnect button.
+fn client_row_ui(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    client: &ClientSummary,
+    now: SystemTime,
+    actions: &mut Vec<BrokerAction>,
+) {
+    row.col(|ui| {
+        ui.label(RichText::new(&client.client_id).monospace());
+    });
+    row.col(|ui| {
+        ui.label(client.address.to_string());
+    });
+    row.col(|ui| {
+        ui.label(client.protocol.number());
+    });
+    row.col(|ui| {
+        ui.label(format!("{} s", client.keep_alive_secs));
+    });
+    row.col(|ui| {
+        ui.label(format::age(client.connected_at, now));
+    });
+    row.col(|ui| {
+        ui.label(client.subscriptions.len().to_string())
+            .on_hover_text(client.subscriptions.join("\n"));
+    });
+    row.col(|ui| {
+        ui.label(format::thousands(client.messages_in));
+    });
+    row.col(|ui| {
+        ui.label(format::thousands(client.messages_out));
+    });
+    row.col(|ui| {
+        let button = ui.small_button("Disconnect");
+        button.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::Role::Button,
+                true,
+                format!("Disconnect {}", client.client_id),
+            )
+        });
+        if button.clicked() {
+            actions.push(BrokerAction::Disconnect(client.client_id.clone()));
+        }
+    });
+}
+
 fn trace_ui(ui: &mut egui::Ui, local: &mut LocalBroker, actions: &mut Vec<BrokerAction>) {
-    ui.horizontal(|ui| {
+    ui.horizontal(|ui| trace_bar_ui(ui, local, actions));
+    trace_table_ui(ui, local.trace());
+}
+
+/// Recording on or off, the client and packet-type filters, Clear.
+fn trace_bar_ui(ui: &mut egui::Ui, local: &mut LocalBroker, actions: &mut Vec<BrokerAction>) {
+    {
         ui.strong("Packet trace");
         let mut enabled = local.trace_enabled();
         if ui.checkbox(&mut enabled, "Record packets").changed() {
@@ -386,8 +406,11 @@ fn trace_ui(ui: &mut egui::Ui, local: &mut LocalBroker, actions: &mut Vec<Broker
             actions.push(BrokerAction::ClearTrace);
         }
         ui.weak(format!("{} shown, newest first", local.trace().len()));
-    });
-    let trace = local.trace();
+    }
+}
+
+/// The kept packets, newest first.
+fn trace_table_ui(ui: &mut egui::Ui, trace: &[TraceEntry]) {
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
     ui.push_id("trace", |ui| {
         ui.style_mut().interaction.selectable_labels = false;
@@ -420,38 +443,43 @@ fn trace_ui(ui: &mut egui::Ui, local: &mut LocalBroker, actions: &mut Vec<Broker
                     else {
                         return;
                     };
-                    row.col(|ui| {
-                        ui.label(RichText::new(format::clock(entry.at)).monospace());
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(&*entry.client_id).monospace());
-                    });
-                    row.col(|ui| {
-                        // Words, not arrow glyphs: egui's built-in fonts have no arrows.
-                        let (word, tip) = match entry.direction {
-                            Direction::In => ("in", "client to broker"),
-                            Direction::Out => ("out", "broker to client"),
-                        };
-                        ui.label(word).on_hover_text(tip);
-                    });
-                    row.col(|ui| {
-                        ui.label(RichText::new(entry.packet.kind()).strong());
-                    });
-                    row.col(|ui| {
-                        let mut details = entry.packet.summary();
-                        if let TracedPacket::Publish {
-                            payload_preview, ..
-                        } = &entry.packet
-                            && !payload_preview.is_empty()
-                        {
-                            details.push_str(&format!(
-                                ": {}",
-                                crate::payload::preview(payload_preview, 48)
-                            ));
-                        }
-                        ui.add(egui::Label::new(RichText::new(details).monospace()).truncate());
-                    });
+                    trace_row_ui(&mut row, entry);
                 });
             });
+    });
+}
+
+/// One traced packet: time, client, direction, type and its fields.
+fn trace_row_ui(row: &mut egui_extras::TableRow<'_, '_>, entry: &TraceEntry) {
+    row.col(|ui| {
+        ui.label(RichText::new(format::clock(entry.at)).monospace());
+    });
+    row.col(|ui| {
+        ui.label(RichText::new(&*entry.client_id).monospace());
+    });
+    row.col(|ui| {
+        // Words, not arrow glyphs: egui's built-in fonts have no arrows.
+        let (word, tip) = match entry.direction {
+            Direction::In => ("in", "client to broker"),
+            Direction::Out => ("out", "broker to client"),
+        };
+        ui.label(word).on_hover_text(tip);
+    });
+    row.col(|ui| {
+        ui.label(RichText::new(entry.packet.kind()).strong());
+    });
+    row.col(|ui| {
+        let mut details = entry.packet.summary();
+        if let TracedPacket::Publish {
+            payload_preview, ..
+        } = &entry.packet
+            && !payload_preview.is_empty()
+        {
+            details.push_str(&format!(
+                ": {}",
+                crate::payload::preview(&payload_preview[..], 48)
+            ));
+        }
+        ui.add(egui::Label::new(RichText::new(details).monospace()).truncate());
     });
 }

@@ -174,7 +174,6 @@ pub fn message_ui(
         content_type,
     };
     let (chosen, payload_label) = view_picker_ui(ui, view, &topic);
-    let show_all = view.show_all;
     let selected_path = view.selected_path.as_ref().map(|(_, path)| path.clone());
     let cached = view.take_rendered(message, chosen, &hint);
     let rendered = &cached.rendered;
@@ -192,7 +191,37 @@ pub fn message_ui(
         });
     }
 
+    let body = PayloadBody {
+        rendered,
+        message,
+        payload_label,
+        topic: &topic,
+    };
+    body_ui(ui, view, id, selected_path, &body);
+    changes_ui(ui, view, node, message, rendered.view);
+    history_ui(ui, view, tree, id, message.seq);
+    view.keep(cached);
+    action
+}
+
+/// What the payload body shows, and for which message.
+struct PayloadBody<'a> {
+    rendered: &'a Rendered,
+    message: &'a Message,
+    payload_label: egui::Id,
+    topic: &'a str,
+}
+
+/// The payload, scrollable; a value picked in its tree is kept as the selection for this topic.
+fn body_ui(
+    ui: &mut egui::Ui,
+    view: &mut MessageView,
+    id: NodeId,
+    selected_path: Option<Path>,
+    body: &PayloadBody<'_>,
+) {
     let payload_height = (ui.available_height() * 0.45).max(80.0);
+    let show_all = view.show_all;
     let mut tree_selection = selected_path;
     let body_response = egui::ScrollArea::both()
         .id_salt("payload_scroll")
@@ -201,14 +230,14 @@ pub fn message_ui(
         .show(ui, |ui| {
             payload_ui::body_ui(
                 ui,
-                rendered,
-                message.payload.len(),
+                body.rendered,
+                body.message.payload.len(),
                 show_all,
-                payload_label,
+                body.payload_label,
                 &mut view.texture,
-                message.seq,
+                body.message.seq,
                 &mut tree_selection,
-                &topic,
+                body.topic,
             )
         })
         .inner;
@@ -216,10 +245,6 @@ pub fn message_ui(
         view.show_all = true;
     }
     view.selected_path = tree_selection.map(|path| (id, path));
-    changes_ui(ui, view, node, message, rendered.view);
-    history_ui(ui, view, tree, id, message.seq);
-    view.keep(cached);
-    action
 }
 
 /// The topic, and what can be done with it.

@@ -308,24 +308,8 @@ fn traffic_ui(
 ) -> Option<NodeId> {
     let tree = &model.tree;
     let window = view.window.duration();
-    let (messages_per_sec, bytes_per_sec) = model.traffic.rates(window, now);
-    ui.horizontal_wrapped(|ui| {
-        ui.label(
-            RichText::new(format!(
-                "{} and {}/s",
-                format::rate(messages_per_sec),
-                format::bytes(bytes_per_sec as u64)
-            ))
-            .strong(),
-        );
-        ui.weak("over the last");
-        ui.selectable_value(&mut view.window, TrafficWindow::TenSeconds, "10 s");
-        ui.selectable_value(&mut view.window, TrafficWindow::Minute, "1 min");
-        ui.separator();
-        ui.weak("Rank by");
-        ui.selectable_value(&mut view.rank_by, RankBy::Messages, "messages");
-        ui.selectable_value(&mut view.rank_by, RankBy::Bytes, "bytes");
-    });
+    let totals = model.traffic.rates(window, now);
+    ui.horizontal_wrapped(|ui| traffic_bar_ui(ui, view, totals));
     if let Some(node) = selected.filter(|id| *id != NodeId::ROOT) {
         let rates = model.traffic.subtree_rates(tree, node, window, now);
         ui.label(format!(
@@ -360,44 +344,85 @@ fn traffic_ui(
                     ui.weak("No messages in this window.");
                     continue;
                 }
-                egui::Grid::new(salt)
-                    .num_columns(4)
-                    .striped(true)
-                    .spacing([12.0, 2.0])
-                    .show(ui, |ui| {
-                        ui.weak("Topic");
-                        ui.weak("msg/s");
-                        ui.weak("bytes/s");
-                        ui.weak("share");
-                        ui.end_row();
-                        for talker in talkers {
-                            let name = tree.topic_name(talker.node);
-                            if ui
-                                .link(RichText::new(&name).monospace())
-                                .on_hover_text("Show in the tree")
-                                .clicked()
-                            {
-                                reveal = Some(talker.node);
-                            }
-                            ui.label(format!("{:.1}", talker.messages_per_sec));
-                            ui.label(format::bytes(talker.bytes_per_sec as u64));
-                            let share = match view.rank_by {
-                                RankBy::Messages if messages_per_sec > 0.0 => {
-                                    talker.messages_per_sec / messages_per_sec
-                                }
-                                RankBy::Bytes if bytes_per_sec > 0.0 => {
-                                    talker.bytes_per_sec / bytes_per_sec
-                                }
-                                _ => 0.0,
-                            };
-                            ui.label(format!("{:.0}%", share * 100.0));
-                            ui.end_row();
-                        }
-                    });
+                let ranking = Ranking {
+                    tree,
+                    rank_by: view.rank_by,
+                    totals,
+                };
+                reveal = ranking.table_ui(ui, talkers, salt).or(reveal);
             }
         });
     }
     reveal
+}
+
+/// The total rates, the window they are over, and what the rankings rank by.
+fn traffic_bar_ui(ui: &mut egui::Ui, view: &mut MonitorView, (messages, bytes): (f64, f64)) {
+    ui.label(
+        RichText::new(format!(
+            "{} and {}/s",
+            format::rate(messages),
+            format::bytes(bytes as u64)
+        ))
+        .strong(),
+    );
+    ui.weak("over the last");
+    ui.selectable_value(&mut view.window, TrafficWindow::TenSeconds, "10 s");
+    ui.selectable_value(&mut view.window, TrafficWindow::Minute, "1 min");
+    ui.separator();
+    ui.weak("Rank by");
+    ui.selectable_value(&mut view.rank_by, RankBy::Messages, "messages");
+    ui.selectable_value(&mut view.rank_by, RankBy::Bytes, "bytes");
+}
+
+/// How a ranking table shows its talkers: their names, rates and share of the total.
+struct Ranking<'a> {
+    tree: &'a crate::model::TopicTree,
+    rank_by: RankBy,
+    /// Messages and bytes per second, all topics.
+    totals: (f64, f64),
+}
+
+impl Ranking<'_> {
+    /// The table; returns the node whose name was clicked.
+    fn table_ui(&self, ui: &mut egui::Ui, talkers: &[Talker], salt: &str) -> Option<NodeId> {
+        let mut reveal = None;
+        let (messages_per_sec, bytes_per_sec) = self.totals;
+        egui::Grid::new(salt)
+            .num_columns(4)
+            .striped(true)
+            .spacing([12.0, 2.0])
+            .show(ui, |ui| {
+                for title in ["Topic", "msg/s", "bytes/s", "share"] {
+                    ui.weak(title);
+                }
+                ui.end_row();
+                for talker in talkers {
+                    let name = self.tree.topic_name(talker.node);
+                    if ui
+                        .link(RichText::new(&name).monospace())
+                        .on_hover_text("Show in the tree")
+                        .clicked()
+                    {
+                        reveal = Some(talker.node);
+                    }
+                    ui.label(format!("{:.1}", talker.messages_per_sec));
+                    ui.label(format::bytes(talker.bytes_per_sec as u64));
+                    let share = match self.rank_by {
+                        RankBy::Messages if messages_per_sec > 0.0 => {
+                            talker.messages_per_sec / messages_per_sec
+                        }
+                        RankBy::Bytes if bytes_per_sec > 0.0 => {
+                            talker.bytes_per_sec / bytes_per_sec
+                        }
+                        _ => 0.0,
+                    };
+                    ui.label(format!("{:.0}%", share * 100.0));
+                    ui.end_row();
+                }
+            });
+        reveal
+    }
 }
 
 /// Lines against wall-clock time, with a legend and values on hover.

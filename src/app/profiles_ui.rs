@@ -7,6 +7,7 @@ use super::FilePicker;
 use super::worker::Worker;
 use crate::mqtt::ProtocolVersion;
 use crate::net::ConnectOptions;
+use crate::profile_options::ProfileOptions;
 use crate::settings::{
     Loaded, PasswordStorage, Profile, ProfileStore, StoredSubscription, StoredTransport, StoredWill,
 };
@@ -67,6 +68,32 @@ fn path_text(path: Option<&std::path::PathBuf>) -> String {
 
 fn optional_path(text: &str) -> Option<std::path::PathBuf> {
     Some(text.trim()).filter(|t| !t.is_empty()).map(Into::into)
+}
+
+/// "FILTER [QOS]" per line (QoS 0 when left out), each filter checked.
+fn parse_subscriptions(text: &str) -> Result<Vec<StoredSubscription>, FieldError> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let (filter, qos) = match line.rsplit_once(' ') {
+                Some((filter, qos)) if qos.len() == 1 => (filter.trim(), qos),
+                _ => (line, "0"),
+            };
+            let qos = qos.parse::<u8>().ok().filter(|q| *q <= 2).ok_or_else(|| {
+                FieldError::new(
+                    "Subscriptions",
+                    format!("'{line}' has a QoS that is not 0, 1 or 2"),
+                )
+            })?;
+            crate::mqtt::TopicFilter::new(filter)
+                .map_err(|e| FieldError::new("Subscriptions", format!("'{filter}': {e}")))?;
+            Ok(StoredSubscription {
+                filter: filter.to_owned(),
+                qos,
+            })
+        })
+        .collect()
 }
 
 impl Draft {
@@ -143,30 +170,7 @@ impl Draft {
                 )
             })?),
         };
-        profile.subscriptions = self
-            .subscriptions
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(|line| {
-                let (filter, qos) = match line.rsplit_once(' ') {
-                    Some((filter, qos)) if qos.len() == 1 => (filter.trim(), qos),
-                    _ => (line, "0"),
-                };
-                let qos = qos.parse::<u8>().ok().filter(|q| *q <= 2).ok_or_else(|| {
-                    FieldError::new(
-                        "Subscriptions",
-                        format!("'{line}' has a QoS that is not 0, 1 or 2"),
-                    )
-                })?;
-                crate::mqtt::TopicFilter::new(filter)
-                    .map_err(|e| FieldError::new("Subscriptions", format!("'{filter}': {e}")))?;
-                Ok(StoredSubscription {
-                    filter: filter.to_owned(),
-                    qos,
-                })
-            })
-            .collect::<Result<_, FieldError>>()?;
+        profile.subscriptions = parse_subscriptions(&self.subscriptions)?;
         profile.tls.alpn = self
             .alpn
             .split(',')
@@ -183,7 +187,24 @@ impl Draft {
                 "a client certificate and its key go together",
             ));
         }
-        profile.last_will = match &self.profile.last_will {
+        profile.last_will = self.will()?;
+        profile.password = if profile.username.trim().is_empty() {
+            PasswordStorage::None
+        } else if self.remember_password && keyring {
+            PasswordStorage::Keyring
+        } else if self.remember_password {
+            PasswordStorage::PlainText(self.password.clone())
+        } else if self.password.is_empty() && profile.password == PasswordStorage::None {
+            PasswordStorage::None
+        } else {
+            PasswordStorage::AskEachTime
+        };
+        Ok(profile)
+    }
+
+    /// The will, when enabled, with its topic checked.
+    fn will(&self) -> Result<Option<StoredWill>, FieldError> {
+        Ok(match &self.profile.last_will {
             Some(will) if self.will_enabled => {
                 if will.topic.trim().is_empty() {
                     return Err(FieldError::new("Last will", "enter its topic"));
@@ -197,19 +218,7 @@ impl Draft {
                 })
             }
             _ => None,
-        };
-        profile.password = if profile.username.trim().is_empty() {
-            PasswordStorage::None
-        } else if self.remember_password && keyring {
-            PasswordStorage::Keyring
-        } else if self.remember_password {
-            PasswordStorage::PlainText(self.password.clone())
-        } else if self.password.is_empty() && profile.password == PasswordStorage::None {
-            PasswordStorage::None
-        } else {
-            PasswordStorage::AskEachTime
-        };
-        Ok(profile)
+        })
     }
 }
 
@@ -511,56 +520,12 @@ pub fn profiles_ui(
     let idle = !state.is_busy();
     let mut action = None;
     ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.set_width(170.0);
-            ui.strong("Saved profiles");
-            if state.profiles.is_empty() {
-                ui.weak("None yet.");
-            }
-            let mut clicked = None;
-            for (index, profile) in state.profiles.iter().enumerate() {
-                if ui
-                    .selectable_label(state.selected == Some(index), &profile.name)
-                    .on_hover_text(profile.url())
-                    .clicked()
-                {
-                    clicked = Some(index);
-                }
-            }
-            if let Some(index) = clicked {
-                state.select(index);
-            }
-            ui.separator();
-            if ui.button("New profile").clicked() {
-                state.selected = None;
-                state.draft = Draft::default();
-                state.message = None;
-            }
-            let dialogs = picker.available();
-            if ui.add_enabled(idle, egui::Button::new("Import…")).clicked() {
-                if !dialogs {
-                    state.message = Some((false, NO_DIALOG.to_owned()));
-                } else if let Some(path) = picker.pick_file() {
-                    action = Some(ProfilesAction::Import(path));
-                }
-            }
-            let export = ui
-                .add_enabled(
-                    idle && !state.profiles.is_empty(),
-                    egui::Button::new("Export…"),
-                )
-                .on_hover_text("Saved passwords are not exported")
-                .clicked();
-            if export {
-                let name = "canopy-profiles.ron";
-                let path = if dialogs {
-                    picker.save_file("Export connection profiles", name)
-                } else {
-                    Some(super::fallback_folder().join(name))
-                };
-                action = path.map(ProfilesAction::Export);
-            }
-        });
+        if let Some(picked) = ui
+            .vertical(|ui| profile_list_ui(ui, state, picker, idle))
+            .inner
+        {
+            action = Some(picked);
+        }
         ui.separator();
         ui.vertical(|ui| {
             form_ui(ui, &mut state.draft, picker, keyring);
@@ -587,6 +552,65 @@ pub fn profiles_ui(
             }
         });
     });
+    action
+}
+
+/// The saved profiles (click to edit), New, Import and Export.
+fn profile_list_ui(
+    ui: &mut egui::Ui,
+    state: &mut ProfilesState,
+    picker: &mut dyn FilePicker,
+    idle: bool,
+) -> Option<ProfilesAction> {
+    let mut action = None;
+    ui.set_width(170.0);
+    ui.strong("Saved profiles");
+    if state.profiles.is_empty() {
+        ui.weak("None yet.");
+    }
+    let mut clicked = None;
+    for (index, profile) in state.profiles.iter().enumerate() {
+        if ui
+            .selectable_label(state.selected == Some(index), &profile.name)
+            .on_hover_text(profile.url())
+            .clicked()
+        {
+            clicked = Some(index);
+        }
+    }
+    if let Some(index) = clicked {
+        state.select(index);
+    }
+    ui.separator();
+    if ui.button("New profile").clicked() {
+        state.selected = None;
+        state.draft = Draft::default();
+        state.message = None;
+    }
+    let dialogs = picker.available();
+    if ui.add_enabled(idle, egui::Button::new("Import…")).clicked() {
+        if !dialogs {
+            state.message = Some((false, NO_DIALOG.to_owned()));
+        } else if let Some(path) = picker.pick_file() {
+            action = Some(ProfilesAction::Import(path));
+        }
+    }
+    let export = ui
+        .add_enabled(
+            idle && !state.profiles.is_empty(),
+            egui::Button::new("Export…"),
+        )
+        .on_hover_text("Saved passwords are not exported")
+        .clicked();
+    if export {
+        let name = "canopy-profiles.ron";
+        let path = if dialogs {
+            picker.save_file("Export connection profiles", name)
+        } else {
+            Some(super::fallback_folder().join(name))
+        };
+        action = path.map(ProfilesAction::Export);
+    }
     action
 }
 
@@ -629,7 +653,7 @@ fn form_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker, ke
     tls_ui(ui, draft, picker);
 }
 
-/// Where and as whom to connect.
+/// Where and as whom to connect. Long: one grid, a row per field, top to bottom as shown.
 fn connection_fields_ui(ui: &mut egui::Ui, draft: &mut Draft, keyring: bool) {
     let kept_in_keyring = draft.profile.password == PasswordStorage::Keyring;
     let profile = &mut draft.profile;

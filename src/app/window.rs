@@ -30,28 +30,7 @@ impl CanopyApp {
         self.run_probes(ui.ctx());
         let (action, tab_action) = egui::Panel::top("connect_bar")
             .show(ui, |ui| {
-                let tab_action = ui
-                    .horizontal(|ui| {
-                        ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
-                        ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
-                        ui.selectable_value(&mut self.view, View::Broker, "Broker");
-                        ui.separator();
-                        ui.toggle_value(&mut self.publish_open, "Publish panel")
-                            .on_hover_text("Show or hide the publish panel");
-                        if let Some(session) = self.active_session_mut() {
-                            let count = session.chart.series.len();
-                            let label = if count == 0 {
-                                "Chart".to_owned()
-                            } else {
-                                format!("Chart ({count})")
-                            };
-                            ui.toggle_value(&mut session.chart.open, label)
-                                .on_hover_text("Show or hide the chart panel");
-                        }
-                        ui.separator();
-                        self.tabs_ui(ui)
-                    })
-                    .inner;
+                let tab_action = ui.horizontal(|ui| self.top_bar_ui(ui)).inner;
                 let action = ui
                     .horizontal(|ui| {
                         connection_ui::connect_bar_ui(
@@ -70,21 +49,63 @@ impl CanopyApp {
             Some(TabAction::New) => self.profiles.open = true,
             None => {}
         }
-        if let Some(banner) = &self.banner {
-            let dismissed = egui::Panel::top("banner")
-                .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new(banner).color(Color32::from_rgb(120, 190, 250)));
-                        ui.button("Dismiss").clicked()
-                    })
-                    .inner
-                })
-                .inner;
-            if dismissed {
-                self.banner = None;
-            }
+        self.banner_panel(ui);
+        self.status_bar(ui);
+        self.profiles_window(ui);
+        match self.view {
+            View::Broker => self.broker_view(ui),
+            View::Monitor => self.monitor_view(ui),
+            View::Explorer => self.explorer_view(ui, now),
         }
+        match action {
+            Some(ConnectAction::Connect(options)) => self.connect(*options),
+            Some(ConnectAction::Disconnect) => self.disconnect(),
+            None => {}
+        }
+        self.schedule_repaint(ui.ctx(), now);
+    }
 
+    /// The views, the panel toggles and the connection tabs.
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) -> Option<TabAction> {
+        ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
+        ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
+        ui.selectable_value(&mut self.view, View::Broker, "Broker");
+        ui.separator();
+        ui.toggle_value(&mut self.publish_open, "Publish panel")
+            .on_hover_text("Show or hide the publish panel");
+        if let Some(session) = self.active_session_mut() {
+            let count = session.chart.series.len();
+            let label = if count == 0 {
+                "Chart".to_owned()
+            } else {
+                format!("Chart ({count})")
+            };
+            ui.toggle_value(&mut session.chart.open, label)
+                .on_hover_text("Show or hide the chart panel");
+        }
+        ui.separator();
+        self.tabs_ui(ui)
+    }
+
+    fn banner_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(banner) = &self.banner else {
+            return;
+        };
+        let dismissed = egui::Panel::top("banner")
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(banner).color(Color32::from_rgb(120, 190, 250)));
+                    ui.button("Dismiss").clicked()
+                })
+                .inner
+            })
+            .inner;
+        if dismissed {
+            self.banner = None;
+        }
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
         let resident_bytes = self.resident_bytes();
         let manager_error = self
             .manager
@@ -108,19 +129,6 @@ impl CanopyApp {
         if budget_changed {
             self.apply_history_budget();
         }
-        self.profiles_window(ui);
-
-        match self.view {
-            View::Broker => self.broker_view(ui),
-            View::Monitor => self.monitor_view(ui),
-            View::Explorer => self.explorer_view(ui, now),
-        }
-        match action {
-            Some(ConnectAction::Connect(options)) => self.connect(*options),
-            Some(ConnectAction::Disconnect) => self.disconnect(),
-            None => {}
-        }
-        self.schedule_repaint(ui.ctx(), now);
     }
 
     /// One button per connection (a dot in its state's colour, its name) with a close button,

@@ -205,6 +205,7 @@ fn connect_body(version: ProtocolVersion, r: &mut Reader) -> Result<ConnectReque
     })
 }
 
+/// The packet after its fixed header. Long: one arm per packet type, each a few lines.
 fn decode_body(
     version: ProtocolVersion,
     first_byte: u8,

@@ -63,6 +63,7 @@ fn connect_body(level: u8, flags: u8, properties: Option<&[u8]>, payload: &[u8])
     body
 }
 
+/// Packets as mosquitto_pub, rumqttc and paho write them. Long: one table row per packet.
 #[test]
 fn what_real_clients_send_decodes() {
     // rumqttc's encoders stand in for real clients of both versions.
@@ -195,6 +196,7 @@ fn what_real_clients_send_decodes() {
 }
 
 /// Every malformed class, for the version(s) it applies to, with the reason code MQTT 5 gives.
+/// Long: one table row per rule of docs/conformance.md, kept in one place to read against it.
 #[test]
 fn malformed_packets_are_refused_with_their_reason() {
     use ReasonCode::{
@@ -453,6 +455,7 @@ fn malformed_packets_are_refused_with_their_reason() {
     }
 }
 
+/// Every way a CONNECT can be wrong. Long: one table row per rule.
 #[test]
 fn malformed_connects_are_refused() {
     let payload = string("id");

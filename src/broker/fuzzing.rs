@@ -66,6 +66,8 @@ pub fn run_sessions(script: &[u8]) {
     });
 }
 
+/// Interpret fuzz input as a session script. Long: one arm per script operation, so a
+/// crashing input can be read against this one place.
 async fn script_on(script: &[u8]) {
     {
         let shared = Shared::new(BrokerConfig {

@@ -267,20 +267,7 @@ fn attach(
 ) -> Attached {
     let config = &shared.config;
     let now = Instant::now();
-    let will = request.will.as_ref().map(|will| Will {
-        message: Arc::new(BrokerMessage {
-            topic: will.topic.clone(),
-            payload: will.payload.clone(),
-            qos: will.qos,
-            retain: will.retain,
-            properties: will.properties.clone().map(Box::new),
-            expires_at: will
-                .expiry_secs
-                .map(|s| now + Duration::from_secs(u64::from(s))),
-            publisher: Some(Arc::clone(&client_id)),
-        }),
-        delay: Duration::from_secs(u64::from(will.delay_secs)),
-    });
+    let will = will_of(request, &client_id, now);
     let connection_id = shared.next_connection_id.fetch_add(1, Ordering::Relaxed);
     let wake = Arc::new(Notify::new());
     let kick = Arc::new(Notify::new());
@@ -341,6 +328,24 @@ fn attach(
         session_present: connected.session_present,
         resend: connected.resend,
     }
+}
+
+/// The will CONNECT announced, as the message the broker will publish.
+fn will_of(request: &ConnectRequest, client_id: &Arc<str>, now: Instant) -> Option<Will> {
+    request.will.as_ref().map(|will| Will {
+        message: Arc::new(BrokerMessage {
+            topic: will.topic.clone(),
+            payload: will.payload.clone(),
+            qos: will.qos,
+            retain: will.retain,
+            properties: will.properties.clone().map(Box::new),
+            expires_at: will
+                .expiry_secs
+                .map(|s| now + Duration::from_secs(u64::from(s))),
+            publisher: Some(Arc::clone(client_id)),
+        }),
+        delay: Duration::from_secs(u64::from(will.delay_secs)),
+    })
 }
 
 fn random_salt() -> u64 {

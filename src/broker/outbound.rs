@@ -5,7 +5,7 @@
 use super::LiveClient;
 use super::Shared;
 use super::protocol::{self, Ack, TopicNaming};
-use super::session::Outgoing;
+use super::session::{Delivery, Outgoing};
 use super::trace::{Direction, TracedPacket, traced_properties};
 use crate::mqtt::{ProtocolVersion, Qos, ReasonCode};
 use bytes::BytesMut;
@@ -171,6 +171,38 @@ pub(super) fn fill_outgoing(shared: &Shared, client: &Client, out: &mut BytesMut
     filled
 }
 
+/// Trace an outgoing PUBLISH (built only when the trace is on).
+fn trace_publish(
+    shared: &Shared,
+    client: &Client,
+    delivery: &Delivery,
+    pkid: u16,
+    dup: bool,
+    naming: TopicNaming,
+    now: Instant,
+) {
+    shared.trace.record(&client.id, Direction::Out, || {
+        let message = &delivery.message;
+        let mut properties = traced_properties(
+            message.properties.as_deref(),
+            message.remaining_expiry_secs(now),
+            naming.alias(),
+        );
+        if !delivery.subscription_ids.is_empty() && client.version == ProtocolVersion::V5 {
+            properties.push(format!("subscription-ids={:?}", delivery.subscription_ids));
+        }
+        TracedPacket::publish(
+            &message.topic,
+            delivery.qos,
+            delivery.retain,
+            dup,
+            pkid,
+            &message.payload,
+            properties,
+        )
+    });
+}
+
 pub(super) fn encode_outgoing(
     shared: &Shared,
     client: &Client,
@@ -203,29 +235,7 @@ pub(super) fn encode_outgoing(
                     out,
                 ) {
                     sent += 1;
-                    shared.trace.record(&client.id, Direction::Out, || {
-                        let message = &delivery.message;
-                        let mut properties = traced_properties(
-                            message.properties.as_deref(),
-                            message.remaining_expiry_secs(now),
-                            naming.alias(),
-                        );
-                        if !delivery.subscription_ids.is_empty()
-                            && client.version == ProtocolVersion::V5
-                        {
-                            properties
-                                .push(format!("subscription-ids={:?}", delivery.subscription_ids));
-                        }
-                        TracedPacket::publish(
-                            &message.topic,
-                            delivery.qos,
-                            delivery.retain,
-                            dup,
-                            pkid,
-                            &message.payload,
-                            properties,
-                        )
-                    });
+                    trace_publish(shared, client, &delivery, pkid, dup, naming, now);
                 } else {
                     if let TopicNaming::NameAndNewAlias(_) = naming {
                         // Never sent: the client does not know the alias.

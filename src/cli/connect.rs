@@ -4,6 +4,7 @@
 use super::CliError;
 use crate::mqtt::ProtocolVersion;
 use crate::net::{BrokerUrl, ConnectOptions};
+use crate::profile_options::ProfileOptions;
 use crate::settings::ProfileStore;
 use std::path::PathBuf;
 

@@ -11,7 +11,7 @@ mod version;
 pub use qos::Qos;
 pub use reason::ReasonCode;
 pub use topic::{
-    DEFAULT_MAX_TOPIC_BYTES, DEFAULT_MAX_TOPIC_LEVELS, TopicError, TopicFilter, TopicLimits,
-    TopicName, matches,
+    DEFAULT_MAX_TOPIC_BYTES, DEFAULT_MAX_TOPIC_LEVELS, EVERY_TOPIC, TopicError, TopicFilter,
+    TopicLimits, TopicName, matches,
 };
 pub use version::{ParseVersionError, ProtocolVersion};

@@ -57,6 +57,10 @@ impl TopicLimits {
     }
 }
 
+/// The filters that see every topic: `#` matches no topic starting with `$` (MQTT 5 §4.7.2),
+/// so the broker's `$SYS` tree needs its own.
+pub const EVERY_TOPIC: [&str; 2] = ["#", "$SYS/#"];
+
 /// Number of levels in a topic or filter: one more than its separators.
 pub fn level_count(topic: &str) -> usize {
     topic.bytes().filter(|&b| b == b'/').count() + 1

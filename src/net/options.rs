@@ -93,7 +93,7 @@ impl Subscription {
     /// (`#` does not match topics that start with `$`), at QoS 2 so that each message arrives
     /// with the QoS its publisher used (delivery QoS is the lower of the two).
     pub fn explorer_defaults() -> Vec<Subscription> {
-        ["#", "$SYS/#"]
+        crate::mqtt::EVERY_TOPIC
             .into_iter()
             .map(|filter| Subscription {
                 filter: filter.to_owned(),

@@ -90,6 +90,8 @@ pub(super) fn polled_v311(event: rumqttc::Event) -> Polled {
     }
 }
 
+/// [`polled_v311`] for MQTT 5. Long: one arm per event, and a received PUBLISH's properties
+/// copied field by field.
 pub(super) fn polled_v5(event: rumqttc::v5::Event) -> Polled {
     use rumqttc::Outgoing;
     use rumqttc::v5::Event;

@@ -55,6 +55,7 @@ pub struct DeviceSpec {
 }
 
 /// The first `count` devices of the fleet: home and factory interleaved, then generic lab sensors.
+/// Long: it is the fleet's data, one entry per named device.
 pub fn catalogue(count: usize) -> Vec<DeviceSpec> {
     let rooms = [
         "kitchen",
