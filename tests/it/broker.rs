@@ -1,7 +1,7 @@
 //! The bundled broker engine on a free loopback port, exercised by real third-party clients
 //! (mosquitto_pub / mosquitto_sub), by rumqttc v5, and by raw bytes.
 
-use crate::common::require_tool;
+use crate::common::{require_tool, start_broker};
 use bytes::BytesMut;
 use canopy::broker::{Broker, BrokerConfig};
 use std::io::{Read, Write};
@@ -9,21 +9,13 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn start(config: BrokerConfig) -> Broker {
-    crate::common::start_broker(config)
-}
-
 fn port(broker: &Broker) -> String {
     broker.local_addr().port().to_string()
 }
 
 /// Wait until `condition` holds, polling; panics with `what` after 10 s.
-fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+fn until(what: &str, condition: impl FnMut() -> bool) {
+    crate::common::wait_until(|| what.to_owned(), Duration::from_secs(10), condition);
 }
 
 fn mosquitto_sub(broker: &Broker, args: &[&str]) -> Child {
@@ -74,7 +66,7 @@ fn qos_0_1_2_round_trips_with_mosquitto_clients_in_both_versions() {
     ) {
         return;
     }
-    let broker = start(BrokerConfig::default());
+    let broker = start_broker(BrokerConfig::default());
     for version in ["mqttv311", "mqttv5"] {
         for qos in ["0", "1", "2"] {
             let topic = format!("qos/{version}/{qos}");
@@ -108,7 +100,7 @@ fn a_thousand_retained_topics_all_arrive_on_a_wildcard() {
     ) {
         return;
     }
-    let broker = start(BrokerConfig {
+    let broker = start_broker(BrokerConfig {
         sys_interval: Duration::ZERO,
         ..BrokerConfig::default()
     });
@@ -150,7 +142,7 @@ fn will_is_published_when_a_client_vanishes() {
     if !require_tool("mosquitto_sub", "will_is_published_when_a_client_vanishes") {
         return;
     }
-    let broker = start(BrokerConfig::default());
+    let broker = start_broker(BrokerConfig::default());
     let watcher = mosquitto_sub(&broker, &["-t", "wills/#", "-C", "1", "-W", "10", "-v"]);
     until("the watcher", || broker.subscription_count() == 1);
     let mut device = mosquitto_sub(
@@ -180,7 +172,7 @@ fn persistent_session_queues_messages_while_offline() {
     ) {
         return;
     }
-    let broker = start(BrokerConfig::default());
+    let broker = start_broker(BrokerConfig::default());
     for version in ["mqttv311", "mqttv5"] {
         let id = format!("keeper-{version}");
         let topic = format!("queue/{version}");
@@ -248,7 +240,7 @@ fn read_until_closed(stream: &mut TcpStream, within: Duration) -> Vec<u8> {
 
 #[test]
 fn malformed_input_closes_that_connection_and_the_broker_serves_others() {
-    let broker = start(BrokerConfig {
+    let broker = start_broker(BrokerConfig {
         max_packet_size: 64 * 1024,
         ..BrokerConfig::default()
     });
@@ -316,7 +308,7 @@ fn second_connect() -> Vec<u8> {
 
 #[test]
 fn a_thousand_idle_clients_are_held() {
-    let broker = start(BrokerConfig {
+    let broker = start_broker(BrokerConfig {
         sys_interval: Duration::ZERO,
         ..BrokerConfig::default()
     });
@@ -381,7 +373,7 @@ fn a_taken_port_is_reported_as_such() {
 
 #[test]
 fn stop_sends_mqtt5_clients_a_disconnect() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_broker(BrokerConfig::default());
     let mut stream = TcpStream::connect(broker.local_addr()).expect("connect");
     let mut out = BytesMut::new();
     rumqttc::v5::mqttbytes::v5::Connect {
@@ -416,7 +408,7 @@ fn a_flood_reaches_a_slower_live_subscriber_whole() {
         return;
     }
     // A small queue, so the publishers outrun it at once and must be held back.
-    let broker = start(BrokerConfig {
+    let broker = start_broker(BrokerConfig {
         max_queued_messages: 200,
         sys_interval: Duration::ZERO,
         ..BrokerConfig::default()
@@ -478,7 +470,7 @@ fn a_stuck_subscriber_does_not_stall_the_broker() {
     ) {
         return;
     }
-    let broker = start(BrokerConfig {
+    let broker = start_broker(BrokerConfig {
         max_queued_messages: 1000,
         sys_interval: Duration::ZERO,
         ..BrokerConfig::default()

@@ -217,7 +217,7 @@ fn canopy_sim_publishes_the_advertised_topics() {
     let port = broker.local_addr().port();
     let (manager, _) = common::listen(port, "#");
 
-    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_canopy"))
+    let mut sim = common::canopy()
         .args([
             "sim",
             &format!("mqtt://127.0.0.1:{port}"),

@@ -5,17 +5,11 @@ use crate::common::raw::{
     RawClient, Received, V, connect_packet, packet, publish_packet, string, subscribe_packet,
     unsubscribe_packet,
 };
-use canopy::broker::{Acl, Broker, BrokerConfig};
+use crate::common::{start_quiet_broker, wait_until};
+use canopy::broker::{Acl, BrokerConfig};
 use canopy::mqtt::TopicLimits;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-fn start(config: BrokerConfig) -> Broker {
-    crate::common::start_broker(BrokerConfig {
-        sys_interval: Duration::ZERO,
-        ..config
-    })
-}
 
 const SOON: Duration = Duration::from_secs(5);
 
@@ -71,13 +65,13 @@ pub fn deep_topics_are_refused_and_the_broker_lives(addr: SocketAddr) {
 
 #[test]
 fn deep_topics_are_refused_under_the_default_limit() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     deep_topics_are_refused_and_the_broker_lives(broker.local_addr());
 }
 
 #[test]
 fn deep_topics_without_a_level_limit_use_no_stack() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         topic_limits: TopicLimits::PROTOCOL,
         ..BrokerConfig::default()
     });
@@ -197,14 +191,14 @@ pub fn malformed_input_is_refused_with_its_reason(addr: SocketAddr) {
 
 #[test]
 fn malformed_packets_close_the_connection_with_their_reason() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     malformed_input_is_refused_with_its_reason(broker.local_addr());
 }
 
 #[test]
 fn a_hundred_thousand_retained_messages_all_reach_a_wildcard_subscriber() {
     const COUNT: usize = 100_000;
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let addr = broker.local_addr();
     let mut publisher = RawClient::connect(addr, V::V311, "retainer");
     let mut burst = Vec::with_capacity(COUNT * 24);
@@ -220,15 +214,11 @@ fn a_hundred_thousand_retained_messages_all_reach_a_wildcard_subscriber() {
     }
     publisher.send(&burst);
     assert!(publisher.ping(), "the publisher is still served");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while broker.retained_count() < COUNT {
-        assert!(
-            Instant::now() < deadline,
-            "only {} retained",
-            broker.retained_count()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        || format!("all retained; only {}", broker.retained_count()),
+        Duration::from_secs(30),
+        || broker.retained_count() >= COUNT,
+    );
     let mut subscriber = RawClient::connect(addr, V::V5, "all-retained");
     subscriber.send(&subscribe_packet(V::V5, 1, "#", 1));
     let mut retained = 0;
@@ -264,7 +254,7 @@ fn a_hundred_thousand_retained_messages_all_reach_a_wildcard_subscriber() {
 
 #[test]
 fn sys_topics_belong_to_the_broker() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let addr = broker.local_addr();
     let mut watcher = RawClient::connect(addr, V::V311, "sys-watcher");
     watcher.send(&subscribe_packet(V::V311, 1, "$SYS/#", 0));
@@ -330,7 +320,7 @@ fn sys_topics_belong_to_the_broker() {
 #[test]
 fn mqtt5_publishes_refused_by_the_acl_are_answered_with_0x87() {
     let acl = Acl::parse("topic read #\ntopic write allowed/#").expect("ACL");
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         acl: Some(acl),
         ..BrokerConfig::default()
     });
@@ -350,7 +340,7 @@ fn mqtt5_publishes_refused_by_the_acl_are_answered_with_0x87() {
 /// while the flood is still there.
 #[test]
 fn strangers_share_one_byte_budget() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         stranger_budget_bytes: 1024 * 1024,
         max_connect_size: 64 * 1024,
         ..BrokerConfig::default()
@@ -393,7 +383,7 @@ fn strangers_share_one_byte_budget() {
 /// when it reads again.
 #[test]
 fn an_mqtt5_subscriber_that_fell_behind_is_told_quota_exceeded() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         max_queued_messages: 100,
         ..BrokerConfig::default()
     });
@@ -410,11 +400,11 @@ fn an_mqtt5_subscriber_that_fell_behind_is_told_quota_exceeded() {
         .collect();
     publisher.send(&burst);
     assert!(publisher.ping(), "the publisher was never held up for long");
-    let deadline = Instant::now() + SOON;
-    while broker.meters().publish_dropped == 0 {
-        assert!(Instant::now() < deadline, "nothing was dropped");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        || "a drop".to_owned(),
+        SOON,
+        || broker.meters().publish_dropped > 0,
+    );
     let received = subscriber.until_closed(Duration::from_secs(20));
     assert_eq!(
         disconnect_reason(&received),

@@ -2,6 +2,7 @@
 //! rcgen in the test and real clients (mosquitto_sub/pub, mosquitto_passwd, rumqttc).
 
 use crate::common::require_tool;
+use crate::common::start_quiet_broker;
 use bytes::BytesMut;
 use canopy::broker::{
     Acl, Broker, BrokerConfig, ListenerKind, TlsIdentity, TlsListenerConfig, Users,
@@ -13,13 +14,6 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn start(config: BrokerConfig) -> Broker {
-    crate::common::start_broker(BrokerConfig {
-        sys_interval: Duration::ZERO,
-        ..config
-    })
-}
 
 fn listener_port(broker: &Broker, kind: ListenerKind) -> u16 {
     broker
@@ -62,7 +56,7 @@ fn tls_with_a_ca_signed_certificate_serves_mosquitto_clients() {
     }
     let dir = tempfile::tempdir().expect("tmp");
     write_ca_and_server_cert(dir.path());
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         tls: Some(TlsListenerConfig {
             port: 0,
             identity: TlsIdentity::PemFiles {
@@ -95,14 +89,11 @@ fn tls_with_a_ca_signed_certificate_serves_mosquitto_clients() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("mosquitto_sub");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while broker.subscription_count() == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "TLS subscriber never subscribed"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    crate::common::wait_until(
+        || "the TLS subscriber's subscription".to_owned(),
+        Duration::from_secs(10),
+        || broker.subscription_count() > 0,
+    );
     let status = Command::new("mosquitto_pub")
         .args([
             "-h",
@@ -193,7 +184,7 @@ async fn round_trip(host: &str, port: u16, transport: rumqttc::Transport) -> Str
 
 #[tokio::test]
 async fn self_signed_tls_works_for_a_client_that_trusts_it() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         tls: Some(TlsListenerConfig {
             port: 0,
             identity: TlsIdentity::SelfSigned,
@@ -213,7 +204,7 @@ async fn self_signed_tls_works_for_a_client_that_trusts_it() {
 
 #[tokio::test]
 async fn websocket_listener_speaks_mqtt() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         websocket_port: Some(0),
         ..BrokerConfig::default()
     });
@@ -237,7 +228,7 @@ fn users_from_a_mosquitto_password_file() {
         .status()
         .expect("mosquitto_passwd");
     assert!(made.success());
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         users: Some(Users::load(&file).expect("loads")),
         allow_anonymous: false,
         ..BrokerConfig::default()
@@ -323,7 +314,7 @@ async fn acl_refuses_subscriptions_with_the_right_codes_and_filters_delivery() {
          topic write home/#\n",
     )
     .expect("ACL");
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         acl: Some(acl),
         ..BrokerConfig::default()
     });

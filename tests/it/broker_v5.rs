@@ -1,5 +1,6 @@
 //! MQTT 5 behaviour of the bundled broker, checked with rumqttc's v5 client and raw packets.
 
+use crate::common::start_quiet_broker;
 use bytes::{Bytes, BytesMut};
 use canopy::broker::{Broker, BrokerConfig};
 use rumqttc::v5::mqttbytes::QoS;
@@ -11,13 +12,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-fn start(config: BrokerConfig) -> Broker {
-    crate::common::start_broker(BrokerConfig {
-        sys_interval: Duration::ZERO,
-        ..config
-    })
-}
 
 /// A rumqttc v5 client whose incoming packets arrive on a channel.
 struct Client {
@@ -96,7 +90,7 @@ fn filter(path: &str, qos: QoS) -> Filter {
 
 #[tokio::test]
 async fn publish_properties_pass_through_untouched_and_none_are_added() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut subscriber = Client::connect(&broker, "sub", |_| {}).await;
     subscriber
         .subscribe(filter("props/#", QoS::AtLeastOnce), None)
@@ -141,7 +135,7 @@ async fn publish_properties_pass_through_untouched_and_none_are_added() {
 
 #[tokio::test]
 async fn subscription_identifiers_no_local_and_retain_as_published() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut me = Client::connect(&broker, "me", |_| {}).await;
     let mut local = filter("chat/#", QoS::AtMostOnce);
     local.nolocal = true;
@@ -190,7 +184,7 @@ async fn subscription_identifiers_no_local_and_retain_as_published() {
 
 #[tokio::test]
 async fn retain_handling_two_sends_no_retained_messages() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let publisher = Client::connect(&broker, "pub", |_| {}).await;
     publisher
         .client
@@ -214,7 +208,7 @@ async fn retain_handling_two_sends_no_retained_messages() {
 
 #[tokio::test]
 async fn message_expiry_is_honoured_and_counted_down() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let publisher = Client::connect(&broker, "pub", |_| {}).await;
     let expiring = |secs| PublishProperties {
         message_expiry_interval: Some(secs),
@@ -258,7 +252,7 @@ async fn message_expiry_is_honoured_and_counted_down() {
 
 #[tokio::test]
 async fn shared_subscription_members_take_turns() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut a = Client::connect(&broker, "worker-a", |_| {}).await;
     let mut b = Client::connect(&broker, "worker-b", |_| {}).await;
     a.subscribe(filter("$share/workers/jobs/#", QoS::AtLeastOnce), None)
@@ -287,7 +281,7 @@ async fn shared_subscription_members_take_turns() {
 
 #[tokio::test]
 async fn topic_aliases_from_clients_are_resolved() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut subscriber = Client::connect(&broker, "sub", |_| {}).await;
     subscriber
         .subscribe(filter("alias/#", QoS::AtMostOnce), None)
@@ -327,7 +321,7 @@ async fn topic_aliases_from_clients_are_resolved() {
 
 #[tokio::test]
 async fn client_maximum_packet_size_is_honoured_outbound() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut small = Client::connect(&broker, "small", |o| {
         o.set_max_packet_size(Some(128));
     })
@@ -356,7 +350,7 @@ async fn client_maximum_packet_size_is_honoured_outbound() {
 
 #[tokio::test]
 async fn will_delay_postpones_the_will() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut watcher = Client::connect(&broker, "watcher", |_| {}).await;
     watcher
         .subscribe(filter("lastwill/#", QoS::AtMostOnce), None)
@@ -407,7 +401,7 @@ async fn will_delay_postpones_the_will() {
 
 #[tokio::test]
 async fn an_empty_client_id_gets_one_assigned() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let mut stream = TcpStream::connect(broker.local_addr()).expect("connect");
     let mut out = BytesMut::new();
     rumqttc::v5::mqttbytes::v5::Connect {
@@ -487,7 +481,7 @@ fn publish_with_alias(topic: &str, alias: u16, qos: QoS, pkid: u16) -> Packet {
 
 #[test]
 fn topic_alias_zero_or_too_large_is_disconnected_with_0x94() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         topic_alias_maximum: 10,
         ..BrokerConfig::default()
     });
@@ -503,7 +497,7 @@ fn topic_alias_zero_or_too_large_is_disconnected_with_0x94() {
 
 #[test]
 fn exceeding_receive_maximum_is_disconnected_with_0x93() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         receive_maximum: 2,
         ..BrokerConfig::default()
     });
@@ -519,7 +513,7 @@ fn exceeding_receive_maximum_is_disconnected_with_0x93() {
 
 #[test]
 fn a_second_connect_is_a_protocol_error() {
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let connect = rumqttc::v5::mqttbytes::v5::Connect {
         keep_alive: 30,
         client_id: "again".into(),
@@ -534,7 +528,7 @@ fn a_second_connect_is_a_protocol_error() {
 
 #[test]
 fn server_keep_alive_caps_what_clients_ask_for() {
-    let broker = start(BrokerConfig {
+    let broker = start_quiet_broker(BrokerConfig {
         max_keep_alive_secs: 2,
         ..BrokerConfig::default()
     });
@@ -577,7 +571,7 @@ fn server_keep_alive_caps_what_clients_ask_for() {
 #[test]
 fn the_broker_sends_topic_aliases_to_clients_that_accept_them() {
     use crate::common::raw::{RawClient, V, packet, publish_packet, string, subscribe_packet};
-    let broker = start(BrokerConfig::default());
+    let broker = start_quiet_broker(BrokerConfig::default());
     let addr = broker.local_addr();
     let mut subscriber = RawClient::open(addr);
     // CONNECT with Topic Alias Maximum 1.

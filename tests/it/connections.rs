@@ -394,10 +394,6 @@ fn the_last_will_is_delivered_when_the_connection_is_cut() {
     assert_eq!(will.qos, Qos::AtLeastOnce);
 }
 
-fn canopy() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_canopy"))
-}
-
 #[test]
 fn sub_and_pub_take_tls_and_websocket_urls_and_flags() {
     let Some((pki, broker, tls_port, ws_port)) = common::pki::mosquitto_with_tls_and_websockets(
@@ -410,7 +406,7 @@ fn sub_and_pub_take_tls_and_websocket_urls_and_flags() {
     let path = |p: &Path| p.display().to_string();
 
     // `canopy sub` over TLS with a client certificate waits for one message...
-    let mut sub = canopy()
+    let mut sub = common::canopy()
         .args([
             "sub",
             &format!("mqtts://127.0.0.1:{tls_port}"),
@@ -435,7 +431,7 @@ fn sub_and_pub_take_tls_and_websocket_urls_and_flags() {
     // ...which `canopy pub` sends over WebSockets once the subscriber is in.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let published = canopy()
+        let published = common::canopy()
             .args([
                 "pub",
                 &format!("ws://127.0.0.1:{ws_port}/mqtt"),
@@ -460,7 +456,7 @@ fn sub_and_pub_take_tls_and_websocket_urls_and_flags() {
     );
 
     // The wrong CA from the command line: one line saying so, exit 1.
-    let refused = canopy()
+    let refused = common::canopy()
         .args([
             "sub",
             &format!("mqtts://127.0.0.1:{tls_port}"),
@@ -475,7 +471,7 @@ fn sub_and_pub_take_tls_and_websocket_urls_and_flags() {
     assert!(stderr.contains("unknown CA"), "{stderr}");
 
     // TLS flags on a plain URL are refused up front.
-    let misused = canopy()
+    let misused = common::canopy()
         .args(["pub", &broker.url(), "-t", "a", "-m", "b", "--insecure"])
         .output()
         .expect("canopy pub");

@@ -6,11 +6,10 @@ use canopy::cli::script_client::ScriptClient;
 use canopy::mqtt::ProtocolVersion;
 use canopy::mqtt::Qos;
 use canopy::net::{ConnectOptions, EventKind, OutgoingMessage};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn canopy(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_canopy"))
+    crate::common::canopy()
         .args(args)
         .output()
         .expect("run canopy")

@@ -9,7 +9,7 @@ use canopy::mqtt::Qos;
 use canopy::net::{ConnectOptions, OutgoingMessage};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The app connected to `port`, drawn in a harness, once subscriptions are acknowledged.
 fn connected_app(port: u16) -> Harness<'static, CanopyApp> {
@@ -111,11 +111,11 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
             },
         );
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while broker.retained_count() < 4 {
-        assert!(Instant::now() < deadline, "seeding");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_until(
+        || "the seeded retained messages".to_owned(),
+        Duration::from_secs(5),
+        || broker.retained_count() >= 4,
+    );
 
     let mut harness = connected_app(port);
     step_until(&mut harness, "the retained topics", |h| {

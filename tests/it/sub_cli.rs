@@ -1,20 +1,16 @@
 //! `canopy sub`, run as a user or a script runs it.
 
-use crate::common::{Mosquitto, free_port};
+use crate::common::{self, Mosquitto, free_port};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn canopy() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_canopy"))
-}
 
 #[test]
 fn sub_counts_messages_and_exits_once_count_arrived() {
     let Some(broker) = Mosquitto::start("sub_counts_messages_and_exits_once_count_arrived") else {
         return;
     };
-    let mut child = canopy()
+    let mut child = common::canopy()
         .args([
             "sub",
             &broker.url(),
@@ -64,7 +60,7 @@ fn sub_counts_messages_and_exits_once_count_arrived() {
 #[test]
 fn sub_against_a_closed_port_fails_with_the_reason() {
     let port = free_port();
-    let output = canopy()
+    let output = common::canopy()
         .args([
             "sub",
             &format!("mqtt://127.0.0.1:{port}"),
@@ -86,7 +82,7 @@ fn sub_times_out_when_too_few_messages_arrive() {
     let Some(broker) = Mosquitto::start("sub_times_out_when_too_few_messages_arrive") else {
         return;
     };
-    let output = canopy()
+    let output = common::canopy()
         .args(["sub", &broker.url(), "--count", "10", "--timeout", "1.5"])
         .output()
         .expect("run canopy sub");
@@ -100,7 +96,7 @@ fn sub_times_out_when_too_few_messages_arrive() {
 
 #[test]
 fn bad_url_is_explained() {
-    let output = canopy()
+    let output = common::canopy()
         .args(["sub", "mqtt://host:notaport"])
         .output()
         .expect("run");

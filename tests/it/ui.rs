@@ -6,7 +6,7 @@ use canopy::app::CanopyApp;
 use canopy::model::Incoming;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn app_without_connection() -> CanopyApp {
     CanopyApp::new(Ok(common::manager()), None)
@@ -232,19 +232,16 @@ fn connect_through_the_window_and_watch_the_tree_fill() {
     );
 
     // Subscriptions are acknowledged shortly after CONNACK; wait for them before publishing.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while harness
-        .state()
-        .active_session()
-        .is_some_and(|s| s.active_subscriptions.len() < 2)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "subscriptions were not acknowledged"
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until(
+        &mut harness,
+        "the subscriptions' acknowledgement",
+        Duration::from_secs(10),
+        |h| {
+            h.state()
+                .active_session()
+                .is_none_or(|s| s.active_subscriptions.len() >= 2)
+        },
+    );
     broker.publish(&["-t", "plant/boiler/pressure", "-m", "2.4"]);
     step_until_label(&mut harness, "plant", Duration::from_secs(10));
     // mosquitto's own $SYS tree shows up as its own branch.

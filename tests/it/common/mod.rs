@@ -216,6 +216,34 @@ pub fn wait_subscribed(manager: &ConnectionManager, id: ConnectionId) {
     });
 }
 
+/// Poll `condition` until it holds; panics naming `what` after `timeout`. `what` may say
+/// where things stood (it is built when the wait fails).
+pub fn wait_until(
+    what: impl Fn() -> String,
+    timeout: Duration,
+    mut condition: impl FnMut() -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting: {}", what());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The `canopy` binary under test.
+pub fn canopy() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_canopy"))
+}
+
+/// The bundled broker on a free loopback port without its $SYS publisher, so a test sees
+/// only its own traffic.
+pub fn start_quiet_broker(config: canopy::broker::BrokerConfig) -> canopy::broker::Broker {
+    start_broker(canopy::broker::BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..config
+    })
+}
+
 /// The bundled broker on a free loopback port, with `config`'s other settings.
 pub fn start_broker(config: canopy::broker::BrokerConfig) -> canopy::broker::Broker {
     canopy::broker::Broker::start(canopy::broker::BrokerConfig { port: 0, ..config })
