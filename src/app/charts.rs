@@ -22,14 +22,13 @@ const PALETTE: [egui::Color32; 8] = [
 
 /// One plotted quantity: a topic, and a field inside its payload (the root for plain numbers).
 #[derive(Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct ChartSeries {
-    /// The topic sampled.
     pub topic: String,
     /// The field inside the payload; the root means the payload itself is the number.
     pub path: Path,
     /// How payloads on this topic are decoded (resolved when the series was added).
     pub view: PayloadView,
-    /// The samples.
     pub series: Series,
     /// Line colour.
     pub color: egui::Color32,

@@ -10,12 +10,11 @@ use std::time::Instant;
 
 /// What the user typed into the connect bar.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct ConnectForm {
     /// Host name, IP address, or a whole `mqtt://host:port` URL.
     pub host: String,
-    /// Port as typed.
     pub port: String,
-    /// Protocol version.
     pub protocol: ProtocolVersion,
     /// Client id sent in CONNECT.
     pub client_id: String,

@@ -22,9 +22,7 @@ const TRACE_SHOWN: usize = 2_000;
 #[derive(Clone, Debug)]
 #[allow(missing_docs, reason = "the names say what these are")]
 pub struct BrokerForm {
-    /// Bind address.
     pub bind: String,
-    /// TCP port.
     pub port: String,
     /// Also listen with TLS.
     pub tls: bool,
@@ -189,9 +187,7 @@ pub struct StartFailure {
 pub struct BrokerStatus {
     /// Listeners with their real addresses.
     pub listeners: Vec<ListenerInfo>,
-    /// Time since start.
     pub uptime: Duration,
-    /// Counters.
     pub meters: MeterSnapshot,
     /// Messages received per second over the last snapshot interval.
     pub received_per_sec: f64,
@@ -203,7 +199,6 @@ pub struct BrokerStatus {
     pub bytes_out_per_sec: f64,
     /// Retained messages stored.
     pub retained: usize,
-    /// Connected clients.
     pub clients: Vec<ClientSummary>,
     /// The self-signed certificate, when one was generated.
     pub generated_cert_pem: Option<String>,
@@ -220,8 +215,8 @@ pub struct TraceFilter {
 
 /// The bundled broker and the demo fleet, as the window drives them.
 #[derive(Default)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct LocalBroker {
-    /// The panel's form.
     pub form: BrokerForm,
     /// Why the last start failed.
     pub failure: Option<StartFailure>,

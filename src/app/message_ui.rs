@@ -21,7 +21,6 @@ pub enum MessageAction {
     /// Plot a field of this topic's payloads (the root for a plain number).
     Plot {
         topic: String,
-        /// The field.
         path: Path,
         /// How its payloads are decoded.
         view: PayloadView,

@@ -50,8 +50,8 @@ type Rankings = (Instant, TrafficWindow, RankBy, Vec<Talker>, Vec<Talker>);
 
 /// What the monitor remembers between frames.
 #[derive(Default)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct MonitorView {
-    /// The traffic window.
     pub window: TrafficWindow,
     /// How talkers are ranked.
     pub rank_by: RankBy,

@@ -1,5 +1,6 @@
 //! The publish panel: compose a message, check it, send it, and send it again from history.
 
+use super::FieldError;
 use crate::model::{MessageProperties, NodeId, TopicTree};
 use crate::mqtt::Qos;
 use crate::net::OutgoingMessage;
@@ -17,16 +18,13 @@ const COMPLETIONS: usize = 8;
 
 /// What the publish form holds, as typed.
 #[derive(Clone, Debug, Default)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct PublishForm {
-    /// Topic to publish to.
     pub topic: String,
-    /// Payload as typed.
     pub payload: String,
     /// How the payload is written.
     pub format: PayloadFormat,
-    /// QoS.
     pub qos: Qos,
-    /// Retain flag.
     pub retain: bool,
     /// MQTT 5 content type.
     pub content_type: String,
@@ -61,14 +59,13 @@ pub struct PublishForm {
 
 impl PublishForm {
     /// The message to send, or which field is wrong and why.
-    pub fn to_message(&self) -> Result<OutgoingMessage, String> {
+    pub fn to_message(&self) -> Result<OutgoingMessage, FieldError> {
         let topic = self.topic.trim();
-        crate::mqtt::TopicName::new(topic).map_err(|e| format!("Topic: {e}"))?;
+        crate::mqtt::TopicName::new(topic).map_err(|e| FieldError::new("Topic", e))?;
         let bytes = match &self.file {
             Some((_, contents)) => contents.to_vec(),
-            None => {
-                payload::encode(&self.payload, self.format).map_err(|e| format!("Payload: {e}"))?
-            }
+            None => payload::encode(&self.payload, self.format)
+                .map_err(|e| FieldError::new("Payload", e))?,
         };
         let mut user_properties = Vec::new();
         for line in self
@@ -76,18 +73,21 @@ impl PublishForm {
             .lines()
             .filter(|l| !l.trim().is_empty())
         {
-            let (key, value) = line
-                .split_once('=')
-                .ok_or_else(|| format!("User properties: {line:?} is not KEY=VALUE"))?;
+            let (key, value) = line.split_once('=').ok_or_else(|| {
+                FieldError::new("User properties", format!("{line:?} is not KEY=VALUE"))
+            })?;
             user_properties.push((key.trim().to_owned(), value.trim().to_owned()));
         }
         let expiry = if self.message_expiry.trim().is_empty() {
             None
         } else {
             Some(self.message_expiry.trim().parse::<u32>().map_err(|_| {
-                format!(
-                    "Expiry: '{}' is not a number of seconds",
-                    self.message_expiry.trim()
+                FieldError::new(
+                    "Expiry",
+                    format!(
+                        "'{}' is not a number of seconds",
+                        self.message_expiry.trim()
+                    ),
                 )
             })?)
         };
@@ -268,7 +268,7 @@ pub fn publish_ui(
                 form.outcome = None;
                 to_send = Some(message);
             }
-            Err(error) => form.outcome = Some(Err(error)),
+            Err(error) => form.outcome = Some(Err(error.to_string())),
         }
     }
     outcome_ui(ui, form);
@@ -446,7 +446,7 @@ fn file_and_save_row_ui(ui: &mut egui::Ui, form: &mut PublishForm) -> bool {
     if ui.small_button("Save").clicked() {
         match (form.save_name.trim(), form.to_message()) {
             ("", _) => form.outcome = Some(Err("Save as: give the message a name".to_owned())),
-            (_, Err(error)) => form.outcome = Some(Err(error)),
+            (_, Err(error)) => form.outcome = Some(Err(error.to_string())),
             (name, Ok(message)) => {
                 let name = name.to_owned();
                 form.saved.retain(|n| n.name != name);
@@ -559,33 +559,25 @@ mod tests {
             payload: "x".into(),
             ..PublishForm::default()
         };
-        assert!(
-            form.to_message()
-                .err()
-                .is_some_and(|e| e.starts_with("Topic:"))
-        );
+        assert!(form.to_message().err().is_some_and(|e| e.field == "Topic"));
         form.topic = "a/b".into();
         form.format = PayloadFormat::Hex;
         form.payload = "abc".into();
         assert!(
             form.to_message()
                 .err()
-                .is_some_and(|e| e.contains("odd number of digits"))
+                .is_some_and(|e| e.problem.contains("odd number of digits"))
         );
         form.payload = "0a0b".into();
         form.user_properties = "k=v\nbroken".into();
         assert!(
             form.to_message()
                 .err()
-                .is_some_and(|e| e.starts_with("User properties:"))
+                .is_some_and(|e| e.field == "User properties")
         );
         form.user_properties = "k = v\n\n".into();
         form.message_expiry = "soon".into();
-        assert!(
-            form.to_message()
-                .err()
-                .is_some_and(|e| e.starts_with("Expiry:"))
-        );
+        assert!(form.to_message().err().is_some_and(|e| e.field == "Expiry"));
         form.message_expiry = "30".into();
         let message = form.to_message().expect("valid");
         assert_eq!(&message.payload[..], &[0x0a, 0x0b]);

@@ -16,8 +16,8 @@ const NOTICES_KEPT: usize = 50;
 
 /// A message for the user about this connection (a refused subscription, a failed publish).
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Notice {
-    /// When it happened.
     pub at: SystemTime,
     /// What happened, in plain words.
     pub text: String,

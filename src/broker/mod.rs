@@ -154,8 +154,8 @@ pub(crate) struct LiveClient {
 
 /// One connected client at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct ClientSummary {
-    /// Client identifier.
     pub client_id: String,
     /// Remote address.
     pub address: SocketAddr,

@@ -79,9 +79,7 @@ pub struct PublishRequest {
     /// Topic (empty when only a topic alias is given).
     pub topic: String,
     pub payload: Bytes,
-    /// QoS.
     pub qos: Qos,
-    /// Retain flag.
     pub retain: bool,
     /// Packet id (0 for QoS 0).
     pub pkid: u16,
@@ -119,7 +117,6 @@ pub enum Inbound {
     /// PUBCOMP.
     PubComp(u16),
     Subscribe {
-        /// Packet id.
         pkid: u16,
         /// Filters in order.
         filters: Vec<FilterRequest>,
@@ -127,7 +124,6 @@ pub enum Inbound {
         subscription_id: Option<usize>,
     },
     Unsubscribe {
-        /// Packet id.
         pkid: u16,
         /// Filters in order.
         filters: Vec<String>,

@@ -144,16 +144,12 @@ pub enum Outgoing {
         dup: bool,
     },
     /// A PUBREL for a QoS 2 message.
-    PubRel {
-        /// Packet id.
-        pkid: u16,
-    },
+    PubRel { pkid: u16 },
 }
 
 /// A client's session.
 #[derive(Debug)]
 pub struct Session {
-    /// Client identifier.
     pub client_id: Arc<str>,
     /// User name the current connection authenticated with.
     pub user: Option<Arc<str>>,

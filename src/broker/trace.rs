@@ -98,7 +98,6 @@ pub enum TracedPacket {
         pkid: u16,
         /// Filters with options.
         filters: Vec<TracedFilter>,
-        /// Subscription identifier.
         subscription_id: Option<usize>,
     },
     SubAck {

@@ -33,12 +33,12 @@ impl MessageProperties {
 
 /// One message as the network layer received it.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Incoming {
     /// Full topic name, as published.
     pub topic: String,
     /// Payload bytes, shared with the network buffers (not copied).
     pub payload: Bytes,
-    /// Delivery QoS.
     pub qos: Qos,
     /// Retain flag as delivered by the broker.
     pub retain: bool,
@@ -70,12 +70,11 @@ impl Incoming {
 
 /// One message as the model stores it in a topic's history.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Message {
     /// Position in the connection's arrival order (0 for the first message), unique per tree.
     pub seq: u64,
-    /// Payload bytes.
     pub payload: Bytes,
-    /// Delivery QoS.
     pub qos: Qos,
     /// Retain flag as delivered.
     pub retain: bool,

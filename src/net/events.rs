@@ -48,10 +48,10 @@ impl ConnectionState {
 
 /// One report from the manager about one connection.
 #[derive(Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Event {
     /// The connection it is about.
     pub connection: ConnectionId,
-    /// What happened.
     pub kind: EventKind,
 }
 

@@ -42,23 +42,18 @@ pub enum Command {
     Disconnect { id: ConnectionId },
     /// Add a subscription, kept across reconnects.
     Subscribe {
-        /// Which connection.
         id: ConnectionId,
-        /// Filter and QoS.
         subscription: Subscription,
     },
     /// Remove a subscription.
     Unsubscribe {
-        /// Which connection.
         id: ConnectionId,
         /// The filter as subscribed.
         filter: String,
     },
     /// Publish a message; the outcome comes back as [`crate::net::EventKind::Published`].
     Publish {
-        /// Which connection.
         id: ConnectionId,
-        /// What to publish.
         message: OutgoingMessage,
         /// Identifies the outcome event.
         ticket: u64,

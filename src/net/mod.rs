@@ -32,12 +32,11 @@ use bytes::Bytes;
 
 /// A message to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct OutgoingMessage {
     /// Topic name (no wildcards).
     pub topic: String,
-    /// Payload bytes.
     pub payload: Bytes,
-    /// QoS.
     pub qos: Qos,
     /// Retain flag (an empty retained payload deletes the retained message).
     pub retain: bool,

@@ -60,12 +60,10 @@ impl Transport {
 
 /// The message the broker publishes for us if we vanish without a DISCONNECT.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct LastWill {
-    /// Topic of the will.
     pub topic: String,
-    /// Payload of the will.
     pub payload: Bytes,
-    /// QoS of the will.
     pub qos: Qos,
     /// Retain flag of the will.
     pub retain: bool,
@@ -73,10 +71,10 @@ pub struct LastWill {
 
 /// A topic filter to subscribe to, with the QoS asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Subscription {
     /// Topic filter, wildcards allowed.
     pub filter: String,
-    /// Maximum QoS requested.
     pub qos: Qos,
 }
 
@@ -105,12 +103,11 @@ impl Subscription {
 
 /// Everything needed to open one connection.
 #[derive(Clone, Debug)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct ConnectOptions {
     /// Broker host name or IP address.
     pub host: String,
-    /// Broker TCP port.
     pub port: u16,
-    /// Protocol version.
     pub protocol: ProtocolVersion,
     /// Client identifier sent in CONNECT.
     pub client_id: String,
@@ -237,29 +234,23 @@ pub struct BrokerUrl {
 
 /// Why a broker URL was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub enum UrlError {
     /// The text is not a URL at all.
     #[error(
         "'{url}' is not a broker URL ({reason}); expected something like mqtt://localhost:1883"
     )]
     Malformed {
-        /// The text given.
         url: String,
         /// What the URL parser said.
         reason: String,
     },
     /// A scheme that is not MQTT's.
     #[error("'{scheme}://' is not an MQTT scheme; use mqtt://, mqtts://, ws:// or wss://")]
-    UnsupportedScheme {
-        /// The scheme given.
-        scheme: String,
-    },
+    UnsupportedScheme { scheme: String },
     /// No host in the URL.
     #[error("'{url}' names no host; expected something like mqtt://localhost:1883")]
-    MissingHost {
-        /// The text given.
-        url: String,
-    },
+    MissingHost { url: String },
 }
 
 impl BrokerUrl {

@@ -25,7 +25,6 @@ pub struct StoredMessage {
     pub payload: Vec<u8>,
     /// QoS 0, 1 or 2.
     pub qos: u8,
-    /// Retain flag.
     pub retain: bool,
     /// MQTT 5 content type.
     #[serde(default)]

@@ -28,8 +28,8 @@ pub enum PasswordStorage {
 
 /// A subscription as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct StoredSubscription {
-    /// Topic filter.
     pub filter: String,
     /// QoS 0, 1 or 2.
     pub qos: u8,
@@ -40,16 +40,15 @@ pub struct StoredSubscription {
 #[allow(missing_docs, reason = "the names say what these are")]
 pub struct StoredWill {
     pub topic: String,
-    /// Payload, as text.
     pub payload: String,
     /// QoS 0, 1 or 2.
     pub qos: u8,
-    /// Retain flag.
     pub retain: bool,
 }
 
 /// TLS settings as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct StoredTls {
     /// CA file; the system's roots when `None`.
     #[serde(default)]
@@ -57,13 +56,11 @@ pub struct StoredTls {
     /// Client certificate file.
     #[serde(default)]
     pub client_cert: Option<PathBuf>,
-    /// Client key file.
     #[serde(default)]
     pub client_key: Option<PathBuf>,
     /// Name to check the broker's certificate against instead of the host.
     #[serde(default)]
     pub server_name: String,
-    /// ALPN protocols.
     #[serde(default)]
     pub alpn: Vec<String>,
     /// Accept any certificate (shown with a red warning).

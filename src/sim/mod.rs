@@ -16,9 +16,7 @@ use tokio::sync::watch;
 #[derive(Clone, Debug)]
 #[allow(missing_docs, reason = "the names say what these are")]
 pub struct SimOptions {
-    /// Broker host.
     pub host: String,
-    /// Broker port.
     pub port: u16,
     pub devices: usize,
     /// Telemetry messages per second per device.
@@ -63,6 +61,7 @@ impl FleetStats {
 }
 
 /// A running fleet. Dropping it disconnects every device.
+#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Fleet {
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -101,7 +100,7 @@ impl Fleet {
         })
     }
 
-    /// Counters.
+    /// How many devices are online and how much they published.
     pub fn stats(&self) -> &FleetStats {
         &self.stats
     }
