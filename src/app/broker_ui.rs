@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 /// What the Broker panel asks the app to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub enum BrokerAction {
     /// Start (or restart) the broker with the form's settings.
     Start,

@@ -22,7 +22,7 @@ const PALETTE: [egui::Color32; 8] = [
 
 /// One plotted quantity: a topic, and a field inside its payload (the root for plain numbers).
 #[derive(Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct ChartSeries {
     pub topic: String,
     /// The field inside the payload; the root means the payload itself is the number.

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 /// What the user typed into the connect bar.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct ConnectForm {
     /// Host name, IP address, or a whole `mqtt://host:port` URL.
     pub host: String,

@@ -20,7 +20,7 @@ const TRACE_SHOWN: usize = 2_000;
 
 /// What the Broker panel's form holds, as typed.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct BrokerForm {
     pub bind: String,
     pub port: String,
@@ -215,7 +215,7 @@ pub struct TraceFilter {
 
 /// The bundled broker and the demo fleet, as the window drives them.
 #[derive(Default)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct LocalBroker {
     pub form: BrokerForm,
     /// Why the last start failed.
@@ -331,7 +331,7 @@ impl LocalBroker {
         self.fleet.as_ref()
     }
 
-    #[allow(missing_docs, reason = "the names say what these are")]
+    #[expect(missing_docs, reason = "the names say what these are")]
     pub fn disconnect_client(&self, client_id: &str) {
         if let Some(broker) = &self.broker {
             broker.disconnect_client(client_id);

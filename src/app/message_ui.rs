@@ -14,7 +14,7 @@ const HISTORY_PREVIEW_CHARS: usize = 120;
 
 /// What the message panel asks the app to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub enum MessageAction {
     /// Delete this topic's retained message (publish an empty retained message).
     DeleteRetained(String),

@@ -764,4 +764,12 @@ mod tests {
         );
         assert!(entry.lines().any(|l| l == format!("Icon={APP_ID}")));
     }
+
+    #[test]
+    fn the_settings_default_budget_is_the_models() {
+        assert_eq!(
+            crate::settings::DEFAULT_HISTORY_BUDGET_MIB as usize * 1024 * 1024,
+            crate::model::DEFAULT_HISTORY_BUDGET_BYTES
+        );
+    }
 }

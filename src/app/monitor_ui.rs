@@ -50,7 +50,7 @@ type Rankings = (Instant, TrafficWindow, RankBy, Vec<Talker>, Vec<Talker>);
 
 /// What the monitor remembers between frames.
 #[derive(Default)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct MonitorView {
     pub window: TrafficWindow,
     /// How talkers are ranked.

@@ -18,7 +18,7 @@ const COMPLETIONS: usize = 8;
 
 /// What the publish form holds, as typed.
 #[derive(Clone, Debug, Default)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct PublishForm {
     pub topic: String,
     pub payload: String,

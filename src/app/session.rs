@@ -16,7 +16,7 @@ const NOTICES_KEPT: usize = 50;
 
 /// A message for the user about this connection (a refused subscription, a failed publish).
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Notice {
     pub at: SystemTime,
     /// What happened, in plain words.

@@ -154,7 +154,7 @@ pub(crate) struct LiveClient {
 
 /// One connected client at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct ClientSummary {
     pub client_id: String,
     /// Remote address.

@@ -23,7 +23,7 @@ pub enum TlsIdentity {
 
 /// A TLS setup that could not be loaded, naming the file and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
-#[allow(missing_docs, reason = "the fields are what the #[error] texts name")]
+#[expect(missing_docs, reason = "the fields are what the #[error] texts name")]
 pub enum TlsError {
     /// The certificate file could not be read or holds no certificate.
     #[error("TLS certificate {path}: {reason}")]

@@ -24,7 +24,7 @@ pub enum Direction {
 
 /// A will as announced in CONNECT.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the fields are CONNECT's will fields")]
+#[expect(missing_docs, reason = "the fields are CONNECT's will fields")]
 pub struct TracedWill {
     pub topic: String,
     pub qos: Qos,
@@ -35,7 +35,7 @@ pub struct TracedWill {
 
 /// One subscription request as traced.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct TracedFilter {
     pub filter: String,
     pub qos: Qos,
@@ -46,7 +46,7 @@ pub struct TracedFilter {
 
 /// The parts of a packet worth showing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(
+#[expect(
     missing_docs,
     reason = "packets and fields are named as in the specification"
 )]
@@ -186,7 +186,7 @@ impl TracedPacket {
 
 /// One traced packet.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct TraceEntry {
     /// When it was read or written.
     pub at: SystemTime,

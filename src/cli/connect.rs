@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// Connection flags shared by `sub`, `pub` and `clear-retained`.
 #[derive(Clone, Debug, Default)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct ConnectFlags {
     /// A saved profile to start from.
     pub profile: Option<String>,

@@ -8,7 +8,7 @@ use crate::settings::SettingsError;
 
 /// A headless command's failure.
 #[derive(Debug, thiserror::Error)]
-#[allow(
+#[expect(
     missing_docs,
     reason = "each variant's #[error] text says what it means"
 )]

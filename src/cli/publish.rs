@@ -12,7 +12,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What `canopy pub` was asked to do.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct PubOptions {
     /// Where and how to connect (from a URL and flags, or a profile).
     pub connect: ConnectOptions,

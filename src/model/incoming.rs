@@ -33,7 +33,7 @@ impl MessageProperties {
 
 /// One message as the network layer received it.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Incoming {
     /// Full topic name, as published.
     pub topic: String,
@@ -70,7 +70,7 @@ impl Incoming {
 
 /// One message as the model stores it in a topic's history.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Message {
     /// Position in the connection's arrival order (0 for the first message), unique per tree.
     pub seq: u64,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 /// A TLS setting that cannot be turned into a client configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[allow(
+#[expect(
     missing_docs,
     reason = "each variant's #[error] text says what it means"
 )]
@@ -35,7 +35,7 @@ pub enum TlsError {
 
 /// Why a connection could not be opened, or a request on it did not reach the broker.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[allow(
+#[expect(
     missing_docs,
     reason = "each variant's #[error] text says what it means"
 )]

@@ -48,7 +48,7 @@ impl ConnectionState {
 
 /// One report from the manager about one connection.
 #[derive(Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Event {
     /// The connection it is about.
     pub connection: ConnectionId,

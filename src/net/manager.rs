@@ -27,7 +27,7 @@ const DISCONNECT_GRACE: Duration = Duration::from_millis(500);
 
 /// What the UI or CLI asks the manager to do.
 #[derive(Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub enum Command {
     /// Open a connection (replacing one with the same id).
     Connect {

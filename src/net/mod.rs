@@ -32,7 +32,7 @@ use bytes::Bytes;
 
 /// A message to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct OutgoingMessage {
     /// Topic name (no wildcards).
     pub topic: String,

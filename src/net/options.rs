@@ -60,7 +60,7 @@ impl Transport {
 
 /// The message the broker publishes for us if we vanish without a DISCONNECT.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct LastWill {
     pub topic: String,
     pub payload: Bytes,
@@ -71,7 +71,7 @@ pub struct LastWill {
 
 /// A topic filter to subscribe to, with the QoS asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Subscription {
     /// Topic filter, wildcards allowed.
     pub filter: String,
@@ -103,7 +103,7 @@ impl Subscription {
 
 /// Everything needed to open one connection.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct ConnectOptions {
     /// Broker host name or IP address.
     pub host: String,
@@ -234,7 +234,7 @@ pub struct BrokerUrl {
 
 /// Why a broker URL was not accepted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub enum UrlError {
     /// The text is not a URL at all.
     #[error(

@@ -130,7 +130,7 @@ fn map_key(key: Value) -> String {
 
 /// An image file format Canopy shows inline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub enum ImageFormat {
     /// Portable Network Graphics.
     Png,

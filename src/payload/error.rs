@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A payload format, as named in the reasons below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(
+#[expect(
     missing_docs,
     reason = "each variant's #[error] text says what it means"
 )]
@@ -33,7 +33,7 @@ impl fmt::Display for Format {
 /// Why bytes are not the format asked for (decoding), or text is not (encoding). The message is
 /// the sentence the window shows beside the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[allow(
+#[expect(
     missing_docs,
     reason = "each variant's #[error] text says what it means"
 )]

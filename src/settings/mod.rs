@@ -18,7 +18,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// A message as the publish panel stores it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct StoredMessage {
     pub topic: String,
     /// Payload bytes.
@@ -48,7 +48,7 @@ pub struct StoredMessage {
 
 /// A message the user saved under a name.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct NamedMessage {
     /// The name shown in the menu.
     pub name: String,
@@ -71,9 +71,9 @@ pub struct Settings {
     pub history_budget_mib: u32,
 }
 
-/// The history budget when the user has not set one (the model's default, in MiB).
-pub const DEFAULT_HISTORY_BUDGET_MIB: u32 =
-    (crate::model::DEFAULT_HISTORY_BUDGET_BYTES / (1024 * 1024)) as u32;
+/// The history budget when the user has not set one, in MiB: the model's default (a test in
+/// `app`, which sees both, keeps the two equal).
+pub const DEFAULT_HISTORY_BUDGET_MIB: u32 = 48;
 
 fn default_history_budget_mib() -> u32 {
     DEFAULT_HISTORY_BUDGET_MIB

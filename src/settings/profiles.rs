@@ -28,7 +28,7 @@ pub enum PasswordStorage {
 
 /// A subscription as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct StoredSubscription {
     pub filter: String,
     /// QoS 0, 1 or 2.
@@ -37,7 +37,7 @@ pub struct StoredSubscription {
 
 /// A last will as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct StoredWill {
     pub topic: String,
     pub payload: String,
@@ -48,7 +48,7 @@ pub struct StoredWill {
 
 /// TLS settings as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct StoredTls {
     /// CA file; the system's roots when `None`.
     #[serde(default)]
@@ -70,7 +70,7 @@ pub struct StoredTls {
 
 /// One saved broker connection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Profile {
     /// The name shown in the list, unique among profiles.
     pub name: String,

@@ -41,7 +41,7 @@ pub enum DeviceKind {
 
 /// One device of the fleet.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct DeviceSpec {
     /// Client id and name, e.g. `thermostat-kitchen`.
     pub id: String,

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 /// What to simulate and where.
 #[derive(Clone, Debug)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct SimOptions {
     pub host: String,
     pub port: u16,
@@ -61,7 +61,6 @@ impl FleetStats {
 }
 
 /// A running fleet. Dropping it disconnects every device.
-#[allow(missing_docs, reason = "the names say what these are")]
 pub struct Fleet {
     stop: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,

@@ -2,7 +2,7 @@
 //! Only what the simulator sends: a timestamp, a sequence number and scalar metrics.
 
 #[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub enum MetricValue {
     /// Sparkplug Int64 (datatype 4).
     Long(i64),
@@ -16,7 +16,7 @@ pub enum MetricValue {
 
 /// One named metric.
 #[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs, reason = "the names say what these are")]
+#[expect(missing_docs, reason = "the names say what these are")]
 pub struct Metric {
     /// Metric name, e.g. `Motor/RPM`.
     pub name: String,
