@@ -111,6 +111,8 @@ pub struct CanopyApp {
     publish_tickets: rustc_hash::FxHashMap<u64, PublishTicket>,
     /// `CANOPY_REPORT_APPLIED`, for the window benchmark.
     applied_report: Option<applied_report::AppliedReport>,
+    /// Settings writes, in order, off the window's thread.
+    settings_writes: Option<worker::Worker<Result<(), crate::settings::SettingsError>>>,
     /// Files picked for the publish form, read off the window's thread.
     file_reads: Option<worker::Worker<(std::path::PathBuf, std::io::Result<Vec<u8>>)>>,
 }
@@ -207,6 +209,7 @@ impl CanopyApp {
             publish_tickets: rustc_hash::FxHashMap::default(),
             applied_report: applied_report::AppliedReport::from_env(),
             file_reads: None,
+            settings_writes: None,
         };
         if let Some(options) = connect_to {
             app.connect(options);
@@ -308,12 +311,20 @@ impl CanopyApp {
     }
 
     /// Write the publish history and saved messages if they changed.
-    fn save_settings(&mut self) {
+    /// Write the settings when they changed, off the window's thread; report a failed write.
+    fn save_settings(&mut self, ctx: &egui::Context) {
+        while let Some(result) = self.settings_writes.as_mut().and_then(worker::Worker::take) {
+            if let Err(error) = result
+                && let Some(session) = self.active_session_mut()
+            {
+                session.notice(format!("Settings not saved: {error}"));
+            }
+        }
         let publish_changed = std::mem::take(&mut self.publish.dirty);
         if !publish_changed && !std::mem::take(&mut self.settings_dirty) {
             return;
         }
-        let Some(store) = &self.store else {
+        let Some(store) = self.store.clone() else {
             return;
         };
         let settings = Settings {
@@ -327,11 +338,9 @@ impl CanopyApp {
             history_budget_mib: self.history_budget_mib,
             ..Settings::default()
         };
-        if let Err(error) = store.save(&settings)
-            && let Some(session) = self.active_session_mut()
-        {
-            session.notice(format!("Settings not saved: {error}"));
-        }
+        self.settings_writes
+            .get_or_insert_with(|| worker::Worker::new("canopy-settings"))
+            .run(ctx, move || store.save(&settings));
     }
 
     /// The first-run default: the bundled broker (on 1883, or a free port if that is taken),

@@ -62,6 +62,7 @@ impl CanopyApp {
             Some(ConnectAction::Disconnect) => self.disconnect(),
             None => {}
         }
+        self.save_settings(ui.ctx());
         self.schedule_repaint(ui.ctx(), now);
     }
 
@@ -254,7 +255,6 @@ impl CanopyApp {
         let message_action = self.message_panel(ui, now);
         self.confirm_clear_ui(ui);
         self.publish_requests(to_publish, ui.ctx());
-        self.save_settings();
         if let Some(action) = tree_action {
             self.tree_action(action);
         }

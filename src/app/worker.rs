@@ -8,6 +8,8 @@ type Job<T> = Box<dyn FnOnce() -> T + Send>;
 /// A queue of jobs for one thread, in order; results are taken each frame.
 pub struct Worker<T> {
     jobs: Option<mpsc::Sender<Job<T>>>,
+    /// Joined on drop, so queued work (a settings save) is done before the window goes.
+    thread: Option<std::thread::JoinHandle<()>>,
     results: mpsc::Receiver<T>,
     results_tx: mpsc::Sender<T>,
     pending: usize,
@@ -31,8 +33,10 @@ impl<T: Send + 'static> Worker<T> {
         if let Err(error) = &spawned {
             tracing::warn!("no {name} thread ({error}); its work runs in the window's thread");
         }
+        let thread = spawned.ok();
         Self {
-            jobs: spawned.ok().map(|_| jobs_tx),
+            jobs: thread.as_ref().map(|_| jobs_tx),
+            thread,
             results,
             results_tx,
             pending: 0,
@@ -68,5 +72,14 @@ impl<T: Send + 'static> Worker<T> {
     /// Jobs queued or running.
     pub fn is_busy(&self) -> bool {
         self.pending > 0
+    }
+}
+
+impl<T> Drop for Worker<T> {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
