@@ -4,7 +4,9 @@
 # Each subscriber is timed from the publisher's first write to its last message; 3 runs each,
 # alternating; prints each run, the medians and the ratio canopy/mosquitto_sub.
 # Usage: benches/ingest_vs_mosquitto_sub.sh [path/to/canopy]   (default: target/release/canopy)
-# Environment: RUNS (default 3), TOTAL (default 200000), CANOPY_SUB_ARGS (extra `canopy sub` flags).
+# Environment: RUNS (default 3), TOTAL (default 200000), CANOPY_SUB_ARGS (extra `canopy sub` flags),
+# MODE=record: time `canopy record` instead of `canopy sub` (until its file is closed), and check
+# that the recording holds every message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 canopy="${1:-target/release/canopy}"
@@ -35,7 +37,9 @@ PY
 publish() { publish_flood "$work/flood.bin" "$port"; }
 
 run_once() { # $1 = canopy|mosquitto_sub; prints msgs/s
-  if [ "$1" = canopy ]; then
+  if [ "$1" = canopy ] && [ "${MODE:-sub}" = record ]; then
+    "$canopy" record "mqtt://127.0.0.1:$port" -t 'flood/#' --count "$total" -q 0 -o "$work/flood.mcap" > "$work/out" 2> "$work/err" &
+  elif [ "$1" = canopy ]; then
     # shellcheck disable=SC2086 # CANOPY_SUB_ARGS is split on purpose, e.g. "--mqtt-version 3.1.1"
     "$canopy" sub "mqtt://127.0.0.1:$port" -t 'flood/#' --count "$total" --timeout 120 ${CANOPY_SUB_ARGS:-} > "$work/out" 2> "$work/err" &
   else
@@ -47,6 +51,10 @@ run_once() { # $1 = canopy|mosquitto_sub; prints msgs/s
   wait "$sub" || { echo "$1 failed: $(cat "$work/err")" >&2; echo 0; return; }
   local end; end=$(date +%s.%N)
   if [ "$1" = canopy ]; then echo "  canopy: $(cat "$work/out")" >&2; fi
+  if [ "$1" = canopy ] && [ "${MODE:-sub}" = record ]; then
+    local kept; kept=$("$canopy" export "$work/flood.mcap" -o - 2> /dev/null | wc -l)
+    echo "  the recording holds $kept of $total messages ($(stat -c %s "$work/flood.mcap") bytes)" >&2
+  fi
   awk -v s="$start" -v e="$end" -v n="$total" 'BEGIN { printf "%.0f\n", n / (e - s) }'
 }
 
@@ -61,5 +69,5 @@ for run in $(seq 1 "$runs"); do
 done
 m=$(median < "$work/mosquitto_sub.rates"); c=$(median < "$work/canopy.rates")
 echo "median mosquitto_sub: $m msgs/s"
-echo "median canopy sub:    $c msgs/s"
+echo "median canopy ${MODE:-sub}:    $c msgs/s"
 awk -v c="$c" -v m="$m" 'BEGIN { printf "ratio canopy/mosquitto_sub: %.2f\n", c / m }'

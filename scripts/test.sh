@@ -5,4 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/apt-ensure.sh build-essential mosquitto mosquitto-clients
+# The recordings interop test reads and writes MCAP with the Python `mcap` package.
+if python=$(scripts/python-mcap.sh); then
+  export CANOPY_PYTHON="$python"
+else
+  echo "*** could not set up Python with the mcap package: its interop tests will say so ***" >&2
+fi
 cargo test --workspace "$@"

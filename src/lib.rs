@@ -14,5 +14,6 @@ pub mod payload;
 pub mod pem;
 pub mod process;
 pub mod profile_options;
+pub mod record;
 pub mod settings;
 pub mod sim;

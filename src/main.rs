@@ -33,6 +33,12 @@ enum Command {
     Sub(SubArgs),
     /// Publish one message and wait until the broker has it
     Pub(PubArgs),
+    /// Record a broker's traffic to an MCAP file (the mapping: docs/recordings.md)
+    Record(RecordArgs),
+    /// Publish a recording's messages into a broker, with the recorded timing
+    Replay(ReplayArgs),
+    /// Write a recording's messages to CSV or JSON Lines
+    Export(ExportArgs),
     /// Delete every retained message under a topic filter (prints how many it found and cleared)
     ClearRetained(ClearArgs),
     /// Run the bundled MQTT broker with no window, until Ctrl-C
@@ -88,6 +94,75 @@ struct SimArgs {
     /// Keep every device connected (by default a few drop off now and then and come back)
     #[arg(long)]
     no_dropouts: bool,
+}
+
+#[derive(clap::Args)]
+struct RecordArgs {
+    /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH] (or --profile)
+    url: Option<String>,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// The recording to write (.mcap; replaced if it exists)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: std::path::PathBuf,
+    /// Topic filter to record (repeatable; default '#')
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    topics: Vec<String>,
+    /// Stop after this many seconds
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Stop once this many messages have arrived
+    #[arg(short = 'n', long)]
+    count: Option<u64>,
+    /// QoS to subscribe with
+    #[arg(short = 'q', long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    qos: u8,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The recording to replay (.mcap)
+    file: std::path::PathBuf,
+    /// Broker URL: mqtt://, mqtts://, ws:// or wss://HOST[:PORT][/PATH] (or --profile)
+    url: Option<String>,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// Replay this many times faster than recorded
+    #[arg(long, default_value_t = 1.0, conflicts_with = "max")]
+    speed: f64,
+    /// Replay as fast as the broker takes the messages
+    #[arg(long)]
+    max: bool,
+    /// Start again from the beginning at the end, until Ctrl-C
+    #[arg(long = "loop")]
+    repeat: bool,
+    /// Only topics matching this filter (repeatable)
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    topics: Vec<String>,
+    /// Publish every topic under this prefix, e.g. 'replay/'
+    #[arg(long)]
+    prefix: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The recording to export (.mcap)
+    file: std::path::PathBuf,
+    /// The file to write (.csv or .jsonl), or - for standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: std::path::PathBuf,
+    /// The format, when the file name does not say it
+    #[arg(long, value_enum)]
+    format: Option<ExportFormatArg>,
+    /// Only topics matching this filter (repeatable)
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    topics: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormatArg {
+    Csv,
+    Jsonl,
 }
 
 #[derive(clap::Args)]
@@ -398,11 +473,7 @@ impl SubArgs {
             count: self.count,
             timeout: self.timeout.map(Duration::from_secs_f64),
         };
-        let stop = Arc::new(AtomicBool::new(false));
-        let on_signal = Arc::clone(&stop);
-        ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed))
-            .context("could not install the Ctrl-C handler")?;
-        let report = canopy::cli::sub::run(&options, stop, &mut std::io::stderr())?;
+        let report = canopy::cli::sub::run(&options, stop_on_ctrl_c()?, &mut std::io::stderr())?;
         println!("{}", report.final_line());
         Ok(())
     }
@@ -421,6 +492,95 @@ impl ClearArgs {
             &mut std::io::stderr(),
         )?;
         canopy::cli::clear_retained::print_report(&report, &self.filter, self.dry_run)
+    }
+}
+
+/// Ctrl-C sets the flag this returns.
+fn stop_on_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    ctrlc::set_handler(move || on_signal.store(true, Ordering::Relaxed))
+        .context("could not install the Ctrl-C handler")?;
+    Ok(stop)
+}
+
+impl RecordArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let options = canopy::cli::record::RecordOptions {
+            connect: self.connect.options(self.url.as_deref())?,
+            output: self.output,
+            filters: self.topics,
+            qos: Qos::from_level(self.qos).unwrap_or_default(),
+            duration: self.duration.map(Duration::from_secs_f64),
+            count: self.count,
+        };
+        let stats = canopy::cli::record::run(&options, stop_on_ctrl_c()?, &mut std::io::stderr())?;
+        println!(
+            "recorded {} messages to {} ({} KiB) in {:.1} s, {} dropped",
+            stats.messages,
+            stats.path.display(),
+            stats.file_bytes / 1024,
+            stats.elapsed.as_secs_f64(),
+            stats.dropped
+        );
+        Ok(())
+    }
+}
+
+impl ReplayArgs {
+    fn run(self) -> anyhow::Result<()> {
+        use canopy::cli::replay::{Pace, ReplayOptions};
+        anyhow::ensure!(
+            self.speed > 0.0 && self.speed.is_finite(),
+            "--speed must be a positive number"
+        );
+        let options = ReplayOptions {
+            input: self.file,
+            connect: self.connect.options(self.url.as_deref())?,
+            pace: if self.max {
+                Pace::Max
+            } else {
+                Pace::Speed(self.speed)
+            },
+            repeat: self.repeat,
+            filters: self.topics,
+            prefix: self.prefix,
+        };
+        let report = canopy::cli::replay::run(&options, stop_on_ctrl_c()?, &mut std::io::stderr())?;
+        if let Some(damage) = &report.file.damage {
+            eprintln!("note: {damage}");
+        }
+        println!("{}", report.final_line());
+        anyhow::ensure!(
+            report.failed == 0,
+            "{} messages were not accepted",
+            report.failed
+        );
+        Ok(())
+    }
+}
+
+impl ExportArgs {
+    fn run(self) -> anyhow::Result<()> {
+        use canopy::record::ExportFormat;
+        let options = canopy::cli::export::ExportOptions {
+            input: self.file,
+            output: self.output,
+            format: self.format.map(|f| match f {
+                ExportFormatArg::Csv => ExportFormat::Csv,
+                ExportFormatArg::Jsonl => ExportFormat::JsonLines,
+            }),
+            filters: self.topics,
+        };
+        let (exported, file) = canopy::cli::export::run(&options, &mut std::io::stderr())?;
+        if let Some(damage) = &file.damage {
+            eprintln!("note: {damage}");
+        }
+        eprintln!(
+            "exported {} messages ({} payloads as base64)",
+            exported.messages, exported.base64_payloads
+        );
+        Ok(())
     }
 }
 
@@ -472,6 +632,9 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
         }
         Some(Command::ClearRetained(args)) => args.run(),
         Some(Command::Sim(args)) => args.run(),
+        Some(Command::Record(args)) => args.run(),
+        Some(Command::Replay(args)) => args.run(),
+        Some(Command::Export(args)) => args.run(),
         Some(Command::Broker(args)) => canopy::cli::serve::broker(args.config()?),
     }
 }

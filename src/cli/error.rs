@@ -54,6 +54,16 @@ pub enum CliError {
     SubscriptionNotAcknowledged,
     #[error("the broker stopped acknowledging: {cleared} of {total} cleared")]
     ClearStalled { cleared: usize, total: usize },
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+    #[error("cannot tell the export format from {0:?}: name it .csv or .jsonl, or give --format")]
+    ExportFormat(String),
+    #[error("cannot {action} {path}: {reason}")]
+    Io {
+        action: &'static str,
+        path: String,
+        reason: std::io::Error,
+    },
     /// `--timeout` passed before `--count` messages arrived.
     #[error("timed out: {report}", report = .0.final_line())]
     TimedOut(SubReport),

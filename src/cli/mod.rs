@@ -3,7 +3,10 @@
 pub mod clear_retained;
 pub mod connect;
 mod error;
+pub mod export;
 pub mod publish;
+pub mod record;
+pub mod replay;
 pub mod script_client;
 pub mod serve;
 pub mod sub;

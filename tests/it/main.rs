@@ -19,5 +19,6 @@ mod net;
 mod profiles_ui;
 mod publish;
 mod publish_ui;
+mod record;
 mod sub_cli;
 mod ui;

@@ -264,6 +264,25 @@ pub fn listen(port: u16, filter: &str) -> (ConnectionManager, ConnectionId) {
     (manager, id)
 }
 
+/// The next `count` messages on `id`, in arrival order.
+pub fn messages(
+    manager: &ConnectionManager,
+    id: ConnectionId,
+    count: usize,
+) -> Vec<canopy::model::Incoming> {
+    let mut received = Vec::new();
+    while received.len() < count {
+        let batch = wait_for(manager, id, Duration::from_secs(10), |event| {
+            match &event.kind {
+                EventKind::Batch(batch) => Some(batch.clone()),
+                _ => None,
+            }
+        });
+        received.extend(batch);
+    }
+    received
+}
+
 /// The first message of the next batch on `id`.
 pub fn next_message(manager: &ConnectionManager, id: ConnectionId) -> canopy::model::Incoming {
     wait_for(manager, id, Duration::from_secs(10), |event| {

@@ -1,0 +1,123 @@
+//! `canopy record`: subscribe and write everything that arrives to an MCAP recording.
+
+use super::CliError;
+use crate::mqtt::{Qos, TopicFilter};
+use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind, Subscription};
+use crate::record::{RecordStats, Recorder};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// What `canopy record` was asked to do.
+#[derive(Clone, Debug)]
+pub struct RecordOptions {
+    /// Where and how to connect.
+    pub connect: ConnectOptions,
+    /// The recording to write (replaced if it exists).
+    pub output: PathBuf,
+    /// Topic filters to subscribe to (default `#`).
+    pub filters: Vec<String>,
+    /// QoS asked for on every filter.
+    pub qos: Qos,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Stop once this many messages arrived.
+    pub count: Option<u64>,
+}
+
+/// Record until the count or duration is reached, or `stop` is set (Ctrl-C); then close the
+/// file and return its figures. Progress goes to `progress` once a second.
+pub fn run(
+    options: &RecordOptions,
+    stop: Arc<AtomicBool>,
+    progress: &mut dyn Write,
+) -> Result<RecordStats, CliError> {
+    let filters = if options.filters.is_empty() {
+        vec!["#".to_owned()]
+    } else {
+        options.filters.clone()
+    };
+    for filter in &filters {
+        TopicFilter::new(filter.as_str()).map_err(|reason| CliError::Filter {
+            filter: filter.clone(),
+            reason,
+        })?;
+    }
+    let mut connect = options.connect.clone();
+    connect.retry_first_connect = false;
+    connect.subscriptions = filters
+        .into_iter()
+        .map(|filter| Subscription {
+            filter,
+            qos: options.qos,
+        })
+        .collect();
+    let recorder = Recorder::start(&options.output, Vec::new())?;
+    let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
+    let (id, stats) = manager.connect(connect);
+    let started = Instant::now();
+    let mut received = 0u64;
+    let mut next_progress = started + Duration::from_secs(1);
+    let outcome = loop {
+        let now = Instant::now();
+        if stop.load(Ordering::Relaxed)
+            || options
+                .duration
+                .is_some_and(|d| now.duration_since(started) >= d)
+            || options.count.is_some_and(|count| received >= count)
+        {
+            break Ok(());
+        }
+        if now >= next_progress {
+            let current = recorder.stats();
+            let _ = writeln!(
+                progress,
+                "[{:>4} s] {} messages written, {} KiB, {} dropped",
+                now.duration_since(started).as_secs(),
+                current.messages,
+                current.file_bytes / 1024,
+                current.dropped + stats.dropped_messages()
+            );
+            next_progress += Duration::from_secs(1);
+        }
+        let Some(event) = manager.events().recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        if event.connection != id {
+            continue;
+        }
+        match event.kind {
+            EventKind::Batch(batch) => {
+                received += batch.len() as u64;
+                recorder.record(&batch);
+            }
+            EventKind::State(ConnectionState::Disconnected { reason }) => {
+                break Err(CliError::Disconnected(
+                    reason.unwrap_or_else(|| "disconnected".to_owned()),
+                ));
+            }
+            EventKind::State(ConnectionState::Connected { .. }) => {
+                let _ = writeln!(
+                    progress,
+                    "recording {} to {}",
+                    options.connect.url(),
+                    options.output.display()
+                );
+            }
+            EventKind::Subscribed(filters) => {
+                let _ = writeln!(progress, "subscribed to {}", filters.join(", "));
+            }
+            EventKind::Error(error) => {
+                let _ = writeln!(progress, "error: {error}");
+            }
+            _ => {}
+        }
+    };
+    manager.send(crate::net::Command::Disconnect { id });
+    let mut result = recorder.stop()?;
+    // Messages the network layer had to drop never reached the recorder: count them too.
+    result.dropped += stats.dropped_messages();
+    outcome.map(|()| result)
+}
