@@ -88,31 +88,8 @@ pub fn run(
         if event.connection != id {
             continue;
         }
-        match event.kind {
-            EventKind::Batch(batch) => {
-                received += batch.len() as u64;
-                recorder.record(&batch);
-            }
-            EventKind::State(ConnectionState::Disconnected { reason }) => {
-                break Err(CliError::Disconnected(
-                    reason.unwrap_or_else(|| "disconnected".to_owned()),
-                ));
-            }
-            EventKind::State(ConnectionState::Connected { .. }) => {
-                let _ = writeln!(
-                    progress,
-                    "recording {} to {}",
-                    options.connect.url(),
-                    options.output.display()
-                );
-            }
-            EventKind::Subscribed(filters) => {
-                let _ = writeln!(progress, "subscribed to {}", filters.join(", "));
-            }
-            EventKind::Error(error) => {
-                let _ = writeln!(progress, "error: {error}");
-            }
-            _ => {}
+        if let Some(end) = on_event(event.kind, &recorder, &mut received, options, progress) {
+            break end;
         }
     };
     manager.send(crate::net::Command::Disconnect { id });
@@ -120,4 +97,41 @@ pub fn run(
     // Messages the network layer had to drop never reached the recorder: count them too.
     result.dropped += stats.dropped_messages();
     outcome.map(|()| result)
+}
+
+/// Take one event of the recorded connection; `Some` when recording ends with it.
+fn on_event(
+    kind: EventKind,
+    recorder: &Recorder,
+    received: &mut u64,
+    options: &RecordOptions,
+    progress: &mut dyn Write,
+) -> Option<Result<(), CliError>> {
+    match kind {
+        EventKind::Batch(batch) => {
+            *received += batch.len() as u64;
+            recorder.record(&batch);
+        }
+        EventKind::State(ConnectionState::Disconnected { reason }) => {
+            return Some(Err(CliError::Disconnected(
+                reason.unwrap_or_else(|| "disconnected".to_owned()),
+            )));
+        }
+        EventKind::State(ConnectionState::Connected { .. }) => {
+            let _ = writeln!(
+                progress,
+                "recording {} to {}",
+                options.connect.url(),
+                options.output.display()
+            );
+        }
+        EventKind::Subscribed(filters) => {
+            let _ = writeln!(progress, "subscribed to {}", filters.join(", "));
+        }
+        EventKind::Error(error) => {
+            let _ = writeln!(progress, "error: {error}");
+        }
+        _ => {}
+    }
+    None
 }
