@@ -181,4 +181,72 @@ impl CanopyApp {
             }
         }
     }
+
+    /// Start recording the shown connection to a file the user picks (the default folder when
+    /// there is no file dialog), or stop the running recording (closed on a worker thread).
+    pub(super) fn toggle_recording(&mut self, ctx: &egui::Context) {
+        let Some(session) = self.sessions.get_mut(self.active) else {
+            return;
+        };
+        if let Some(recording) = session.recording.take() {
+            let id = session.id;
+            self.recording_stops
+                .get_or_insert_with(|| super::worker::Worker::new("canopy-recording-stop"))
+                .run(ctx, move || (id, recording.stop()));
+            return;
+        }
+        let host: String = session
+            .options
+            .host
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let suggested = format!(
+            "canopy-{host}-{}.mcap",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        );
+        let path = if self.file_picker.available() {
+            let Some(path) = self.file_picker.save_file("Record traffic to", &suggested) else {
+                return;
+            };
+            path
+        } else {
+            fallback_folder().join(&suggested)
+        };
+        match crate::record::Recorder::start(&path, Vec::new()) {
+            Ok(recording) => {
+                session.notice(format!("Recording to {}.", path.display()));
+                session.recording = Some(recording);
+            }
+            Err(error) => session.notice(format!("Not recording: {error}")),
+        }
+    }
+
+    /// Say how each recording that was stopped ended.
+    pub(super) fn recordings_closed(&mut self) {
+        while let Some((id, result)) = self
+            .recording_stops
+            .as_mut()
+            .and_then(super::worker::Worker::take)
+        {
+            let text = match result {
+                Ok(stats) => format!(
+                    "Recorded {} to {} ({}{}).",
+                    super::format::count(stats.messages, "message", "messages"),
+                    stats.path.display(),
+                    super::format::bytes(stats.file_bytes),
+                    if stats.dropped > 0 {
+                        format!(", {} not written: the disk fell behind", stats.dropped)
+                    } else {
+                        String::new()
+                    }
+                ),
+                Err(error) => format!("The recording failed: {error}"),
+            };
+            match self.sessions.iter_mut().find(|s| s.id == id) {
+                Some(session) => session.notice(text),
+                None => tracing::info!("{text}"),
+            }
+        }
+    }
 }

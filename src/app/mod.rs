@@ -113,9 +113,17 @@ pub struct CanopyApp {
     applied_report: Option<applied_report::AppliedReport>,
     /// Settings writes, in order, off the window's thread.
     settings_writes: Option<worker::Worker<Result<(), crate::settings::SettingsError>>>,
+    /// Recordings being closed (their queues written, their index and footer added).
+    recording_stops: Option<worker::Worker<RecordingClosed>>,
     /// Files picked for the publish form, read off the window's thread.
     file_reads: Option<worker::Worker<(std::path::PathBuf, std::io::Result<Vec<u8>>)>>,
 }
+
+/// A stopped recording's connection, and how closing its file went.
+type RecordingClosed = (
+    Option<crate::net::ConnectionId>,
+    Result<crate::record::RecordStats, crate::record::RecordError>,
+);
 
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
 /// without one.
@@ -209,6 +217,7 @@ impl CanopyApp {
             publish_tickets: rustc_hash::FxHashMap::default(),
             applied_report: applied_report::AppliedReport::from_env(),
             file_reads: None,
+            recording_stops: None,
             settings_writes: None,
         };
         if let Some(options) = connect_to {
@@ -601,6 +610,9 @@ impl CanopyApp {
             match event.kind {
                 EventKind::State(state) => session.set_state(state),
                 EventKind::Batch(batch) => {
+                    if let Some(recording) = &session.recording {
+                        recording.record(&batch);
+                    }
                     session.apply(batch);
                     if let Some(report) = &mut self.applied_report
                         && report.check(&self.sessions)

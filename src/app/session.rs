@@ -53,6 +53,8 @@ pub struct Session {
     pub monitor_view: MonitorView,
     /// The tab's name: the profile it was opened from, or what started it (the demo).
     pub name: Option<String>,
+    /// The recording of this connection's traffic, while one runs.
+    pub recording: Option<crate::record::Recorder>,
 }
 
 impl Session {
@@ -93,6 +95,7 @@ impl Session {
             message_view: MessageView::default(),
             monitor_view: MonitorView::default(),
             name: None,
+            recording: None,
         }
     }
 

@@ -62,6 +62,10 @@ pub fn status_bar_ui(
                  but not added to the tree.",
             );
         }
+        if let Some(recording) = &session.recording {
+            ui.separator();
+            recording_ui(ui, &recording.stats());
+        }
         if let Some(job) = clearing.filter(|job| !job.is_done()) {
             ui.separator();
             ui.add(
@@ -128,4 +132,36 @@ fn memory_ui(ui: &mut egui::Ui, session: Option<&Session>, memory: MemoryInfo<'_
         );
     });
     changed
+}
+
+/// The running recording: time, messages, bytes and the file; anything not written in red.
+fn recording_ui(ui: &mut egui::Ui, stats: &crate::record::RecordStats) {
+    let name = stats.path.file_name().map_or_else(
+        || stats.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    ui.label(
+        RichText::new(format!(
+            "Recording {} · {} · {} to {name}",
+            format::duration(stats.elapsed),
+            format::count(stats.messages, "message", "messages"),
+            format::bytes(stats.file_bytes)
+        ))
+        .color(Color32::from_rgb(230, 90, 80)),
+    )
+    .on_hover_text(stats.path.display().to_string());
+    if stats.dropped > 0 || stats.error.is_some() {
+        let why = stats
+            .error
+            .as_deref()
+            .unwrap_or("the disk is not keeping up");
+        ui.label(
+            RichText::new(format!(
+                "{} not written: {why}",
+                format::thousands(stats.dropped)
+            ))
+            .strong()
+            .color(Color32::from_rgb(230, 90, 80)),
+        );
+    }
 }

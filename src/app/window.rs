@@ -21,6 +21,8 @@ enum TabAction {
     Switch(usize),
     Close(usize),
     New,
+    /// Start or stop recording the shown connection.
+    Record,
 }
 
 impl CanopyApp {
@@ -47,6 +49,7 @@ impl CanopyApp {
             Some(TabAction::Switch(index)) => self.switch_to(index),
             Some(TabAction::Close(index)) => self.close_tab(index),
             Some(TabAction::New) => self.profiles.open = true,
+            Some(TabAction::Record) => self.toggle_recording(ui.ctx()),
             None => {}
         }
         self.banner_panel(ui);
@@ -63,6 +66,7 @@ impl CanopyApp {
             None => {}
         }
         self.save_settings(ui.ctx());
+        self.recordings_closed();
         self.schedule_repaint(ui.ctx(), now);
     }
 
@@ -84,8 +88,24 @@ impl CanopyApp {
             ui.toggle_value(&mut session.chart.open, label)
                 .on_hover_text("Show or hide the chart panel");
         }
+        let record = self.active_session().map(|s| s.recording.is_some());
+        let record_clicked = match record {
+            Some(false) => ui
+                .button("Record")
+                .on_hover_text("Write this connection's traffic to an MCAP file")
+                .clicked(),
+            Some(true) => ui
+                .button(RichText::new("Stop recording").color(Color32::from_rgb(230, 90, 80)))
+                .clicked(),
+            None => false,
+        };
         ui.separator();
-        self.tabs_ui(ui)
+        let tab = self.tabs_ui(ui);
+        if record_clicked {
+            Some(TabAction::Record)
+        } else {
+            tab
+        }
     }
 
     fn banner_panel(&mut self, ui: &mut egui::Ui) {
@@ -140,7 +160,13 @@ impl CanopyApp {
             let (_, color) = connection_ui::state_text(session, Instant::now());
             let (dot, _) = ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
             ui.painter().circle_filled(dot.center(), 4.0, color);
-            let title = session.title();
+            let mut title = session.title();
+            if let Some(recording) = &session.recording {
+                title.push_str(&format!(
+                    " · REC {}",
+                    format::duration(recording.stats().elapsed)
+                ));
+            }
             if ui
                 .selectable_label(index == self.active, &title)
                 .on_hover_text(session.options.url())

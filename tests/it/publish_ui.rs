@@ -151,18 +151,7 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
     );
 }
 
-/// A file picker that answers with a fixed path, so no dialog opens.
-struct FixedPicker(std::path::PathBuf);
-
-impl canopy::app::FilePicker for FixedPicker {
-    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
-        Some(self.0.clone())
-    }
-
-    fn save_file(&mut self, _title: &str, _suggested: &str) -> Option<std::path::PathBuf> {
-        Some(self.0.clone())
-    }
-}
+use crate::common::ui::FixedPicker;
 
 #[test]
 fn a_file_payload_saved_messages_and_history_survive_a_restart() {

@@ -426,6 +426,57 @@ fn files_that_are_not_recordings_are_refused_by_name() {
     );
 }
 
+#[test]
+fn the_window_records_its_connection_and_says_so() {
+    use crate::common::ui::{FixedPicker, harness, step_until};
+    use egui_kittest::kittest::Queryable;
+    let Some(broker) = Mosquitto::start("the_window_records_its_connection_and_says_so") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("window.mcap");
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    app.set_file_picker(Box::new(FixedPicker(file.clone())));
+    app.connect(canopy::net::ConnectOptions::new("127.0.0.1", broker.port));
+    let mut harness = harness(app);
+    let wait = Duration::from_secs(10);
+    step_until(&mut harness, "the subscriptions", wait, |h| {
+        h.state()
+            .active_session()
+            .is_some_and(|s| s.active_subscriptions.len() == 2)
+    });
+    harness.get_by_label("Record").click();
+    step_until(&mut harness, "the recording's status", wait, |h| {
+        h.query_all_by_label_contains("Recording ").next().is_some()
+    });
+    let lines: String = (0..500).map(|i| format!("{i}\n")).collect();
+    broker.publish_lines("win/a", &lines);
+    step_until(&mut harness, "the messages in the tree", wait, |h| {
+        h.state()
+            .active_session()
+            .and_then(|s| s.model.tree.find("win/a"))
+            .is_some_and(|id| {
+                h.state()
+                    .active_session()
+                    .and_then(|s| s.model.tree.node(id))
+                    .is_some_and(|n| n.message_count == 500)
+            })
+    });
+    harness.get_by_label("Stop recording").click();
+    step_until(&mut harness, "the recording closed", wait, |h| {
+        h.query_all_by_label_contains("Recorded ").next().is_some()
+    });
+    let (messages, summary) = read_all(&file);
+    assert!(summary.complete, "{summary:?}");
+    let mine: Vec<String> = messages
+        .iter()
+        .filter(|m| m.topic == "win/a")
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+        .collect();
+    let expected: Vec<String> = (0..500).map(|i| i.to_string()).collect();
+    assert_eq!(mine, expected, "every message, in order, nothing dropped");
+}
+
 fn script(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")

@@ -40,3 +40,16 @@ pub fn step_until(
 pub fn exists(harness: &Harness<'_, CanopyApp>, label: &str) -> bool {
     harness.query_all_by_label(label).next().is_some()
 }
+
+/// A file picker that answers with a fixed path, so no dialog opens.
+pub struct FixedPicker(pub std::path::PathBuf);
+
+impl canopy::app::FilePicker for FixedPicker {
+    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
+
+    fn save_file(&mut self, _title: &str, _suggested: &str) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
+}
