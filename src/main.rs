@@ -14,9 +14,13 @@ use std::time::Duration;
 #[command(
     name = "canopy",
     version,
-    about = "A fast native MQTT explorer and broker monitor"
+    about = "A fast native MQTT explorer and broker monitor",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
+    /// A recording (.mcap) to open in the window
+    #[arg(value_name = "FILE.mcap")]
+    recording: Option<std::path::PathBuf>,
     /// Open the window already connected to this broker, e.g. mqtt://localhost:1883
     #[arg(long, value_name = "URL")]
     connect: Option<String>,
@@ -451,6 +455,7 @@ fn open_window(startup: Startup, started: std::time::Instant) -> anyhow::Result<
 enum Startup {
     Connect(Box<canopy::net::ConnectOptions>),
     Demo,
+    Open(std::path::PathBuf),
 }
 
 #[cfg(not(feature = "gui"))]
@@ -458,6 +463,7 @@ fn open_window(startup: Startup, _started: std::time::Instant) -> anyhow::Result
     let what = match startup {
         Startup::Connect(options) => format!("a window on {}", options.address()),
         Startup::Demo => "the window".to_owned(),
+        Startup::Open(path) => format!("{} in the window", path.display()),
     };
     anyhow::bail!(
         "cannot open {what}: this canopy was built without the \"gui\" feature; the subcommands work"
@@ -619,8 +625,11 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
                     options.protocol = cli.mqtt_version;
                     Startup::Connect(Box::new(options))
                 }
-                // A first run (no saved profile) gets the demo; otherwise the saved profiles.
-                None => Startup::Demo,
+                None => match cli.recording {
+                    Some(path) => Startup::Open(path),
+                    // A first run (no saved profile) gets the demo; otherwise the saved profiles.
+                    None => Startup::Demo,
+                },
             };
             open_window(startup, started)
         }

@@ -88,6 +88,9 @@ pub enum ConnectAction {
 
 /// A few words for the status bar: the state without its reason.
 pub fn short_state_text(session: &Session) -> &'static str {
+    if session.source.is_some() {
+        return "Recording (read-only)";
+    }
     match &session.state {
         ConnectionState::Connecting => "Connecting…",
         ConnectionState::Connected { .. } => "Connected",
@@ -99,6 +102,12 @@ pub fn short_state_text(session: &Session) -> &'static str {
 
 /// A one-line description of a session's state and the colour to show it in.
 pub fn state_text(session: &Session, now: Instant) -> (String, Color32) {
+    if let Some(path) = &session.source {
+        return (
+            format!("A recording, read-only: {}", path.display()),
+            Color32::from_rgb(120, 190, 250),
+        );
+    }
     let address = session.options.url();
     match &session.state {
         ConnectionState::Connecting => (format!("Connecting to {address}…"), Color32::GRAY),

@@ -16,6 +16,7 @@ mod payload_ui;
 mod plot_ui;
 mod profiles_ui;
 mod publish_ui;
+mod recording_tab;
 pub mod repaint;
 mod session;
 mod status_bar_ui;
@@ -73,6 +74,8 @@ pub enum Startup {
     Demo,
     /// Start idle, the connect bar showing localhost.
     Idle,
+    /// Open this recording in a tab.
+    Open(std::path::PathBuf),
 }
 
 /// Canopy's window state.
@@ -237,6 +240,7 @@ impl CanopyApp {
         startup: Startup,
         store: Option<SettingsStore>,
     ) -> Self {
+        let ctx_for_open = ctx.clone();
         let ctx = ctx.clone();
         let gate = Arc::new(repaint::DataRepaintGate::default());
         let network_gate = Arc::clone(&gate);
@@ -247,7 +251,7 @@ impl CanopyApp {
         let manager = ConnectionManager::start(Arc::new(on_data));
         let connect_to = match &startup {
             Startup::Connect(options) => Some((**options).clone()),
-            Startup::Demo | Startup::Idle => None,
+            Startup::Demo | Startup::Idle | Startup::Open(_) => None,
         };
         let mut app = Self::new(manager, connect_to);
         app.repaint_gate = gate;
@@ -256,6 +260,9 @@ impl CanopyApp {
                 crate::settings::ProfileStore::at(store.path().with_file_name("profiles.ron"));
             app.use_settings(store);
             app.use_profiles(profiles);
+        }
+        if let Startup::Open(path) = &startup {
+            app.open_recording(path, &ctx_for_open);
         }
         if matches!(startup, Startup::Demo) {
             if app.profiles.profiles.is_empty() {
@@ -484,6 +491,67 @@ impl CanopyApp {
         }
     }
 
+    /// Open a recording in a new read-only tab; its messages are read on a thread and applied
+    /// as they come.
+    pub fn open_recording(&mut self, path: &std::path::Path, ctx: &egui::Context) {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut session = Session::detached(ConnectOptions::new(name.clone(), 0));
+        session.name = Some(name);
+        session.source = Some(path.to_owned());
+        session
+            .model
+            .tree
+            .set_history_budget(self.history_budget_bytes());
+        let wake = ctx.clone();
+        match recording_tab::RecordingLoad::start(path, move || wake.request_repaint()) {
+            Ok(load) => session.recording_load = Some(load),
+            Err(error) => session.notice(format!("Cannot read {}: {error}", path.display())),
+        }
+        self.sessions.push(session);
+        self.active = self.sessions.len() - 1;
+        self.view = View::Explorer;
+    }
+
+    /// Apply what the recordings being opened have read, within the frame's event budget.
+    fn load_recordings(&mut self, ctx: &egui::Context) {
+        let deadline = Instant::now() + EVENT_BUDGET;
+        for session in &mut self.sessions {
+            while let Some(load) = &mut session.recording_load {
+                if Instant::now() >= deadline {
+                    ctx.request_repaint();
+                    return;
+                }
+                let Some(loaded) = load.take() else {
+                    break;
+                };
+                let text = match loaded {
+                    recording_tab::Loaded::Batch(batch) => {
+                        load.applied += batch.len() as u64;
+                        session.apply(batch);
+                        continue;
+                    }
+                    recording_tab::Loaded::Done(summary) => {
+                        let mut text = format!(
+                            "Opened {}: {}.",
+                            load.path.display(),
+                            format::count(summary.messages, "message", "messages")
+                        );
+                        if let Some(damage) = summary.damage {
+                            text.push_str(&format!(" Note: {damage}."));
+                        }
+                        text
+                    }
+                    recording_tab::Loaded::Failed(error) => format!("Not opened: {error}"),
+                };
+                session.recording_load = None;
+                session.notice(text);
+            }
+        }
+    }
+
     /// Open a connection in the shown tab, replacing what it showed (a first tab is made if
     /// there is none).
     pub fn connect(&mut self, options: ConnectOptions) {
@@ -591,6 +659,7 @@ impl CanopyApp {
         if self.view == View::Broker {
             self.local.refresh_if_due(Instant::now(), false);
         }
+        self.load_recordings(ctx);
         let Ok(manager) = &mut self.manager else {
             return;
         };

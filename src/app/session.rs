@@ -55,6 +55,10 @@ pub struct Session {
     pub name: Option<String>,
     /// The recording of this connection's traffic, while one runs.
     pub recording: Option<crate::record::Recorder>,
+    /// For a tab showing a recording: the file being read into it.
+    pub recording_load: Option<super::recording_tab::RecordingLoad>,
+    /// For a tab showing a recording: the file.
+    pub source: Option<std::path::PathBuf>,
 }
 
 impl Session {
@@ -96,6 +100,8 @@ impl Session {
             monitor_view: MonitorView::default(),
             name: None,
             recording: None,
+            recording_load: None,
+            source: None,
         }
     }
 

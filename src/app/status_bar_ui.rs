@@ -62,6 +62,14 @@ pub fn status_bar_ui(
                  but not added to the tree.",
             );
         }
+        if let Some(load) = &session.recording_load {
+            ui.separator();
+            ui.label(format!(
+                "Reading {}: {} so far",
+                load.path.display(),
+                format::count(load.applied, "message", "messages")
+            ));
+        }
         if let Some(recording) = &session.recording {
             ui.separator();
             recording_ui(ui, &recording.stats());

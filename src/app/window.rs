@@ -23,6 +23,8 @@ enum TabAction {
     New,
     /// Start or stop recording the shown connection.
     Record,
+    /// Open a recording in a new tab.
+    OpenRecording,
 }
 
 impl CanopyApp {
@@ -50,6 +52,11 @@ impl CanopyApp {
             Some(TabAction::Close(index)) => self.close_tab(index),
             Some(TabAction::New) => self.profiles.open = true,
             Some(TabAction::Record) => self.toggle_recording(ui.ctx()),
+            Some(TabAction::OpenRecording) => {
+                if let Some(path) = self.file_picker.pick_file() {
+                    self.open_recording(&path, ui.ctx());
+                }
+            }
             None => {}
         }
         self.banner_panel(ui);
@@ -88,7 +95,10 @@ impl CanopyApp {
             ui.toggle_value(&mut session.chart.open, label)
                 .on_hover_text("Show or hide the chart panel");
         }
-        let record = self.active_session().map(|s| s.recording.is_some());
+        let record = self
+            .active_session()
+            .filter(|s| s.id.is_some())
+            .map(|s| s.recording.is_some());
         let record_clicked = match record {
             Some(false) => ui
                 .button("Record")
@@ -188,6 +198,19 @@ impl CanopyApp {
             .clicked()
         {
             action = Some(TabAction::New);
+        }
+        if ui
+            .add_enabled(
+                self.file_picker.available(),
+                egui::Button::new("Open recording…"),
+            )
+            .on_hover_text("Open an MCAP recording in a new tab")
+            .on_disabled_hover_text(
+                "No file dialog on this system: open one with `canopy FILE.mcap` instead",
+            )
+            .clicked()
+        {
+            action = Some(TabAction::OpenRecording);
         }
         action
     }

@@ -477,6 +477,74 @@ fn the_window_records_its_connection_and_says_so() {
     assert_eq!(mine, expected, "every message, in order, nothing dropped");
 }
 
+#[test]
+fn a_recording_opens_as_a_tab_and_a_cut_one_says_so() {
+    use crate::common::ui::{FixedPicker, harness, step_until};
+    use egui_kittest::kittest::Queryable;
+    let dir = tempfile::tempdir().expect("tmp");
+    let whole = dir.path().join("whole.mcap");
+    let mut writer = canopy::record::McapWriter::create(&whole).expect("create");
+    let mut first_chunk_end = 0;
+    for i in 0..10_000 {
+        let mut message = Incoming::new(
+            format!("plant/line{}/temp", i % 10),
+            format!("{{\"t\":{i}}}"),
+        );
+        message.qos = Qos::AtLeastOnce;
+        writer.write(&message).expect("write");
+        if i == 4_999 {
+            writer.flush().expect("flush");
+            first_chunk_end = std::fs::metadata(&whole).expect("size").len() as usize;
+        }
+    }
+    writer.flush().expect("flush");
+    let second_chunk_end = std::fs::metadata(&whole).expect("size").len() as usize;
+    writer.finish().expect("finish");
+    // What a killed recorder leaves: everything up to a chunk boundary, then part of the next
+    // chunk (which is followed by its message indexes, hence the small step into it).
+    let bytes = std::fs::read(&whole).expect("read");
+    let cut = dir.path().join("cut.mcap");
+    assert!(second_chunk_end > first_chunk_end + 1000);
+    std::fs::write(&cut, &bytes[..first_chunk_end + 1000]).expect("write");
+
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    app.set_file_picker(Box::new(FixedPicker(whole.clone())));
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Open recording…").click();
+    let wait = Duration::from_secs(10);
+    step_until(&mut harness, "the recording opened", wait, |h| {
+        h.query_all_by_label_contains("Opened ").next().is_some()
+    });
+    assert!(
+        harness
+            .query_all_by_label_contains("whole.mcap: 10,000 messages")
+            .next()
+            .is_some()
+    );
+    harness.get_by_label("whole.mcap"); // the tab
+    harness.get_by_label("Recording (read-only)");
+    let session = harness.state().active_session().expect("a tab");
+    assert_eq!(session.model.tree.total_messages(), 10_000);
+    assert_eq!(session.model.tree.topic_count(), 10);
+
+    harness
+        .state_mut()
+        .set_file_picker(Box::new(FixedPicker(cut.clone())));
+    harness.get_by_label("Open recording…").click();
+    step_until(&mut harness, "the cut recording opened", wait, |h| {
+        h.query_all_by_label_contains("not closed properly")
+            .next()
+            .is_some()
+    });
+    let session = harness.state().active_session().expect("a second tab");
+    assert_eq!(
+        session.model.tree.total_messages(),
+        5_000,
+        "the first chunk, whole; the cut one left out"
+    );
+}
+
 fn script(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
