@@ -158,6 +158,12 @@ struct ExportArgs {
     /// The format, when the file name does not say it
     #[arg(long, value_enum)]
     format: Option<ExportFormatArg>,
+    /// Only messages received from this time on (RFC 3339, or Unix ms)
+    #[arg(long, value_name = "TIME", value_parser = canopy::cli::export::parse_time)]
+    from: Option<std::time::SystemTime>,
+    /// Only messages received before this time (RFC 3339, or Unix ms)
+    #[arg(long, value_name = "TIME", value_parser = canopy::cli::export::parse_time)]
+    to: Option<std::time::SystemTime>,
     /// Only topics matching this filter (repeatable)
     #[arg(short = 't', long = "topic", value_name = "FILTER")]
     topics: Vec<String>,
@@ -577,6 +583,8 @@ impl ExportArgs {
                 ExportFormatArg::Jsonl => ExportFormat::JsonLines,
             }),
             filters: self.topics,
+            from: self.from,
+            to: self.to,
         };
         let (exported, file) = canopy::cli::export::run(&options, &mut std::io::stderr())?;
         if let Some(damage) = &file.damage {

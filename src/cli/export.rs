@@ -5,6 +5,7 @@ use crate::mqtt::TopicFilter;
 use crate::record::{ExportFormat, Exported, Reader, Summary};
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What `canopy export` was asked to do.
 #[derive(Clone, Debug)]
@@ -17,6 +18,23 @@ pub struct ExportOptions {
     pub format: Option<ExportFormat>,
     /// Only messages on topics matching one of these (all when empty).
     pub filters: Vec<String>,
+    /// Only messages received at or after this time.
+    pub from: Option<SystemTime>,
+    /// Only messages received before this time.
+    pub to: Option<SystemTime>,
+}
+
+/// A time as given on the command line: RFC 3339 (`2026-12-01T10:00:00Z`) or Unix
+/// milliseconds.
+pub fn parse_time(text: &str) -> Result<SystemTime, String> {
+    if let Ok(millis) = text.trim().parse::<u64>() {
+        return Ok(UNIX_EPOCH + Duration::from_millis(millis));
+    }
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(SystemTime::from)
+        .map_err(|e| {
+            format!("'{text}' is not a time: give RFC 3339 (2026-12-01T10:00:00Z) or Unix ms ({e})")
+        })
 }
 
 /// Export the recording; returns what was written and what the reader found at the end.
@@ -43,6 +61,8 @@ pub fn run(
     };
     let mut reader = Reader::open(&options.input)?;
     let messages = std::iter::from_fn(|| reader.next_message())
+        .filter(|m| options.from.is_none_or(|from| m.received_at >= from))
+        .filter(|m| options.to.is_none_or(|to| m.received_at < to))
         .filter(|m| filters.is_empty() || filters.iter().any(|f| f.matches(&m.topic)));
     let mut report = |count: u64| {
         let _ = writeln!(progress, "{count} messages exported");

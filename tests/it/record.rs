@@ -545,6 +545,50 @@ fn a_recording_opens_as_a_tab_and_a_cut_one_says_so() {
     );
 }
 
+#[test]
+fn export_takes_a_time_range_and_writes_json_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("timed.mcap");
+    let start = std::time::UNIX_EPOCH + Duration::from_secs(1_764_000_000);
+    let mut writer = canopy::record::McapWriter::create(&file).expect("create");
+    for i in 0..10u64 {
+        let mut message = Incoming::new("clock/tick", i.to_string());
+        message.received_at = start + Duration::from_secs(i);
+        writer.write(&message).expect("write");
+    }
+    writer.finish().expect("finish");
+    let from_ms = 1_764_000_000_000u64 + 2_000;
+    let output = common::canopy()
+        .arg("export")
+        .arg(&file)
+        .args(["-o", "-", "--from", &from_ms.to_string(), "--to"])
+        .arg("2025-11-24T16:00:05Z")
+        .output()
+        .expect("export");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let payloads: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).expect("json");
+            assert_eq!(row["time_utc"].as_str().map(|t| t.len()), Some(24));
+            row["payload"].as_str().expect("payload").to_owned()
+        })
+        .collect();
+    assert_eq!(payloads, ["2", "3", "4"]);
+    let bad = common::canopy()
+        .arg("export")
+        .arg(&file)
+        .args(["-o", "-", "--from", "yesterday"])
+        .output()
+        .expect("export");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'yesterday' is not a time"));
+}
+
 fn script(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
