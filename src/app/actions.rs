@@ -188,8 +188,17 @@ impl CanopyApp {
         let Some(session) = self.sessions.get_mut(self.active) else {
             return;
         };
+        let session_id = session.id;
+        let tap_on = |manager: &crate::net::ConnectionManager, tap| {
+            if let Some(id) = session_id {
+                manager.send(crate::net::Command::SetTap { id, tap });
+            }
+        };
         if let Some(recording) = session.recording.take() {
             let id = session.id;
+            if let Ok(manager) = &self.manager {
+                tap_on(manager, None);
+            }
             self.recording_stops
                 .get_or_insert_with(|| super::worker::Worker::new("canopy-recording-stop"))
                 .run(ctx, move || (id, recording.stop()));
@@ -215,6 +224,13 @@ impl CanopyApp {
         };
         match crate::record::Recorder::start(&path, Vec::new()) {
             Ok(recording) => {
+                // Fed on the network thread, before anything could be dropped for a window
+                // that fell behind.
+                let feeder = recording.feeder();
+                let tap = crate::net::Tap(std::sync::Arc::new(move |batch| feeder.record(batch)));
+                if let Ok(manager) = &self.manager {
+                    tap_on(manager, Some(tap));
+                }
                 session.notice(format!("Recording to {}.", path.display()));
                 session.recording = Some(recording);
             }

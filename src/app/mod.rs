@@ -679,9 +679,6 @@ impl CanopyApp {
             match event.kind {
                 EventKind::State(state) => session.set_state(state),
                 EventKind::Batch(batch) => {
-                    if let Some(recording) = &session.recording {
-                        recording.record(&batch);
-                    }
                     session.apply(batch);
                     if let Some(report) = &mut self.applied_report
                         && report.check(&self.sessions)

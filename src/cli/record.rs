@@ -57,8 +57,13 @@ pub fn run(
     let recorder = Recorder::start(&options.output, Vec::new())?;
     let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
     let (id, stats) = manager.connect(connect);
+    // Fed on the network thread: a consumer that falls behind costs the recording nothing.
+    let feeder = recorder.feeder();
+    manager.send(crate::net::Command::SetTap {
+        id,
+        tap: Some(crate::net::Tap(Arc::new(move |batch| feeder.record(batch)))),
+    });
     let started = Instant::now();
-    let mut received = 0u64;
     let mut next_progress = started + Duration::from_secs(1);
     let outcome = loop {
         let now = Instant::now();
@@ -66,7 +71,9 @@ pub fn run(
             || options
                 .duration
                 .is_some_and(|d| now.duration_since(started) >= d)
-            || options.count.is_some_and(|count| received >= count)
+            || options
+                .count
+                .is_some_and(|count| stats.received_messages() >= count)
         {
             break Ok(());
         }
@@ -78,7 +85,7 @@ pub fn run(
                 now.duration_since(started).as_secs(),
                 current.messages,
                 current.file_bytes / 1024,
-                current.dropped + stats.dropped_messages()
+                current.dropped
             );
             next_progress += Duration::from_secs(1);
         }
@@ -88,30 +95,22 @@ pub fn run(
         if event.connection != id {
             continue;
         }
-        if let Some(end) = on_event(event.kind, &recorder, &mut received, options, progress) {
+        if let Some(end) = on_event(event.kind, options, progress) {
             break end;
         }
     };
     manager.send(crate::net::Command::Disconnect { id });
-    let mut result = recorder.stop()?;
-    // Messages the network layer had to drop never reached the recorder: count them too.
-    result.dropped += stats.dropped_messages();
+    let result = recorder.stop()?;
     outcome.map(|()| result)
 }
 
 /// Take one event of the recorded connection; `Some` when recording ends with it.
 fn on_event(
     kind: EventKind,
-    recorder: &Recorder,
-    received: &mut u64,
     options: &RecordOptions,
     progress: &mut dyn Write,
 ) -> Option<Result<(), CliError>> {
     match kind {
-        EventKind::Batch(batch) => {
-            *received += batch.len() as u64;
-            recorder.record(&batch);
-        }
         EventKind::State(ConnectionState::Disconnected { reason }) => {
             return Some(Err(CliError::Disconnected(
                 reason.unwrap_or_else(|| "disconnected".to_owned()),

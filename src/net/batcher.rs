@@ -14,6 +14,7 @@ pub(super) struct Batcher {
     first_arrived: Notify,
     events: EventSender,
     stats: Arc<ConnectionStats>,
+    tap: Mutex<Option<super::manager::Tap>>,
 }
 
 impl Batcher {
@@ -28,7 +29,20 @@ impl Batcher {
             first_arrived: Notify::new(),
             events,
             stats,
+            tap: Mutex::new(None),
         })
+    }
+
+    pub(super) fn set_tap(&self, tap: Option<super::manager::Tap>) {
+        *self.tap.lock().unwrap_or_else(PoisonError::into_inner) = tap;
+    }
+
+    /// Hand the batch to the tap, then to the consumer.
+    fn send(&self, batch: Vec<Incoming>) {
+        if let Some(tap) = &*self.tap.lock().unwrap_or_else(PoisonError::into_inner) {
+            (tap.0)(&batch);
+        }
+        self.events.batch(self.connection, batch, &self.stats);
     }
 
     /// Add one message; sends the batch at once when it is full.
@@ -43,7 +57,7 @@ impl Batcher {
                 .then(|| std::mem::replace(&mut *pending, Vec::with_capacity(BATCH_MAX_MESSAGES)))
         };
         if let Some(batch) = full {
-            self.events.batch(self.connection, batch, &self.stats);
+            self.send(batch);
         }
     }
 
@@ -56,7 +70,7 @@ impl Batcher {
             }
             std::mem::replace(&mut *pending, Vec::with_capacity(BATCH_MAX_MESSAGES))
         };
-        self.events.batch(self.connection, batch, &self.stats);
+        self.send(batch);
     }
 
     /// Runs for the life of the connection: sleeps while idle, flushes ~16 ms after a first message.

@@ -25,6 +25,21 @@ const QUEUED_MESSAGES_LIMIT: usize = 256 * 1024;
 /// How long a DISCONNECT may take before the connection's tasks are simply stopped.
 const DISCONNECT_GRACE: Duration = Duration::from_millis(500);
 
+/// Sees every batch of a connection's messages on the network thread, before the window or
+/// command is handed it (and before anything is dropped for a consumer that fell behind): a
+/// recording's feed. It must return at once.
+#[derive(Clone)]
+pub struct Tap(pub Arc<TapFn>);
+
+/// What a [`Tap`] calls with each batch.
+pub type TapFn = dyn Fn(&[crate::model::Incoming]) + Send + Sync;
+
+impl std::fmt::Debug for Tap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tap")
+    }
+}
+
 /// What the UI or CLI asks the manager to do.
 #[derive(Debug)]
 #[expect(missing_docs, reason = "the names say what these are")]
@@ -51,6 +66,8 @@ pub enum Command {
         /// The filter as subscribed.
         filter: String,
     },
+    /// Hand every batch of this connection to `tap` too (or stop, with `None`).
+    SetTap { id: ConnectionId, tap: Option<Tap> },
     /// Publish a message; the outcome comes back as [`crate::net::EventKind::Published`].
     Publish {
         id: ConnectionId,
@@ -191,6 +208,11 @@ async fn serve(mut requests: mpsc::UnboundedReceiver<Request>, events: EventSend
                 if let Some(connection) = live.get(&id) {
                     let result = lock(&connection.book).unsubscribe(&connection.client, &filter);
                     report(&events, id, result);
+                }
+            }
+            Command::SetTap { id, tap } => {
+                if let Some(connection) = live.get(&id) {
+                    connection.batcher.set_tap(tap);
                 }
             }
             Command::Publish {

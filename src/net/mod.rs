@@ -19,7 +19,7 @@ mod tls_origin;
 
 pub use error::{NetError, TlsError};
 pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiver};
-pub use manager::{Command, ConnectionManager, Waker};
+pub use manager::{Command, ConnectionManager, Tap, Waker};
 pub use options::{
     BrokerUrl, ConnectOptions, LastWill, Subscription, Transport, UrlError, random_client_id,
 };

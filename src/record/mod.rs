@@ -13,7 +13,7 @@ pub use error::RecordError;
 pub use export::{ExportFormat, Exported, export};
 pub use format::PROFILE;
 pub use reader::{Reader, Summary};
-pub use recorder::{RecordStats, Recorder};
+pub use recorder::{RecordFeeder, RecordStats, Recorder};
 pub use writer::McapWriter;
 
 #[cfg(test)]

@@ -21,6 +21,13 @@ const QUEUE_BYTES: usize = 256 * 1024 * 1024;
 /// How often the writer closes its chunk, so a crash loses at most this much.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// What the writer thread is sent.
+enum Job {
+    Batch(Vec<Incoming>),
+    /// Finish the file (feeders may still hold senders).
+    Finish,
+}
+
 /// Counters the recorder thread keeps and anyone may read.
 #[derive(Debug, Default)]
 struct Counters {
@@ -30,6 +37,8 @@ struct Counters {
     queued_messages: AtomicUsize,
     queued_bytes: AtomicUsize,
     error: Mutex<Option<String>>,
+    /// Set when the recording stops: later batches are not taken.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// Where a recording stands.
@@ -52,10 +61,17 @@ pub struct RecordStats {
 /// A recording under way.
 pub struct Recorder {
     path: PathBuf,
-    filters: Vec<TopicFilter>,
     started: Instant,
-    batches: Option<Sender<Vec<Incoming>>>,
+    feeder: RecordFeeder,
     thread: Option<JoinHandle<Result<(), RecordError>>>,
+}
+
+/// Hands batches to a recording from any thread (the network thread, through a tap); cheap to
+/// clone. Never blocks.
+#[derive(Clone)]
+pub struct RecordFeeder {
+    filters: Arc<Vec<TopicFilter>>,
+    jobs: Sender<Job>,
     counters: Arc<Counters>,
 }
 
@@ -65,7 +81,7 @@ impl Recorder {
     pub fn start(path: &Path, filters: Vec<TopicFilter>) -> Result<Self, RecordError> {
         let writer = McapWriter::create(path)?;
         let counters = Arc::new(Counters::default());
-        let (batches, received) = channel();
+        let (jobs, received) = channel();
         let thread_counters = Arc::clone(&counters);
         let thread_path = path.to_owned();
         let thread = std::thread::Builder::new()
@@ -74,14 +90,77 @@ impl Recorder {
             .map_err(|e| RecordError::io("start the recorder for", path, e))?;
         Ok(Self {
             path: path.to_owned(),
-            filters,
             started: Instant::now(),
-            batches: Some(batches),
+            feeder: RecordFeeder {
+                filters: Arc::new(filters),
+                jobs,
+                counters,
+            },
             thread: Some(thread),
-            counters,
         })
     }
 
+    /// A handle that feeds this recording from another thread.
+    pub fn feeder(&self) -> RecordFeeder {
+        self.feeder.clone()
+    }
+
+    /// Hand over the messages of `batch` that match the filters (see [`RecordFeeder::record`]).
+    pub fn record(&self, batch: &[Incoming]) {
+        self.feeder.record(batch);
+    }
+
+    /// Where the recording stands.
+    pub fn stats(&self) -> RecordStats {
+        let counters = &self.feeder.counters;
+        RecordStats {
+            path: self.path.clone(),
+            elapsed: self.started.elapsed(),
+            messages: counters.written.load(Ordering::Relaxed),
+            file_bytes: counters.file_bytes.load(Ordering::Relaxed),
+            dropped: counters.dropped.load(Ordering::Relaxed),
+            error: counters
+                .error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+
+    /// Write what is queued, close the file (index and footer), and return the final figures.
+    pub fn stop(mut self) -> Result<RecordStats, RecordError> {
+        self.finish_writing();
+        let result = match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(RecordError::Stopped("the writer thread failed".to_owned())),
+            None => Ok(()),
+        };
+        let mut stats = self.stats();
+        if let Ok(metadata) = std::fs::metadata(&self.path) {
+            stats.file_bytes = metadata.len();
+        }
+        result.map(|()| stats)
+    }
+}
+
+impl Recorder {
+    /// Take no more batches and tell the writer to finish the file.
+    fn finish_writing(&self) {
+        self.feeder.counters.closed.store(true, Ordering::Release);
+        let _ = self.feeder.jobs.send(Job::Finish);
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.finish_writing();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl RecordFeeder {
     /// Hand over the messages of `batch` that match the filters. Never blocks: if the writer
     /// is behind by more than the queue allows, the batch is counted as dropped.
     pub fn record(&self, batch: &[Incoming]) {
@@ -102,55 +181,13 @@ impl Recorder {
         let full = counters.queued_messages.load(Ordering::Relaxed) + kept.len() > QUEUE_MESSAGES
             || counters.queued_bytes.load(Ordering::Relaxed) + bytes > QUEUE_BYTES;
         let count = kept.len();
-        let sent = !full
-            && self.batches.as_ref().is_some_and(|batches| {
-                counters.queued_messages.fetch_add(count, Ordering::Relaxed);
-                counters.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
-                batches.send(kept).is_ok()
-            });
+        let sent = !full && !counters.closed.load(Ordering::Acquire) && {
+            counters.queued_messages.fetch_add(count, Ordering::Relaxed);
+            counters.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+            self.jobs.send(Job::Batch(kept)).is_ok()
+        };
         if !sent {
             counters.dropped.fetch_add(count as u64, Ordering::Relaxed);
-        }
-    }
-
-    /// Where the recording stands.
-    pub fn stats(&self) -> RecordStats {
-        let counters = &self.counters;
-        RecordStats {
-            path: self.path.clone(),
-            elapsed: self.started.elapsed(),
-            messages: counters.written.load(Ordering::Relaxed),
-            file_bytes: counters.file_bytes.load(Ordering::Relaxed),
-            dropped: counters.dropped.load(Ordering::Relaxed),
-            error: counters
-                .error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        }
-    }
-
-    /// Write what is queued, close the file (index and footer), and return the final figures.
-    pub fn stop(mut self) -> Result<RecordStats, RecordError> {
-        self.batches = None;
-        let result = match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) => Err(RecordError::Stopped("the writer thread failed".to_owned())),
-            None => Ok(()),
-        };
-        let mut stats = self.stats();
-        if let Ok(metadata) = std::fs::metadata(&self.path) {
-            stats.file_bytes = metadata.len();
-        }
-        result.map(|()| stats)
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.batches = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
@@ -158,7 +195,7 @@ impl Drop for Recorder {
 /// The writer thread: write batches as they come, close a chunk every second, finish at the end.
 fn write_batches(
     mut writer: McapWriter,
-    batches: &Receiver<Vec<Incoming>>,
+    batches: &Receiver<Job>,
     counters: &Counters,
     path: &Path,
 ) -> Result<(), RecordError> {
@@ -166,9 +203,9 @@ fn write_batches(
     let mut failed = false;
     loop {
         let batch = match batches.recv_timeout(FLUSH_EVERY) {
-            Ok(batch) => Some(batch),
+            Ok(Job::Batch(batch)) => Some(batch),
+            Ok(Job::Finish) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         };
         if let Some(batch) = batch {
             let bytes: usize = batch.iter().map(|m| m.payload.len()).sum();
