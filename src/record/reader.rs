@@ -126,7 +126,7 @@ impl Reader {
     fn check_header(&mut self) -> Result<(), RecordError> {
         loop {
             match self.read_event() {
-                Some(Ok((op, data))) => match mcap::parse_record(op, &data) {
+                Some(Ok((op, data))) => match parse(op, &data) {
                     Ok(Record::Header(header)) if header.profile == PROFILE => return Ok(()),
                     Ok(Record::Header(header)) => {
                         return Err(RecordError::UnknownProfile {
@@ -163,7 +163,7 @@ impl Reader {
                 return None;
             }
         };
-        match mcap::parse_record(op, &data) {
+        match parse(op, &data) {
             Ok(Record::Channel(channel)) => {
                 self.channels.insert(channel.id, channel_info(&channel));
                 Some(None)
@@ -284,9 +284,7 @@ impl Reader {
 /// The records inside a chunk, decompressed within the chunk's declared size and checked
 /// against its CRC.
 fn open_chunk(body: &[u8]) -> Result<VecDeque<(u8, Vec<u8>)>, String> {
-    let Record::Chunk { header, data } =
-        mcap::parse_record(op::CHUNK, body).map_err(|e| e.to_string())?
-    else {
+    let Record::Chunk { header, data } = parse(op::CHUNK, body).map_err(|e| e.to_string())? else {
         return Err("a chunk that is not one".to_owned());
     };
     if header.uncompressed_size > RECORD_LIMIT {
@@ -342,6 +340,87 @@ fn open_chunk(body: &[u8]) -> Result<VecDeque<(u8, Vec<u8>)>, String> {
     Ok(parsed)
 }
 
+/// Parse the records a reader needs (header, channels, messages, chunks, the data's end);
+/// others come back as `Unknown` without being parsed. Every length-prefixed string and map is
+/// checked against the record's size first: the MCAP parser reserves what a length claims
+/// before reading it, so a damaged length must not reach it.
+fn parse(opcode: u8, body: &[u8]) -> Result<Record<'_>, String> {
+    let mut fields = Fields { body, at: 0 };
+    let fits = match opcode {
+        op::HEADER => fields.string() && fields.string(),
+        op::FOOTER => fields.skip(20),
+        op::CHANNEL => fields.skip(4) && fields.string() && fields.string() && fields.map(),
+        op::CHUNK => fields.skip(28) && fields.string(),
+        op::MESSAGE | op::DATA_END => true,
+        _ => {
+            return Ok(Record::Unknown {
+                opcode,
+                data: std::borrow::Cow::Borrowed(&[]),
+            });
+        }
+    };
+    if !fits {
+        return Err(format!(
+            "a record (type 0x{opcode:02X}) declares lengths larger than itself"
+        ));
+    }
+    mcap::parse_record(opcode, body).map_err(|e| e.to_string())
+}
+
+/// Walks a record's fields, checking that each declared length fits what is left.
+struct Fields<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl Fields<'_> {
+    fn skip(&mut self, n: usize) -> bool {
+        match self.at.checked_add(n) {
+            Some(end) if end <= self.body.len() => {
+                self.at = end;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn length(&mut self) -> Option<usize> {
+        let bytes: [u8; 4] = self
+            .body
+            .get(self.at..self.at.checked_add(4)?)?
+            .try_into()
+            .ok()?;
+        self.at += 4;
+        usize::try_from(u32::from_le_bytes(bytes)).ok()
+    }
+
+    /// A u32 length, then that many bytes.
+    fn string(&mut self) -> bool {
+        self.length().is_some_and(|n| self.skip(n))
+    }
+
+    /// A u32 byte length, then key/value strings filling exactly that many bytes.
+    fn map(&mut self) -> bool {
+        let Some(n) = self.length() else {
+            return false;
+        };
+        let Some(end) = self.at.checked_add(n).filter(|&end| end <= self.body.len()) else {
+            return false;
+        };
+        let mut inner = Fields {
+            body: &self.body[..end],
+            at: self.at,
+        };
+        while inner.at < end {
+            if !(inner.string() && inner.string()) {
+                return false;
+            }
+        }
+        self.at = end;
+        true
+    }
+}
+
 fn read_fully(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -380,5 +459,29 @@ fn apply_properties(message: &mut Incoming, data: &[u8]) {
     let properties = stored.to_properties();
     if !properties.is_empty() {
         message.properties = Some(Arc::new(properties));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzzer: a chunk whose compression name claims 3 GB. The MCAP parser would
+    /// reserve that before reading; the reader refuses the record instead.
+    #[test]
+    fn lengths_larger_than_their_record_never_reach_the_parser() {
+        let mut chunk = vec![0u8; 28];
+        chunk.extend_from_slice(&0xCA00_0000u32.to_le_bytes());
+        chunk.extend_from_slice(b"zstd");
+        assert!(parse(op::CHUNK, &chunk).is_err());
+        let mut channel = vec![1, 0, 0, 0];
+        channel.extend_from_slice(&2u32.to_le_bytes());
+        channel.extend_from_slice(b"a/");
+        channel.extend_from_slice(&0u32.to_le_bytes());
+        channel.extend_from_slice(&20u32.to_le_bytes()); // a map of 20 bytes, but none follow
+        assert!(parse(op::CHANNEL, &channel).is_err());
+        channel.truncate(channel.len() - 4);
+        channel.extend_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(parse(op::CHANNEL, &channel), Ok(Record::Channel(c)) if c.topic == "a/"));
     }
 }
