@@ -265,4 +265,70 @@ impl CanopyApp {
             }
         }
     }
+
+    /// Write `messages` (the kept history of `scope`) to a CSV or JSON Lines file the user picks,
+    /// on a worker thread; the outcome comes back as a notice.
+    pub(super) fn export_kept(
+        &mut self,
+        messages: Vec<crate::model::Incoming>,
+        scope: String,
+        ctx: &egui::Context,
+    ) {
+        let Some(session) = self.sessions.get_mut(self.active) else {
+            return;
+        };
+        if messages.is_empty() {
+            session.notice(format!("Nothing kept to export for {scope}."));
+            return;
+        }
+        let suggested = format!(
+            "canopy-export-{}.csv",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        );
+        let path = if self.file_picker.available() {
+            let Some(path) = self
+                .file_picker
+                .save_file("Export messages (.csv or .jsonl)", &suggested)
+            else {
+                return;
+            };
+            path
+        } else {
+            fallback_folder().join(&suggested)
+        };
+        let format = crate::record::ExportFormat::from_path(&path)
+            .unwrap_or(crate::record::ExportFormat::Csv);
+        session.notice(format!(
+            "Exporting {} ({scope}) to {}…",
+            super::format::count(messages.len() as u64, "message", "messages"),
+            path.display()
+        ));
+        let id = session.id;
+        self.exports
+            .get_or_insert_with(|| super::worker::Worker::new("canopy-export"))
+            .run(ctx, move || {
+                let written = std::fs::File::create(&path).and_then(|file| {
+                    let mut out = std::io::BufWriter::new(file);
+                    crate::record::export(messages.into_iter(), format, &mut out, &mut |_| {})
+                });
+                let text = match written {
+                    Ok(done) => format!(
+                        "Exported {} to {}.",
+                        super::format::count(done.messages, "message", "messages"),
+                        path.display()
+                    ),
+                    Err(error) => format!("Not exported to {}: {error}", path.display()),
+                };
+                (id, text)
+            });
+    }
+
+    /// Say how each export ended.
+    pub(super) fn exports_done(&mut self) {
+        while let Some((id, text)) = self.exports.as_mut().and_then(super::worker::Worker::take) {
+            if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
+                session.notice(text);
+            }
+        }
+    }
 }

@@ -118,6 +118,8 @@ pub struct CanopyApp {
     settings_writes: Option<worker::Worker<Result<(), crate::settings::SettingsError>>>,
     /// Recordings being closed (their queues written, their index and footer added).
     recording_stops: Option<worker::Worker<RecordingClosed>>,
+    /// Exports of kept messages, written off the window's thread.
+    exports: Option<worker::Worker<(Option<crate::net::ConnectionId>, String)>>,
     /// Files picked for the publish form, read off the window's thread.
     file_reads: Option<worker::Worker<(std::path::PathBuf, std::io::Result<Vec<u8>>)>>,
 }
@@ -220,6 +222,7 @@ impl CanopyApp {
             publish_tickets: rustc_hash::FxHashMap::default(),
             applied_report: applied_report::AppliedReport::from_env(),
             file_reads: None,
+            exports: None,
             recording_stops: None,
             settings_writes: None,
         };

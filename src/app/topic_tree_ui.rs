@@ -39,6 +39,10 @@ pub enum TreeAction {
     ClearRetainedUnder(NodeId),
     /// Clear the retained messages of the topics matching the filter.
     ClearRetainedMatching,
+    /// Export the kept messages at or below this node.
+    ExportUnder(NodeId),
+    /// Export the kept messages of the topics matching the filter.
+    ExportMatching,
 }
 
 impl TopicTreeView {
@@ -229,6 +233,7 @@ pub fn topic_tree_ui(
                 RowAction::Select => clicked = Some(id),
                 RowAction::Toggle => toggled = Some(id),
                 RowAction::ClearRetained => action = Some(TreeAction::ClearRetainedUnder(id)),
+                RowAction::Export => action = Some(TreeAction::ExportUnder(id)),
             }
         }
     });
@@ -272,6 +277,14 @@ fn filter_bar_ui(
         "{} matching",
         format::count(view.matches.len() as u64, "topic", "topics")
     ));
+    if !view.matches.is_empty()
+        && ui
+            .small_button("Export…")
+            .on_hover_text("Write the kept messages of the matching topics to CSV or JSON Lines")
+            .clicked()
+    {
+        return Some(TreeAction::ExportMatching);
+    }
     (retained > 0
         && ui
             .small_button(format!("Clear {retained} retained"))
@@ -323,6 +336,7 @@ enum RowAction {
     Select,
     Toggle,
     ClearRetained,
+    Export,
 }
 
 fn row_ui(
@@ -422,6 +436,10 @@ fn name_ui(
         );
         if clear.clicked() {
             action = RowAction::ClearRetained;
+            ui.close();
+        }
+        if ui.button("Export kept messages here and below…").clicked() {
+            action = RowAction::Export;
             ui.close();
         }
         if ui.button("Copy topic").clicked() {

@@ -74,6 +74,7 @@ impl CanopyApp {
         }
         self.save_settings(ui.ctx());
         self.recordings_closed();
+        self.exports_done();
         self.schedule_repaint(ui.ctx(), now);
     }
 
@@ -305,7 +306,7 @@ impl CanopyApp {
         self.confirm_clear_ui(ui);
         self.publish_requests(to_publish, ui.ctx());
         if let Some(action) = tree_action {
-            self.tree_action(action);
+            self.tree_action(action, ui.ctx());
         }
         match message_action {
             Some(MessageAction::DeleteRetained(topic)) => {
@@ -418,9 +419,31 @@ impl CanopyApp {
             .inner
     }
 
-    /// Ask to confirm clearing the retained messages the tree pointed at.
-    fn tree_action(&mut self, action: TreeAction) {
+    /// Ask to confirm clearing the retained messages the tree pointed at, or export its kept
+    /// messages.
+    fn tree_action(&mut self, action: TreeAction, ctx: &egui::Context) {
         match action {
+            TreeAction::ExportUnder(id) => {
+                if let Some(session) = self.active_session() {
+                    let tree = &session.model.tree;
+                    let scope = if id == crate::model::NodeId::ROOT {
+                        "every topic".to_owned()
+                    } else {
+                        format!("{} and below", tree.topic_name(id))
+                    };
+                    let messages = tree.kept_messages(&[id], true);
+                    self.export_kept(messages, scope, ctx);
+                }
+            }
+            TreeAction::ExportMatching => {
+                if let Some(session) = self.active_session_mut() {
+                    let tree = &session.model.tree;
+                    let matches = session.tree_view.matches(tree).to_vec();
+                    let messages = tree.kept_messages(&matches, false);
+                    let scope = format!("matching '{}'", session.tree_view.filter.trim());
+                    self.export_kept(messages, scope, ctx);
+                }
+            }
             TreeAction::ClearRetainedUnder(id) => {
                 if let Some(session) = self.active_session() {
                     let tree = &session.model.tree;

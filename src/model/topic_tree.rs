@@ -533,6 +533,41 @@ impl TopicTree {
         out
     }
 
+    /// The kept history of the topics in `nodes` (and, with `below`, of every topic under
+    /// them), as the messages they were, in arrival order: what an export of the window writes.
+    pub fn kept_messages(&self, nodes: &[NodeId], below: bool) -> Vec<crate::model::Incoming> {
+        let mut ids: Vec<NodeId> = nodes.to_vec();
+        if below {
+            for &id in nodes {
+                ids.extend(self.descendants(id));
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut kept: Vec<(u64, crate::model::Incoming)> = Vec::new();
+        for id in ids {
+            let Some(node) = self.node(id).filter(|n| !n.history.is_empty()) else {
+                continue;
+            };
+            let topic = self.topic_name(id);
+            kept.extend(node.history.iter().map(|m| {
+                (
+                    m.seq,
+                    crate::model::Incoming {
+                        topic: topic.clone(),
+                        payload: m.payload.clone(),
+                        qos: m.qos,
+                        retain: m.retain,
+                        received_at: m.received_at,
+                        properties: m.properties.clone(),
+                    },
+                )
+            }));
+        }
+        kept.sort_unstable_by_key(|(seq, _)| *seq);
+        kept.into_iter().map(|(_, message)| message).collect()
+    }
+
     /// Topics at or below `id` that hold a retained message, in tree order.
     pub fn retained_topics_under(&self, id: NodeId) -> Vec<String> {
         std::iter::once(id)

@@ -589,6 +589,48 @@ fn export_takes_a_time_range_and_writes_json_lines() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'yesterday' is not a time"));
 }
 
+#[test]
+fn the_window_exports_what_it_keeps_for_the_filter() {
+    use crate::common::ui::{FixedPicker, harness, step_until};
+    use egui_kittest::kittest::Queryable;
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("kept.jsonl");
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    app.set_file_picker(Box::new(FixedPicker(out.clone())));
+    let messages: Vec<Incoming> = (0..30)
+        .map(|i| Incoming::new(format!("exp/{}", i % 3), format!("line {i},\"quoted\"")))
+        .chain((0..5).map(|i| Incoming::new("other/x", i.to_string())))
+        .collect();
+    app.inject(messages);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Filter").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Filter").type_text("exp/");
+    harness.run_steps(3);
+    harness.get_by_label("Export…").click();
+    step_until(&mut harness, "the export", Duration::from_secs(10), |h| {
+        h.query_all_by_label_contains("Exported 30 messages")
+            .next()
+            .is_some()
+    });
+    let text = std::fs::read_to_string(&out).expect("exported");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(rows.len(), 30);
+    assert!(
+        rows.iter()
+            .all(|r| r["topic"].as_str().is_some_and(|t| t.starts_with("exp/")))
+    );
+    assert_eq!(rows[0]["payload"], "line 0,\"quoted\"");
+    assert_eq!(
+        rows[29]["payload"], "line 29,\"quoted\"",
+        "in arrival order"
+    );
+}
+
 fn script(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
