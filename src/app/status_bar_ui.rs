@@ -50,18 +50,7 @@ pub fn status_bar_ui(
             format::count(tree.total_messages(), "message", "messages"),
             format::bytes(tree.total_payload_bytes())
         ));
-        let dropped = session.stats.dropped_messages();
-        if dropped > 0 {
-            ui.separator();
-            ui.label(
-                RichText::new(format!("{} dropped", format::thousands(dropped)))
-                    .color(Color32::from_rgb(230, 90, 80)),
-            )
-            .on_hover_text(
-                "The window fell behind the network: these messages were received and counted \
-                 but not added to the tree.",
-            );
-        }
+        dropped_ui(ui, session);
         if let Some(load) = &session.recording_load {
             ui.separator();
             ui.label(format!(
@@ -170,6 +159,22 @@ fn recording_ui(ui: &mut egui::Ui, stats: &crate::record::RecordStats) {
             ))
             .strong()
             .color(Color32::from_rgb(230, 90, 80)),
+        );
+    }
+}
+
+/// Messages the window could not keep up with, if any.
+fn dropped_ui(ui: &mut egui::Ui, session: &Session) {
+    let dropped = session.stats.dropped_messages();
+    if dropped > 0 {
+        ui.separator();
+        ui.label(
+            RichText::new(format!("{} dropped", format::thousands(dropped)))
+                .color(Color32::from_rgb(230, 90, 80)),
+        )
+        .on_hover_text(
+            "The window fell behind the network: these messages were received and counted \
+             but not added to the tree.",
         );
     }
 }
