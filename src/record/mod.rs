@@ -165,4 +165,26 @@ mod tests {
             }
         }
     }
+
+    /// The fuzzer's corpus and every input that ever failed, read once by the normal suite.
+    #[test]
+    fn the_fuzz_corpus_reads_without_panicking() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let mut files = 0;
+        for folder in ["corpus", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(root.join(folder).join("recording")) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
+                files += 1;
+                let bytes = std::fs::read(&path).expect("read");
+                if let Ok(mut reader) =
+                    Reader::read_from(&path, Box::new(std::io::Cursor::new(bytes)))
+                {
+                    while reader.next_message().is_some() {}
+                }
+            }
+        }
+        assert!(files >= 2, "the corpus and the regressions are there");
+    }
 }
