@@ -222,14 +222,21 @@ impl CanopyApp {
         } else {
             fallback_folder().join(&suggested)
         };
-        match crate::record::Recorder::start(&path, Vec::new()) {
+        self.start_recording(&path);
+    }
+
+    /// Record the shown connection to `path`, fed on the network thread (before anything
+    /// could be dropped for a window that fell behind).
+    pub fn start_recording(&mut self, path: &std::path::Path) {
+        let Some(session) = self.sessions.get_mut(self.active) else {
+            return;
+        };
+        match crate::record::Recorder::start(path, Vec::new()) {
             Ok(recording) => {
-                // Fed on the network thread, before anything could be dropped for a window
-                // that fell behind.
                 let feeder = recording.feeder();
                 let tap = crate::net::Tap(std::sync::Arc::new(move |batch| feeder.record(batch)));
-                if let Ok(manager) = &self.manager {
-                    tap_on(manager, Some(tap));
+                if let (Ok(manager), Some(id)) = (&self.manager, session.id) {
+                    manager.send(crate::net::Command::SetTap { id, tap: Some(tap) });
                 }
                 session.notice(format!("Recording to {}.", path.display()));
                 session.recording = Some(recording);

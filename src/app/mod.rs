@@ -267,6 +267,12 @@ impl CanopyApp {
         if let Startup::Open(path) = &startup {
             app.open_recording(path, &ctx_for_open);
         }
+        // For the window benchmark: record the startup connection from the first moment.
+        if let Some(path) = std::env::var_os("CANOPY_RECORD_TO")
+            && matches!(startup, Startup::Connect(_))
+        {
+            app.start_recording(std::path::Path::new(&path));
+        }
         if matches!(startup, Startup::Demo) {
             if app.profiles.profiles.is_empty() {
                 app.start_demo();
