@@ -12,7 +12,9 @@
 #
 # Usage: benches/window.sh [path/to/canopy]      (default: target/release/canopy)
 # Environment: CANOPY_RENDERER=wgpu|glow (default: Canopy's), SAMPLE_SECS (default 30),
-#              WARM_SECS (default 30: the issue's "after 30 seconds").
+#              WARM_SECS (default 30: the issue's "after 30 seconds"), RECORD=1: in (c) the
+#              window also records its connection (CANOPY_RECORD_TO) and the script counts the
+#              flood's messages in the file.
 # The window reports (c) and (d) itself through CANOPY_REPORT_APPLIED (see src/app/applied_report.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -116,7 +118,9 @@ kill "$sim" "$win"; wait "$sim" "$win" 2>/dev/null || true
 echo "(c) 200,000 messages on 1,000 topics, against mosquitto_sub in the same run:"
 fresh_mosquitto
 make_flood 200000 '"flood/%d" % (i % 1000)'
+if [ "${RECORD:-0}" = 1 ]; then export CANOPY_RECORD_TO="$work/window.mcap"; fi
 window "mqtt://127.0.0.1:$port" 200000
+unset CANOPY_RECORD_TO
 sleep 3
 mosquitto_sub -h 127.0.0.1 -p "$port" -t 'flood/#' -C 200000 -W 120 > /dev/null &
 msub=$!
@@ -130,7 +134,14 @@ awk -v s="$start" -v w="$win_end" -v m="$msub_end" 'BEGIN {
   printf "    from the first write: window %.0f msg/s, mosquitto_sub %.0f msg/s, ratio %.2f\n",
     200000 / (w - s), 200000 / (m - s), (m - s) / (w - s) }'
 echo "    window at the end: $(sample "$win" 1)"
-kill "$win"; wait "$win" 2>/dev/null || true
+if [ "${RECORD:-0}" = 1 ]; then
+  sleep 2 # the recorder closes a chunk every second; the window is then killed, not closed
+  kill "$win"; wait "$win" 2>/dev/null || true
+  kept=$("$canopy" export "$work/window.mcap" -o - -t 'flood/#' 2> "$work/export.err" | wc -l)
+  echo "    the window's recording holds $kept of 200000 flood messages ($(stat -c %s "$work/window.mcap") bytes; $(grep -o 'note: .*' "$work/export.err" | head -1))"
+else
+  kill "$win"; wait "$win" 2>/dev/null || true
+fi
 
 echo "(d) 100,000 distinct topics:"
 fresh_mosquitto
