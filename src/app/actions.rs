@@ -195,13 +195,13 @@ impl CanopyApp {
             }
         };
         if let Some(recording) = session.recording.take() {
-            let id = session.id;
+            let key = session.key;
             if let Ok(manager) = &self.manager {
                 tap_on(manager, None);
             }
             self.recording_stops
                 .get_or_insert_with(|| super::worker::Worker::new("canopy-recording-stop"))
-                .run(ctx, move || (id, recording.stop()));
+                .run(ctx, move || (key, recording.stop()));
             return;
         }
         let host: String = session
@@ -247,7 +247,7 @@ impl CanopyApp {
 
     /// Say how each recording that was stopped ended.
     pub(super) fn recordings_closed(&mut self) {
-        while let Some((id, result)) = self
+        while let Some((key, result)) = self
             .recording_stops
             .as_mut()
             .and_then(super::worker::Worker::take)
@@ -266,7 +266,7 @@ impl CanopyApp {
                 ),
                 Err(error) => format!("The recording failed: {error}"),
             };
-            match self.sessions.iter_mut().find(|s| s.id == id) {
+            match self.sessions.iter_mut().find(|s| s.key == key) {
                 Some(session) => session.notice(text),
                 None => tracing::info!("{text}"),
             }
@@ -310,7 +310,7 @@ impl CanopyApp {
             super::format::count(messages.len() as u64, "message", "messages"),
             path.display()
         ));
-        let id = session.id;
+        let key = session.key;
         self.exports
             .get_or_insert_with(|| super::worker::Worker::new("canopy-export"))
             .run(ctx, move || {
@@ -326,14 +326,14 @@ impl CanopyApp {
                     ),
                     Err(error) => format!("Not exported to {}: {error}", path.display()),
                 };
-                (id, text)
+                (key, text)
             });
     }
 
     /// Say how each export ended.
     pub(super) fn exports_done(&mut self) {
-        while let Some((id, text)) = self.exports.as_mut().and_then(super::worker::Worker::take) {
-            if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
+        while let Some((key, text)) = self.exports.as_mut().and_then(super::worker::Worker::take) {
+            if let Some(session) = self.sessions.iter_mut().find(|s| s.key == key) {
                 session.notice(text);
             }
         }

@@ -119,14 +119,14 @@ pub struct CanopyApp {
     /// Recordings being closed (their queues written, their index and footer added).
     recording_stops: Option<worker::Worker<RecordingClosed>>,
     /// Exports of kept messages, written off the window's thread.
-    exports: Option<worker::Worker<(Option<crate::net::ConnectionId>, String)>>,
+    exports: Option<worker::Worker<(u64, String)>>,
     /// Files picked for the publish form, read off the window's thread.
     file_reads: Option<worker::Worker<(std::path::PathBuf, std::io::Result<Vec<u8>>)>>,
 }
 
-/// A stopped recording's connection, and how closing its file went.
+/// A stopped recording's tab (its key), and how closing its file went.
 type RecordingClosed = (
-    Option<crate::net::ConnectionId>,
+    u64,
     Result<crate::record::RecordStats, crate::record::RecordError>,
 );
 

@@ -25,6 +25,8 @@ pub struct Notice {
 
 /// One connection's data and status. The GUI thread alone owns it.
 pub struct Session {
+    /// Unique among the window's tabs, connected or not: where a background job's outcome goes.
+    pub key: u64,
     /// The manager's id for the connection; `None` for data injected without a connection.
     pub id: Option<ConnectionId>,
     /// What it was opened with.
@@ -83,8 +85,10 @@ impl Session {
         stats: Arc<ConnectionStats>,
         state: ConnectionState,
     ) -> Self {
+        static NEXT_KEY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let probe = LatencyProbe::new(&options.client_id);
         Self {
+            key: NEXT_KEY.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             id,
             options,
             model: Model::default(),
