@@ -122,42 +122,11 @@ impl From<Transport> for StoredTransport {
 mod tests {
     use super::*;
     use crate::mqtt::ProtocolVersion;
-    use crate::settings::{StoredSubscription, StoredTls, StoredWill};
-
-    /// A TLS profile with a will, and a WebSocket one with a random client-id suffix.
-    fn cloud_and_lab() -> [Profile; 2] {
-        let mut tls = Profile::new("cloud", "broker.example.com", 8883);
-        tls.transport = StoredTransport::Mqtts;
-        tls.username = "device-7".into();
-        tls.password = PasswordStorage::AskEachTime;
-        tls.tls = StoredTls {
-            server_name: "broker.internal".into(),
-            alpn: vec!["mqtt".into()],
-            ..StoredTls::default()
-        };
-        tls.last_will = Some(StoredWill {
-            topic: "clients/canopy/state".into(),
-            payload: "gone".into(),
-            qos: 1,
-            retain: true,
-        });
-        let mut ws = Profile::new("lab", "lab.local", 8080);
-        ws.transport = StoredTransport::Ws;
-        ws.ws_path = "/ws".into();
-        ws.mqtt_version = ProtocolVersion::V311;
-        ws.client_id = "bench".into();
-        ws.random_suffix = true;
-        ws.subscriptions = vec![StoredSubscription {
-            filter: "lab/#".into(),
-            qos: 1,
-        }];
-        [tls, ws]
-    }
 
     #[test]
     fn profiles_become_connection_options() {
-        let [cloud, lab] = cloud_and_lab();
-        let cloud = cloud.to_options(Some("s3cret")).expect("valid");
+        let profiles = Profile::examples();
+        let cloud = profiles[1].to_options(Some("s3cret")).expect("valid");
         assert_eq!(cloud.url(), "mqtts://broker.example.com:8883");
         assert_eq!(
             cloud.credentials,
@@ -168,7 +137,7 @@ mod tests {
             cloud.last_will.as_ref().map(|w| w.qos),
             Some(Qos::AtLeastOnce)
         );
-        let lab = lab.to_options(None).expect("valid");
+        let lab = profiles[2].to_options(None).expect("valid");
         assert_eq!(lab.url(), "ws://lab.local:8080/ws");
         assert_eq!(lab.protocol, ProtocolVersion::V311);
         assert!(lab.client_id.starts_with("bench-") && lab.client_id.len() > 6);

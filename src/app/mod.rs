@@ -6,6 +6,7 @@ mod applied_report;
 mod broker_ui;
 mod charts;
 mod connection_ui;
+mod file_picker;
 mod form_error;
 mod format;
 mod latency_probe;
@@ -14,6 +15,7 @@ mod message_ui;
 mod monitor_ui;
 mod payload_ui;
 mod plot_ui;
+mod profile_draft;
 mod profiles_ui;
 mod publish_ui;
 mod recording_tab;
@@ -28,6 +30,7 @@ mod worker;
 pub use broker_ui::BrokerAction;
 pub use charts::{AddError, Chart, ChartSeries, TimeWindow};
 pub use connection_ui::{ConnectAction, ConnectForm};
+pub use file_picker::{FilePicker, SystemFilePicker, fallback_folder};
 pub use form_error::FieldError;
 pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageAction;
@@ -129,65 +132,6 @@ type RecordingClosed = (
     u64,
     Result<crate::record::RecordStats, crate::record::RecordError>,
 );
-
-/// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
-/// without one.
-pub trait FilePicker {
-    /// The chosen file, or `None` if the user cancelled.
-    fn pick_file(&mut self) -> Option<std::path::PathBuf>;
-
-    /// Where to save a new file (`suggested_name` pre-filled), or `None` if the user cancelled.
-    fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf>;
-
-    /// Whether a dialog can be shown at all. When not, callers save to a default folder or
-    /// say so, instead of a click that silently does nothing.
-    fn available(&self) -> bool {
-        true
-    }
-}
-
-/// Where files are saved when no dialog can be shown: the user's downloads folder, else home.
-pub fn fallback_folder() -> std::path::PathBuf {
-    directories::UserDirs::new()
-        .and_then(|dirs| {
-            dirs.download_dir()
-                .map(std::path::Path::to_path_buf)
-                .or_else(|| Some(dirs.home_dir().to_path_buf()))
-        })
-        .unwrap_or_else(|| std::path::PathBuf::from("."))
-}
-
-/// The system's file dialog.
-pub struct SystemFilePicker;
-
-impl FilePicker for SystemFilePicker {
-    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
-        rfd::FileDialog::new()
-            .set_title("Payload from a file")
-            .pick_file()
-    }
-
-    fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf> {
-        rfd::FileDialog::new()
-            .set_title(title)
-            .set_file_name(suggested_name)
-            .save_file()
-    }
-
-    /// On Linux rfd needs the desktop portal (a session bus) or zenity; a bare X server or a
-    /// minimal desktop has neither.
-    fn available(&self) -> bool {
-        if !cfg!(target_os = "linux") {
-            return true;
-        }
-        let session_bus =
-            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty());
-        let zenity = std::env::var_os("PATH").is_some_and(|paths| {
-            std::env::split_paths(&paths).any(|dir| dir.join("zenity").is_file())
-        });
-        session_bus || zenity
-    }
-}
 
 impl CanopyApp {
     /// An app driving `manager`, connecting at once to `connect_to` if given.
@@ -497,67 +441,6 @@ impl CanopyApp {
         }
         if let Some(session) = self.active_session_mut() {
             session.apply(batch);
-        }
-    }
-
-    /// Open a recording in a new read-only tab; its messages are read on a thread and applied
-    /// as they come.
-    pub fn open_recording(&mut self, path: &std::path::Path, ctx: &egui::Context) {
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let mut session = Session::detached(ConnectOptions::new(name.clone(), 0));
-        session.name = Some(name);
-        session.source = Some(path.to_owned());
-        session
-            .model
-            .tree
-            .set_history_budget(self.history_budget_bytes());
-        let wake = ctx.clone();
-        match recording_tab::RecordingLoad::start(path, move || wake.request_repaint()) {
-            Ok(load) => session.recording_load = Some(load),
-            Err(error) => session.notice(format!("Cannot read {}: {error}", path.display())),
-        }
-        self.sessions.push(session);
-        self.active = self.sessions.len() - 1;
-        self.view = View::Explorer;
-    }
-
-    /// Apply what the recordings being opened have read, within the frame's event budget.
-    fn load_recordings(&mut self, ctx: &egui::Context) {
-        let deadline = Instant::now() + EVENT_BUDGET;
-        for session in &mut self.sessions {
-            while let Some(load) = &mut session.recording_load {
-                if Instant::now() >= deadline {
-                    ctx.request_repaint();
-                    return;
-                }
-                let Some(loaded) = load.take() else {
-                    break;
-                };
-                let text = match loaded {
-                    recording_tab::Loaded::Batch(batch) => {
-                        load.applied += batch.len() as u64;
-                        session.apply(batch);
-                        continue;
-                    }
-                    recording_tab::Loaded::Done(summary) => {
-                        let mut text = format!(
-                            "Opened {}: {}.",
-                            load.path.display(),
-                            format::count(summary.messages, "message", "messages")
-                        );
-                        if let Some(damage) = summary.damage {
-                            text.push_str(&format!(" Note: {damage}."));
-                        }
-                        text
-                    }
-                    recording_tab::Loaded::Failed(error) => format!("Not opened: {error}"),
-                };
-                session.recording_load = None;
-                session.notice(text);
-            }
         }
     }
 

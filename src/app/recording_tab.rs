@@ -2,10 +2,13 @@
 //! the tab's model in batches, like a connection's, so the tree, history, payload views, diffs
 //! and charts work on it as if it were live. The tab is read-only (it has no connection).
 
+use super::{CanopyApp, EVENT_BUDGET, Session, View, format};
 use crate::model::Incoming;
+use crate::net::ConnectOptions;
 use crate::record::{Reader, RecordError, Summary};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::time::Instant;
 
 /// Messages handed to the window at a time.
 const BATCH: usize = 4096;
@@ -91,4 +94,67 @@ fn read(path: &Path, sender: &SyncSender<Loaded>, wake: &dyn Fn()) {
         return;
     }
     send(Loaded::Done(reader.summary().clone()));
+}
+
+impl CanopyApp {
+    /// Open a recording in a new read-only tab; its messages are read on a thread and applied
+    /// as they come.
+    pub fn open_recording(&mut self, path: &std::path::Path, ctx: &egui::Context) {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut session = Session::detached(ConnectOptions::new(name.clone(), 0));
+        session.name = Some(name);
+        session.source = Some(path.to_owned());
+        session
+            .model
+            .tree
+            .set_history_budget(self.history_budget_bytes());
+        let wake = ctx.clone();
+        match RecordingLoad::start(path, move || wake.request_repaint()) {
+            Ok(load) => session.recording_load = Some(load),
+            Err(error) => session.notice(format!("Cannot read {}: {error}", path.display())),
+        }
+        self.sessions.push(session);
+        self.active = self.sessions.len() - 1;
+        self.view = View::Explorer;
+    }
+
+    /// Apply what the recordings being opened have read, within the frame's event budget.
+    pub(super) fn load_recordings(&mut self, ctx: &egui::Context) {
+        let deadline = Instant::now() + EVENT_BUDGET;
+        for session in &mut self.sessions {
+            while let Some(load) = &mut session.recording_load {
+                if Instant::now() >= deadline {
+                    ctx.request_repaint();
+                    return;
+                }
+                let Some(loaded) = load.take() else {
+                    break;
+                };
+                let text = match loaded {
+                    Loaded::Batch(batch) => {
+                        load.applied += batch.len() as u64;
+                        session.apply(batch);
+                        continue;
+                    }
+                    Loaded::Done(summary) => {
+                        let mut text = format!(
+                            "Opened {}: {}.",
+                            load.path.display(),
+                            format::count(summary.messages, "message", "messages")
+                        );
+                        if let Some(damage) = summary.damage {
+                            text.push_str(&format!(" Note: {damage}."));
+                        }
+                        text
+                    }
+                    Loaded::Failed(error) => format!("Not opened: {error}"),
+                };
+                session.recording_load = None;
+                session.notice(text);
+            }
+        }
+    }
 }

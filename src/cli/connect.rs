@@ -114,6 +114,44 @@ pub fn connect_options(
     Ok(options)
 }
 
+/// The filters as typed, checked; the first bad one is named.
+pub fn topic_filters(filters: &[String]) -> Result<Vec<crate::mqtt::TopicFilter>, CliError> {
+    filters
+        .iter()
+        .map(|f| {
+            crate::mqtt::TopicFilter::new(f.as_str()).map_err(|reason| CliError::Filter {
+                filter: f.clone(),
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// `connect` for a command that listens: no retry of a first connection that fails, and a
+/// subscription to each filter (`#` when there is none) at `qos`.
+pub fn listening(
+    connect: &ConnectOptions,
+    filters: &[String],
+    qos: crate::mqtt::Qos,
+) -> ConnectOptions {
+    let mut connect = connect.clone();
+    connect.retry_first_connect = false;
+    let all = ["#".to_owned()];
+    let filters = if filters.is_empty() {
+        &all[..]
+    } else {
+        filters
+    };
+    connect.subscriptions = filters
+        .iter()
+        .map(|filter| crate::net::Subscription {
+            filter: filter.clone(),
+            qos,
+        })
+        .collect();
+    connect
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

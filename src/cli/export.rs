@@ -1,7 +1,6 @@
 //! `canopy export`: a recording's messages (or those matching filters) to CSV or JSON Lines.
 
 use super::CliError;
-use crate::mqtt::TopicFilter;
 use crate::record::{ExportFormat, Exported, Reader, Summary};
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,16 +41,7 @@ pub fn run(
     options: &ExportOptions,
     progress: &mut dyn Write,
 ) -> Result<(Exported, Summary), CliError> {
-    let filters = options
-        .filters
-        .iter()
-        .map(|f| {
-            TopicFilter::new(f.as_str()).map_err(|reason| CliError::Filter {
-                filter: f.clone(),
-                reason,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let filters = super::connect::topic_filters(&options.filters)?;
     let to_stdout = options.output.as_os_str() == "-";
     let format = match options.format {
         Some(format) => format,

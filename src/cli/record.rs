@@ -1,8 +1,8 @@
 //! `canopy record`: subscribe and write everything that arrives to an MCAP recording.
 
 use super::CliError;
-use crate::mqtt::{Qos, TopicFilter};
-use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind, Subscription};
+use crate::mqtt::Qos;
+use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, EventKind};
 use crate::record::{RecordStats, Recorder};
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,26 +34,8 @@ pub fn run(
     stop: Arc<AtomicBool>,
     progress: &mut dyn Write,
 ) -> Result<RecordStats, CliError> {
-    let filters = if options.filters.is_empty() {
-        vec!["#".to_owned()]
-    } else {
-        options.filters.clone()
-    };
-    for filter in &filters {
-        TopicFilter::new(filter.as_str()).map_err(|reason| CliError::Filter {
-            filter: filter.clone(),
-            reason,
-        })?;
-    }
-    let mut connect = options.connect.clone();
-    connect.retry_first_connect = false;
-    connect.subscriptions = filters
-        .into_iter()
-        .map(|filter| Subscription {
-            filter,
-            qos: options.qos,
-        })
-        .collect();
+    super::connect::topic_filters(&options.filters)?;
+    let connect = super::connect::listening(&options.connect, &options.filters, options.qos);
     let recorder = Recorder::start(&options.output, Vec::new())?;
     let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
     let (id, stats) = manager.connect(connect);

@@ -4,7 +4,6 @@
 use super::CliError;
 use super::script_client::ScriptClient;
 use crate::model::Incoming;
-use crate::mqtt::TopicFilter;
 use crate::net::{ConnectOptions, EventKind, NetError, OutgoingMessage};
 use crate::record::{Reader, Summary};
 use rustc_hash::FxHashSet;
@@ -86,16 +85,7 @@ pub fn run(
     stop: Arc<AtomicBool>,
     progress: &mut dyn Write,
 ) -> Result<ReplayReport, CliError> {
-    let filters = options
-        .filters
-        .iter()
-        .map(|f| {
-            TopicFilter::new(f.as_str()).map_err(|reason| CliError::Filter {
-                filter: f.clone(),
-                reason,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let filters = super::connect::topic_filters(&options.filters)?;
     let mut reader = Reader::open(&options.input)?;
     let mut connect = options.connect.clone();
     connect.subscriptions.clear();

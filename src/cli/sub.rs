@@ -3,9 +3,7 @@
 use super::CliError;
 use crate::model::Model;
 use crate::mqtt::Qos;
-use crate::net::{
-    ConnectOptions, ConnectionManager, ConnectionState, ConnectionStats, EventKind, Subscription,
-};
+use crate::net::{ConnectOptions, ConnectionManager, ConnectionState, ConnectionStats, EventKind};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,7 +71,11 @@ pub fn run(
     progress: &mut dyn Write,
 ) -> Result<SubReport, CliError> {
     let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
-    let (id, stats) = manager.connect(connect_options(options));
+    let (id, stats) = manager.connect(super::connect::listening(
+        &options.connect,
+        &options.filters,
+        options.qos,
+    ));
     let mut watch = Watch {
         model: Model::default(),
         stats,
@@ -109,25 +111,6 @@ pub fn run(
             return end;
         }
     }
-}
-
-/// The connection `sub` opens: its filters (`#` by default) at the QoS asked for.
-fn connect_options(options: &SubOptions) -> ConnectOptions {
-    let mut connect = options.connect.clone();
-    connect.retry_first_connect = false;
-    let filters = if options.filters.is_empty() {
-        vec!["#".to_owned()]
-    } else {
-        options.filters.clone()
-    };
-    connect.subscriptions = filters
-        .into_iter()
-        .map(|filter| Subscription {
-            filter,
-            qos: options.qos,
-        })
-        .collect();
-    connect
 }
 
 /// What `sub` has seen so far.

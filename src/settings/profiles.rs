@@ -180,6 +180,42 @@ impl Profile {
         }
     }
 
+    /// Three profiles for tests: plain, TLS with a will and a client certificate, WebSockets
+    /// with MQTT 3.1.1 and a random client-id suffix.
+    #[cfg(test)]
+    pub(crate) fn examples() -> Vec<Profile> {
+        let plain = Profile::new("home", "192.168.1.10", 1883);
+        let mut tls = Profile::new("cloud", "broker.example.com", 8883);
+        tls.transport = StoredTransport::Mqtts;
+        tls.username = "device-7".into();
+        tls.password = PasswordStorage::AskEachTime;
+        tls.tls = StoredTls {
+            ca_file: Some("/etc/canopy/ca.pem".into()),
+            client_cert: Some("/etc/canopy/client.pem".into()),
+            client_key: Some("/etc/canopy/client.key".into()),
+            server_name: "broker.internal".into(),
+            alpn: vec!["mqtt".into()],
+            insecure_skip_verify: false,
+        };
+        tls.last_will = Some(StoredWill {
+            topic: "clients/canopy/state".into(),
+            payload: "gone".into(),
+            qos: 1,
+            retain: true,
+        });
+        let mut ws = Profile::new("lab", "lab.local", 8080);
+        ws.transport = StoredTransport::Ws;
+        ws.ws_path = "/ws".into();
+        ws.mqtt_version = ProtocolVersion::V311;
+        ws.client_id = "bench".into();
+        ws.random_suffix = true;
+        ws.subscriptions = vec![StoredSubscription {
+            filter: "lab/#".into(),
+            qos: 1,
+        }];
+        vec![plain, tls, ws]
+    }
+
     /// True when connecting needs a password the profile does not hold.
     pub fn needs_password(&self) -> bool {
         self.password == PasswordStorage::AskEachTime
@@ -324,39 +360,6 @@ impl ProfileStore {
 mod tests {
     use super::*;
 
-    fn three() -> Vec<Profile> {
-        let plain = Profile::new("home", "192.168.1.10", 1883);
-        let mut tls = Profile::new("cloud", "broker.example.com", 8883);
-        tls.transport = StoredTransport::Mqtts;
-        tls.username = "device-7".into();
-        tls.password = PasswordStorage::AskEachTime;
-        tls.tls = StoredTls {
-            ca_file: Some("/etc/canopy/ca.pem".into()),
-            client_cert: Some("/etc/canopy/client.pem".into()),
-            client_key: Some("/etc/canopy/client.key".into()),
-            server_name: "broker.internal".into(),
-            alpn: vec!["mqtt".into()],
-            insecure_skip_verify: false,
-        };
-        tls.last_will = Some(StoredWill {
-            topic: "clients/canopy/state".into(),
-            payload: "gone".into(),
-            qos: 1,
-            retain: true,
-        });
-        let mut ws = Profile::new("lab", "lab.local", 8080);
-        ws.transport = StoredTransport::Ws;
-        ws.ws_path = "/ws".into();
-        ws.mqtt_version = ProtocolVersion::V311;
-        ws.client_id = "bench".into();
-        ws.random_suffix = true;
-        ws.subscriptions = vec![StoredSubscription {
-            filter: "lab/#".into(),
-            qos: 1,
-        }];
-        vec![plain, tls, ws]
-    }
-
     #[test]
     fn importing_a_bad_file_leaves_it_where_it_is() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -409,11 +412,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = ProfileStore::at(dir.path().join("nested").join("profiles.ron"));
         assert!(matches!(store.load(), Loaded::Missing));
-        store.save(&three()).expect("saved");
+        store.save(&Profile::examples()).expect("saved");
         let Loaded::Read(read) = store.load() else {
             panic!("read back");
         };
-        assert_eq!(read, three());
+        assert_eq!(read, Profile::examples());
         let text = std::fs::read_to_string(store.path()).expect("file");
         assert!(text.contains("schema_version: 1"), "{text}");
         assert!(

@@ -299,10 +299,16 @@ fn memory_is_shown_and_the_history_budget_is_a_kept_setting() {
         "trimmed, newest per topic kept"
     );
     assert_eq!(session.model.tree.history_messages(), 40);
-    let canopy::settings::Loaded::Read(saved) = store.load() else {
-        panic!("settings written");
-    };
-    assert_eq!(saved.history_budget_mib, 1);
+    // Settings are written off the window's thread: wait for the file.
+    step_until(
+        &mut harness,
+        "the settings written with the new budget",
+        Duration::from_secs(10),
+        |_| {
+            matches!(store.load(), canopy::settings::Loaded::Read(saved)
+                if saved.history_budget_mib == 1)
+        },
+    );
 }
 
 /// The window's delay before it asks to draw again, after the last frame; `None`: never.
