@@ -150,6 +150,23 @@ impl Chart {
         Ok(())
     }
 
+    /// Refill every series from the history kept in `tree` (the tree was replaced).
+    pub fn refill(&mut self, tree: &crate::model::TopicTree) {
+        for chart_series in &mut self.series {
+            chart_series.series = Series::default();
+            let Some(node) = tree.find(&chart_series.topic).and_then(|id| tree.node(id)) else {
+                continue;
+            };
+            for message in node.history() {
+                if let Some(y) =
+                    payload::sample(&message.payload, chart_series.view, &chart_series.path)
+                {
+                    chart_series.series.push(unix_secs(message.received_at), y);
+                }
+            }
+        }
+    }
+
     /// Stop plotting series `index`.
     pub fn remove(&mut self, index: usize) {
         if index < self.series.len() {

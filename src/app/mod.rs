@@ -20,8 +20,10 @@ mod profiles_ui;
 mod publish_ui;
 mod recording_tab;
 pub mod repaint;
+mod replay_ui;
 mod session;
 mod status_bar_ui;
+mod timeline_ui;
 mod topic_tree_ui;
 mod value_ui;
 mod window;
@@ -551,7 +553,7 @@ impl CanopyApp {
         if self.view == View::Broker {
             self.local.refresh_if_due(Instant::now(), false);
         }
-        self.load_recordings(ctx);
+        self.play_recordings(ctx);
         let Ok(manager) = &mut self.manager else {
             return;
         };

@@ -57,8 +57,8 @@ pub struct Session {
     pub name: Option<String>,
     /// The recording of this connection's traffic, while one runs.
     pub recording: Option<crate::record::Recorder>,
-    /// For a tab showing a recording: the file being read into it.
-    pub recording_load: Option<super::recording_tab::RecordingLoad>,
+    /// For a tab showing a recording: its playhead and player.
+    pub playback: Option<super::recording_tab::Playback>,
     /// For a tab showing a recording: the file.
     pub source: Option<std::path::PathBuf>,
 }
@@ -104,7 +104,7 @@ impl Session {
             monitor_view: MonitorView::default(),
             name: None,
             recording: None,
-            recording_load: None,
+            playback: None,
             source: None,
         }
     }
@@ -141,6 +141,34 @@ impl Session {
         }
         self.chart.ingest(&batch);
         self.model.apply(batch, now);
+    }
+
+    /// Show `model` instead of the current one (a recording's playhead moved): the selection
+    /// and the open branches follow their topics, plotted series are refilled from the new
+    /// history.
+    pub fn replace_model(&mut self, model: Model) {
+        let old = &self.model.tree;
+        let selected = self.tree_view.selected.map(|id| old.topic_name(id));
+        let expanded: Vec<String> = self
+            .tree_view
+            .expanded()
+            .map(|id| old.topic_name(id))
+            .collect();
+        self.model = model;
+        let tree = &self.model.tree;
+        let filter = std::mem::take(&mut self.tree_view.filter);
+        self.tree_view.reset();
+        self.tree_view.filter = filter;
+        for topic in expanded {
+            if let Some(id) = tree.find(&topic) {
+                self.tree_view.set_expanded(id, true);
+            }
+        }
+        if let Some(id) = selected.and_then(|topic| tree.find(&topic)) {
+            self.tree_view.reveal(tree, id);
+        }
+        self.message_view.reset();
+        self.chart.refill(tree);
     }
 
     /// Add a notice, dropping the oldest past the limit.

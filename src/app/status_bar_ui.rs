@@ -51,13 +51,9 @@ pub fn status_bar_ui(
             format::bytes(tree.total_payload_bytes())
         ));
         dropped_ui(ui, session);
-        if let Some(load) = &session.recording_load {
+        if let Some(playback) = session.playback.as_ref().filter(|p| p.opened.is_none()) {
             ui.separator();
-            ui.label(format!(
-                "Reading {}: {} so far",
-                load.path.display(),
-                format::count(load.applied, "message", "messages")
-            ));
+            ui.label(format!("Indexing {}…", playback.path().display()));
         }
         if let Some(recording) = &session.recording {
             ui.separator();

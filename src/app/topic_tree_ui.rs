@@ -56,6 +56,11 @@ impl TopicTreeView {
         self.expanded.contains(&id)
     }
 
+    /// The nodes showing their children.
+    pub fn expanded(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.expanded.iter().copied()
+    }
+
     /// Show or hide the children of `id`.
     pub fn set_expanded(&mut self, id: NodeId, expanded: bool) {
         let changed = if expanded {

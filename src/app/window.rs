@@ -10,7 +10,7 @@ use super::profiles_ui;
 use super::publish_ui::{self, PublishRequests};
 use super::topic_tree_ui::{self, TreeAction};
 use super::worker::Worker;
-use super::{CanopyApp, View, broker_ui, format, repaint, status_bar_ui};
+use super::{CanopyApp, View, broker_ui, format, repaint, status_bar_ui, timeline_ui};
 use crate::model::NodeId;
 use crate::net::ClearRequest;
 use egui::{Color32, RichText};
@@ -299,6 +299,12 @@ impl CanopyApp {
     }
 
     fn explorer_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        // A recording's views measure ages and place charts against the playhead's time.
+        let now = self
+            .active_session()
+            .and_then(|s| s.playback.as_ref())
+            .map_or(now, |p| p.clock().unwrap_or(now));
+        self.timeline_panel(ui);
         let chart_action = self.chart_panel(ui, now);
         let tree_action = self.tree_panel(ui, now);
         let to_publish = self.publish_panel(ui);
@@ -325,6 +331,19 @@ impl CanopyApp {
             }
             None => {}
         }
+    }
+
+    fn timeline_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(playback) = self.active_session_mut().and_then(|s| s.playback.as_mut()) else {
+            return;
+        };
+        let action = egui::Panel::bottom("timeline")
+            .show(ui, |ui| timeline_ui::timeline_ui(ui, playback))
+            .inner;
+        if let Some(action) = action {
+            self.timeline_action(action);
+        }
+        self.replay_dialog(ui.ctx());
     }
 
     fn chart_panel(&mut self, ui: &mut egui::Ui, now: SystemTime) -> Option<ChartAction> {

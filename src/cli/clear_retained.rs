@@ -1,7 +1,6 @@
 //! `canopy clear-retained`: find every retained message under a filter and delete it.
 
 use super::CliError;
-use super::script_client::ScriptClient;
 use crate::mqtt::Qos;
 use crate::net::{ClearRequest, ConnectOptions, EventKind, NetError, RetainedClear, Subscription};
 use rustc_hash::FxHashSet;
@@ -38,7 +37,7 @@ pub fn run(
         filter: filter.to_owned(),
         qos: Qos::AtMostOnce,
     }];
-    let mut client = ScriptClient::connect(connect, Duration::from_secs(10))?;
+    let mut client = crate::net::BlockingClient::connect(connect, Duration::from_secs(10))?;
     let found = collect_retained(&client)?;
     let mut report = ClearReport {
         found,
@@ -87,7 +86,7 @@ pub fn run(
 }
 
 /// Gather the topics whose retained messages arrive after subscribing, until a quiet spell.
-fn collect_retained(client: &ScriptClient) -> Result<Vec<String>, CliError> {
+fn collect_retained(client: &crate::net::BlockingClient) -> Result<Vec<String>, CliError> {
     let mut subscribed = false;
     let mut topics = FxHashSet::default();
     let give_up = Instant::now() + Duration::from_secs(60);

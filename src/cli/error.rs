@@ -44,10 +44,10 @@ pub enum CliError {
     /// The connection failed or closed; the network layer's description of why.
     #[error("{0}")]
     Disconnected(String),
-    #[error("no answer from {0} in time")]
-    NoAnswer(String),
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error(transparent)]
+    Replay(#[from] crate::record::ReplayError),
     #[error("the broker did not acknowledge the message in time")]
     PublishNotAcknowledged,
     #[error("the broker did not acknowledge the subscription")]

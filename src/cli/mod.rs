@@ -7,7 +7,6 @@ pub mod export;
 pub mod publish;
 pub mod record;
 pub mod replay;
-pub mod script_client;
 pub mod serve;
 pub mod sub;
 

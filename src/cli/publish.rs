@@ -1,7 +1,6 @@
 //! `canopy pub`: publish one message and wait until the broker has it.
 
 use super::CliError;
-use super::script_client::ScriptClient;
 use crate::model::MessageProperties;
 use crate::mqtt::ProtocolVersion;
 use crate::net::{ConnectOptions, EventKind, OutgoingMessage};
@@ -66,7 +65,7 @@ pub fn run(options: PubOptions) -> Result<String, CliError> {
     }
     let mut connect = options.connect.clone();
     connect.subscriptions.clear();
-    let mut client = ScriptClient::connect(connect, TIMEOUT)?;
+    let mut client = crate::net::BlockingClient::connect(connect, TIMEOUT)?;
     let id = client.id();
     let message = options.message.clone();
     let ticket = client.manager().publish(id, message);

@@ -1,218 +1,46 @@
-//! `canopy replay`: publish a recording's messages into a broker, with the recorded timing
-//! scaled (or as fast as the broker acknowledges), optionally under a prefix and in a loop.
+//! `canopy replay`: the replay engine (in `record`) with its progress on stderr.
 
 use super::CliError;
-use super::script_client::ScriptClient;
-use crate::model::Incoming;
-use crate::net::{ConnectOptions, EventKind, NetError, OutgoingMessage};
-use crate::record::{Reader, Summary};
-use rustc_hash::FxHashSet;
+pub use crate::record::{Pace, ReplayReport};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::AtomicBool;
 
-/// Publishes waiting for their acknowledgement, at most.
-const WINDOW: usize = 256;
-
-/// How fast to replay.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Pace {
-    /// The recorded gaps divided by this factor (1.0 = as recorded).
-    Speed(f64),
-    /// As fast as the broker takes them.
-    Max,
-}
-
-/// What `canopy replay` was asked to do.
+/// What `canopy replay` was asked to do, as typed.
 #[derive(Clone, Debug)]
 pub struct ReplayOptions {
     /// The recording to read.
     pub input: PathBuf,
     /// Where and how to connect.
-    pub connect: ConnectOptions,
+    pub connect: crate::net::ConnectOptions,
     /// How fast.
     pub pace: Pace,
     /// Start again at the end, until stopped.
     pub repeat: bool,
     /// Only messages on topics matching one of these (all when empty).
     pub filters: Vec<String>,
-    /// Put every topic under this prefix (`replay/` + `home/temp`).
+    /// Put every topic under this prefix.
     pub prefix: Option<String>,
 }
 
-/// What a replay did.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReplayReport {
-    /// Messages handed to the connection.
-    pub published: u64,
-    /// Of them, confirmed: written (QoS 0) or acknowledged (QoS 1 and 2).
-    pub acknowledged: u64,
-    /// Of them, refused or lost, with the first reason.
-    pub failed: u64,
-    /// The first failure's words.
-    pub first_failure: Option<String>,
-    /// MQTT 5 properties left off because the connection speaks MQTT 3.1.1.
-    pub properties_dropped: u64,
-    /// What the reader found at the end of the file (a damaged or cut-short recording).
-    pub file: Summary,
-}
-
-impl ReplayReport {
-    /// One line for the end of the run.
-    pub fn final_line(&self) -> String {
-        let mut line = format!(
-            "replayed {} messages: {} acknowledged, {} failed",
-            self.published, self.acknowledged, self.failed
-        );
-        if let Some(reason) = &self.first_failure {
-            line.push_str(&format!(" (first: {reason})"));
-        }
-        if self.properties_dropped > 0 {
-            line.push_str(&format!(
-                "; MQTT 5 properties of {} messages left off (MQTT 3.1.1 connection)",
-                self.properties_dropped
-            ));
-        }
-        line
-    }
-}
-
-/// Replay until the file ends (or, with `repeat`, until `stop` is set).
+/// Replay until the file ends (or, with `repeat`, until `stop` is set), writing a progress
+/// line about once a second.
 pub fn run(
     options: &ReplayOptions,
     stop: Arc<AtomicBool>,
     progress: &mut dyn Write,
 ) -> Result<ReplayReport, CliError> {
-    let filters = super::connect::topic_filters(&options.filters)?;
-    let mut reader = Reader::open(&options.input)?;
-    let mut connect = options.connect.clone();
-    connect.subscriptions.clear();
-    let v5 = connect.protocol.is_v5();
-    let mut client = ScriptClient::connect(connect, Duration::from_secs(10))?;
-    let mut run = Run {
-        report: ReplayReport::default(),
-        in_flight: FxHashSet::default(),
-        v5,
+    let engine = crate::record::ReplayOptions {
+        input: options.input.clone(),
+        connect: options.connect.clone(),
+        pace: options.pace,
+        repeat: options.repeat,
+        filters: super::connect::topic_filters(&options.filters)?,
+        prefix: options.prefix.clone(),
     };
-    let mut next_progress = Instant::now() + Duration::from_secs(1);
-    loop {
-        let mut clock: Option<(SystemTime, Instant)> = None;
-        while let Some(message) = reader.next_message() {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            if !filters.is_empty() && !filters.iter().any(|f| f.matches(&message.topic)) {
-                continue;
-            }
-            if let Pace::Speed(speed) = options.pace {
-                let (first, started) = *clock.get_or_insert((message.received_at, Instant::now()));
-                let offset = message
-                    .received_at
-                    .duration_since(first)
-                    .unwrap_or_default();
-                let due = started + offset.div_f64(speed.max(1e-6));
-                run.wait_until(&client, due);
-            }
-            while run.in_flight.len() >= WINDOW {
-                run.take_event(&client, Instant::now() + Duration::from_secs(10))?;
-            }
-            let outgoing = run.outgoing(message, options.prefix.as_deref());
-            let id = client.id();
-            let ticket = client.manager().publish(id, outgoing);
-            run.in_flight.insert(ticket);
-            run.report.published += 1;
-            if Instant::now() >= next_progress {
-                let _ = writeln!(progress, "{}", run.report.final_line());
-                next_progress = Instant::now() + Duration::from_secs(1);
-            }
-        }
-        run.report.file = reader.summary().clone();
-        if !options.repeat || stop.load(Ordering::Relaxed) {
-            break;
-        }
-        reader = Reader::open(&options.input)?;
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !run.in_flight.is_empty() {
-        run.take_event(&client, deadline)?;
-    }
-    client.disconnect();
-    Ok(run.report)
-}
-
-/// A replay's state while it runs.
-struct Run {
-    report: ReplayReport,
-    in_flight: FxHashSet<u64>,
-    v5: bool,
-}
-
-impl Run {
-    /// The message as it is published: under the prefix, without what only a broker sends
-    /// (subscription identifiers), without properties on MQTT 3.1.1.
-    fn outgoing(&mut self, message: Incoming, prefix: Option<&str>) -> OutgoingMessage {
-        let properties = message.properties.as_deref().and_then(|p| {
-            let mut p = p.clone();
-            p.subscription_identifiers.clear();
-            if p.is_empty() {
-                None
-            } else if self.v5 {
-                Some(p)
-            } else {
-                self.report.properties_dropped += 1;
-                None
-            }
-        });
-        OutgoingMessage {
-            topic: match prefix {
-                Some(prefix) => format!("{prefix}{}", message.topic),
-                None => message.topic,
-            },
-            payload: message.payload,
-            qos: message.qos,
-            retain: message.retain,
-            properties,
-        }
-    }
-
-    /// Take acknowledgements until `due`.
-    fn wait_until(&mut self, client: &ScriptClient, due: Instant) {
-        while Instant::now() < due {
-            if self.take_event(client, due).is_err() {
-                return;
-            }
-        }
-    }
-
-    /// Take one event (or time out at `deadline`); a lost connection ends the replay.
-    fn take_event(&mut self, client: &ScriptClient, deadline: Instant) -> Result<(), CliError> {
-        match client.next_event(deadline) {
-            Some(EventKind::Published { ticket, result }) => {
-                if self.in_flight.remove(&ticket) {
-                    match result {
-                        Ok(()) => self.report.acknowledged += 1,
-                        Err(error) => self.failed(&error),
-                    }
-                }
-                Ok(())
-            }
-            Some(EventKind::State(crate::net::ConnectionState::Disconnected { reason })) => Err(
-                CliError::Disconnected(reason.unwrap_or_else(|| "disconnected".to_owned())),
-            ),
-            Some(_) => Ok(()),
-            None if Instant::now() >= deadline && !self.in_flight.is_empty() => {
-                Err(CliError::PublishNotAcknowledged)
-            }
-            None => Ok(()),
-        }
-    }
-
-    fn failed(&mut self, error: &NetError) {
-        self.report.failed += 1;
-        if self.report.first_failure.is_none() {
-            self.report.first_failure = Some(error.to_string());
-        }
-    }
+    let mut report = |report: &ReplayReport| {
+        let _ = writeln!(progress, "{}", report.final_line());
+    };
+    Ok(crate::record::replay(&engine, &stop, &mut report)?)
 }

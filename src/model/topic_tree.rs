@@ -603,6 +603,15 @@ impl TopicTree {
         self.total_messages
     }
 
+    /// The receive time of the newest message kept in any topic (a scan of every node: for
+    /// occasional use, such as after a recording's playhead moved).
+    pub fn newest_received(&self) -> Option<SystemTime> {
+        self.nodes
+            .iter()
+            .filter_map(|node| node.last_message().map(|m| m.received_at))
+            .max()
+    }
+
     /// Payload bytes inserted so far.
     pub fn total_payload_bytes(&self) -> u64 {
         self.total_payload_bytes

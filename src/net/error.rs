@@ -67,6 +67,15 @@ pub enum NetError {
     /// rumqttc's event loop failed (refused, unreachable, closed); its words.
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The connection failed or closed; the network layer's description of why.
+    #[error("{0}")]
+    Disconnected(String),
+    #[error("no answer from {0} in time")]
+    NoAnswer(String),
+    #[error("could not start the network thread: {0}")]
+    NetworkThread(String),
+    #[error("the broker did not acknowledge the message in time")]
+    NotAcknowledged,
     /// The connection's event loop ended while a client still waited on it.
     #[error("the connection has stopped: {0}")]
     Stopped(String),

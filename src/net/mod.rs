@@ -4,6 +4,7 @@
 //! arrive as batches (every ~16 ms or 4,096 messages) so the receiver wakes once per batch.
 
 mod batcher;
+mod blocking_client;
 pub(crate) mod client;
 mod coalesce;
 mod connection;
@@ -17,6 +18,7 @@ mod retained_clear;
 mod tls;
 mod tls_origin;
 
+pub use blocking_client::BlockingClient;
 pub use error::{NetError, TlsError};
 pub use events::{ConnectionState, ConnectionStats, Event, EventKind, EventReceiver};
 pub use manager::{Command, ConnectionManager, Tap, Waker};

@@ -17,20 +17,20 @@ use std::time::{Duration, UNIX_EPOCH};
 
 /// Largest record read (a chunk, compressed or not, or any other record): hostile lengths are
 /// refused instead of allocated.
-const RECORD_LIMIT: u64 = 256 * 1024 * 1024;
+pub(super) const RECORD_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// Why reading stopped at a cut: what a killed recorder or a power loss leaves.
-const CUT_SHORT: &str = "the recording was not closed properly (the recorder was stopped or the \
+pub(super) const CUT_SHORT: &str = "the recording was not closed properly (the recorder was stopped or the \
                          machine lost power): read up to its last complete chunk";
 
 /// What a channel of the file stands for.
 #[derive(Clone, Debug)]
-struct ChannelInfo {
-    topic: String,
-    qos: Qos,
-    retain: bool,
+pub(super) struct ChannelInfo {
+    pub(super) topic: String,
+    pub(super) qos: Qos,
+    pub(super) retain: bool,
     /// Carries the MQTT 5 properties of the message before it.
-    properties: bool,
+    pub(super) properties: bool,
 }
 
 /// What the reader found besides the messages.
@@ -283,7 +283,7 @@ impl Reader {
 
 /// The records inside a chunk, decompressed within the chunk's declared size and checked
 /// against its CRC.
-fn open_chunk(body: &[u8]) -> Result<VecDeque<(u8, Vec<u8>)>, String> {
+pub(super) fn open_chunk(body: &[u8]) -> Result<VecDeque<(u8, Vec<u8>)>, String> {
     let Record::Chunk { header, data } = parse(op::CHUNK, body).map_err(|e| e.to_string())? else {
         return Err("a chunk that is not one".to_owned());
     };
@@ -344,7 +344,7 @@ fn open_chunk(body: &[u8]) -> Result<VecDeque<(u8, Vec<u8>)>, String> {
 /// others come back as `Unknown` without being parsed. Every length-prefixed string and map is
 /// checked against the record's size first: the MCAP parser reserves what a length claims
 /// before reading it, so a damaged length must not reach it.
-fn parse(opcode: u8, body: &[u8]) -> Result<Record<'_>, String> {
+pub(super) fn parse(opcode: u8, body: &[u8]) -> Result<Record<'_>, String> {
     let mut fields = Fields { body, at: 0 };
     let fits = match opcode {
         op::HEADER => fields.string() && fields.string(),
@@ -421,7 +421,7 @@ impl Fields<'_> {
     }
 }
 
-fn read_fully(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn read_fully(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..])? {
@@ -432,7 +432,7 @@ fn read_fully(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn channel_info(channel: &mcap::records::Channel) -> ChannelInfo {
+pub(super) fn channel_info(channel: &mcap::records::Channel) -> ChannelInfo {
     let meta = |key: &str| channel.metadata.get(key).map(String::as_str);
     ChannelInfo {
         topic: channel.topic.clone(),
@@ -447,7 +447,7 @@ fn channel_info(channel: &mcap::records::Channel) -> ChannelInfo {
 
 /// Attach a properties message to the message it follows; a topic in it names a message of a
 /// shared channel. Properties that do not parse are left off (the payload is kept).
-fn apply_properties(message: &mut Incoming, data: &[u8]) {
+pub(super) fn apply_properties(message: &mut Incoming, data: &[u8]) {
     let Ok(stored) = serde_json::from_slice::<StoredProperties>(data) else {
         return;
     };

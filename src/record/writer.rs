@@ -16,6 +16,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// cut short reads up to its last complete chunk.
 const CHUNK_BYTES: u64 = 1024 * 1024;
 
+/// A message record's size besides its payload (framing and header), and a little for the
+/// properties that may follow it.
+const RECORD_OVERHEAD: u64 = 40;
+
 /// A channel per (QoS, retain, JSON or not) of one topic: 3 × 2 × 2.
 const VARIANTS: usize = 12;
 
@@ -38,6 +42,8 @@ pub struct McapWriter {
     /// [`MAX_CHANNELS`], lowered by tests.
     channel_limit: usize,
     sequence: u32,
+    /// Bytes written into the open chunk (before compression), about.
+    chunk_bytes: u64,
 }
 
 /// Nanoseconds since the Unix epoch (0 before it).
@@ -54,7 +60,7 @@ impl McapWriter {
             .profile(PROFILE)
             .library(format!("canopy {}", env!("CARGO_PKG_VERSION")))
             .compression(Some(mcap::Compression::Zstd))
-            .chunk_size(Some(CHUNK_BYTES));
+            .chunk_size(None);
         let writer = options
             .create(BufWriter::with_capacity(256 * 1024, file))
             .map_err(|e| RecordError::mcap(path, e))?;
@@ -66,6 +72,7 @@ impl McapWriter {
             channel_count: 0,
             channel_limit: MAX_CHANNELS,
             sequence: 0,
+            chunk_bytes: 0,
         })
     }
 
@@ -111,12 +118,19 @@ impl McapWriter {
                 .map_err(|e| RecordError::mcap(&self.path, e))?;
         }
         self.sequence = self.sequence.wrapping_add(1);
+        // Chunks end here, never between a message and its properties: a reader that opens
+        // one chunk finds each message whole.
+        self.chunk_bytes += message.payload.len() as u64 + RECORD_OVERHEAD;
+        if self.chunk_bytes >= CHUNK_BYTES {
+            self.flush()?;
+        }
         Ok(())
     }
 
     /// Close the current chunk and hand it to the file, so a crash from here on loses nothing
     /// written so far.
     pub fn flush(&mut self) -> Result<(), RecordError> {
+        self.chunk_bytes = 0;
         self.writer
             .flush()
             .map_err(|e| RecordError::mcap(&self.path, e))

@@ -2,9 +2,9 @@
 
 use crate::common::{self, Mosquitto, listen, next_message};
 use canopy::broker::{Broker, BrokerConfig};
-use canopy::cli::script_client::ScriptClient;
 use canopy::mqtt::ProtocolVersion;
 use canopy::mqtt::Qos;
+use canopy::net::BlockingClient;
 use canopy::net::{ConnectOptions, EventKind, OutgoingMessage};
 use std::time::{Duration, Instant};
 
@@ -177,7 +177,7 @@ fn bad_input_is_named_and_nothing_is_sent() {
 
 /// Publish `count` retained messages under `prefix/` on a script connection.
 fn seed_retained(port: u16, prefix: &str, count: usize) {
-    let mut client = ScriptClient::connect(
+    let mut client = BlockingClient::connect(
         ConnectOptions {
             subscriptions: Vec::new(),
             ..ConnectOptions::new("127.0.0.1", port)

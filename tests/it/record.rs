@@ -479,7 +479,7 @@ fn the_window_records_its_connection_and_says_so() {
 
 #[test]
 fn a_recording_opens_as_a_tab_and_a_cut_one_says_so() {
-    use crate::common::ui::{FixedPicker, harness, step_until};
+    use crate::common::ui::{FixedPicker, harness, shows, step_until};
     use egui_kittest::kittest::Queryable;
     let dir = tempfile::tempdir().expect("tmp");
     let whole = dir.path().join("whole.mcap");
@@ -524,9 +524,57 @@ fn a_recording_opens_as_a_tab_and_a_cut_one_says_so() {
     );
     harness.get_by_label("whole.mcap"); // the tab
     harness.get_by_label("Recording (read-only)");
+    // It opens at the end: every topic with its last value.
+    step_until(&mut harness, "the playhead at the end", wait, |h| {
+        shows(h, "Message 10,000 of 10,000")
+    });
     let session = harness.state().active_session().expect("a tab");
     assert_eq!(session.model.tree.total_messages(), 10_000);
     assert_eq!(session.model.tree.topic_count(), 10);
+
+    // Jump to a message: the tree shows the state there.
+    harness.get_by_label("Jump to message").click();
+    harness.run_steps(2);
+    harness.get_by_label("Jump to message").type_text("2,500");
+    harness.get_by_label("Go to message").click();
+    step_until(&mut harness, "the playhead at message 2,500", wait, |h| {
+        shows(h, "Message 2,500 of 10,000")
+    });
+    let tree = &harness.state().active_session().expect("a tab").model.tree;
+    assert_eq!(tree.total_messages(), 2_500);
+    let last = |topic: &str| {
+        let node = tree
+            .find(topic)
+            .and_then(|id| tree.node(id))
+            .expect("topic");
+        String::from_utf8_lossy(&node.last_message().expect("a message").payload).into_owned()
+    };
+    assert_eq!(last("plant/line9/temp"), "{\"t\":2499}");
+    assert_eq!(last("plant/line0/temp"), "{\"t\":2490}");
+    // A number out of range is refused in words.
+    harness.get_by_label("Jump to message").click();
+    harness.run_steps(1);
+    harness.get_by_label("Jump to message").type_text("0");
+    harness.get_by_label("Go to message").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "is not a message number from 1 to 10,000"));
+
+    // Play as fast as possible: the rest of the recording is applied, to its end.
+    harness.get_by_label("Max").click();
+    step_until(&mut harness, "played to the end", wait, |h| {
+        shows(h, "Played to the end of the recording.")
+    });
+    assert!(shows(&harness, "Message 10,000 of 10,000"));
+    let tree = &harness.state().active_session().expect("a tab").model.tree;
+    assert_eq!(tree.total_messages(), 10_000);
+    let node = tree
+        .find("plant/line9/temp")
+        .and_then(|id| tree.node(id))
+        .expect("topic");
+    assert_eq!(
+        &node.last_message().expect("last").payload[..],
+        b"{\"t\":9999}"
+    );
 
     harness
         .state_mut()
@@ -536,6 +584,7 @@ fn a_recording_opens_as_a_tab_and_a_cut_one_says_so() {
         h.query_all_by_label_contains("not closed properly")
             .next()
             .is_some()
+            && shows(h, "Message 5,000 of 5,000")
     });
     let session = harness.state().active_session().expect("a second tab");
     assert_eq!(
@@ -654,4 +703,76 @@ fn python_with_mcap(test: &str) -> Option<String> {
         return None;
     }
     Some(python)
+}
+
+#[test]
+fn the_window_replays_a_recording_into_an_open_connection() {
+    use crate::common::ui::{FixedPicker, harness, shows, step_until};
+    use canopy::broker::BrokerConfig;
+    use egui_kittest::kittest::Queryable;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("plant.mcap");
+    let mut writer = canopy::record::McapWriter::create(&file).expect("create");
+    let written: Vec<Incoming> = (0..300)
+        .map(|i| {
+            let mut message = Incoming::new(format!("plant/{}/temp", i % 3), format!("{i}"));
+            message.qos = Qos::AtLeastOnce;
+            if i % 50 == 0 {
+                message.properties = Some(std::sync::Arc::new(canopy::model::MessageProperties {
+                    content_type: Some("text/plain".into()),
+                    user_properties: vec![("line".into(), i.to_string())],
+                    ..Default::default()
+                }));
+            }
+            message
+        })
+        .collect();
+    for message in &written {
+        writer.write(message).expect("write");
+    }
+    writer.finish().expect("finish");
+
+    let broker = common::start_broker(BrokerConfig::default());
+    let port = broker.local_addr().port();
+    let (listener, listener_id) = common::listen(port, "again/#");
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    app.set_file_picker(Box::new(FixedPicker(file.clone())));
+    app.connect(canopy::net::ConnectOptions::new("127.0.0.1", port));
+    let mut harness = harness(app);
+    let wait = Duration::from_secs(10);
+    step_until(&mut harness, "the connection", wait, |h| {
+        h.state()
+            .active_session()
+            .is_some_and(|s| s.active_subscriptions.len() == 2)
+    });
+    harness.get_by_label("Open recording…").click();
+    step_until(&mut harness, "the recording opened", wait, |h| {
+        shows(h, "Message 300 of 300")
+    });
+    harness.get_by_label("Replay…").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("As fast as the broker takes them")
+        .click();
+    harness.get_by_label("Prefix").click();
+    harness.run_steps(1);
+    harness.get_by_label("Prefix").type_text("again/");
+    harness.run_steps(1);
+    harness.get_by_label("Start replay").click();
+    step_until(&mut harness, "the replay finished", wait, |h| {
+        shows(
+            h,
+            "finished: 300 of 300 published: 300 acknowledged, 0 failed",
+        )
+    });
+    let received = common::messages(&listener, listener_id, 300);
+    for (got, sent) in received.iter().zip(&written) {
+        assert_eq!(got.topic, format!("again/{}", sent.topic));
+        assert_eq!(got.payload, sent.payload);
+        assert_eq!(got.qos, Qos::AtLeastOnce);
+        assert_eq!(
+            got.properties.as_ref().map(|p| &p.user_properties),
+            sent.properties.as_ref().map(|p| &p.user_properties)
+        );
+    }
 }

@@ -41,6 +41,11 @@ pub fn exists(harness: &Harness<'_, CanopyApp>, label: &str) -> bool {
     harness.query_all_by_label(label).next().is_some()
 }
 
+/// Whether a widget whose label contains `text` is shown.
+pub fn shows(harness: &Harness<'_, CanopyApp>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
 /// A file picker that answers with a fixed path, so no dialog opens.
 pub struct FixedPicker(pub std::path::PathBuf);
 

@@ -1,22 +1,26 @@
-//! A connection for scripts: connect, wait until the broker accepted us, read our events.
+//! A connection driven step by step from one thread, for headless commands and background
+//! jobs (`canopy pub`, clear-retained, replay): connect, wait until the broker accepted us,
+//! read our events. It has a connection manager of its own.
 
-use super::CliError;
-use crate::net::{ConnectOptions, ConnectionId, ConnectionManager, ConnectionState, EventKind};
+use super::{
+    ConnectOptions, ConnectionId, ConnectionManager, ConnectionState, EventKind, NetError,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// One connection driven step by step, for headless commands.
-pub struct ScriptClient {
+/// One connection driven step by step.
+pub struct BlockingClient {
     manager: ConnectionManager,
     id: ConnectionId,
 }
 
-impl ScriptClient {
+impl BlockingClient {
     /// Connect and wait for CONNACK; the error says why it failed.
-    pub fn connect(mut options: ConnectOptions, timeout: Duration) -> Result<Self, CliError> {
+    pub fn connect(mut options: ConnectOptions, timeout: Duration) -> Result<Self, NetError> {
         options.retry_first_connect = false;
         let address = options.address();
-        let mut manager = ConnectionManager::start(Arc::new(|| {}))?;
+        let mut manager = ConnectionManager::start(Arc::new(|| {}))
+            .map_err(|e| NetError::NetworkThread(e.to_string()))?;
         let (id, _) = manager.connect(options);
         let client = Self { manager, id };
         let deadline = Instant::now() + timeout;
@@ -24,12 +28,12 @@ impl ScriptClient {
             match client.next_event(deadline) {
                 Some(EventKind::State(ConnectionState::Connected { .. })) => return Ok(client),
                 Some(EventKind::State(ConnectionState::Disconnected { reason })) => {
-                    return Err(CliError::Disconnected(
+                    return Err(NetError::Disconnected(
                         reason.unwrap_or_else(|| "disconnected".to_owned()),
                     ));
                 }
                 Some(_) => {}
-                None => return Err(CliError::NoAnswer(address)),
+                None => return Err(NetError::NoAnswer(address)),
             }
         }
     }
