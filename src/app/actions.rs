@@ -1,12 +1,14 @@
 //! What the window does when asked: publish, clear retained messages, export a chart, run the
 //! latency probe, and carry out the Broker panel's requests.
 
+use super::export_ui::{ExportPlan, ExportProgress};
 use super::{
     BrokerAction, CanopyApp, PublishForm, PublishTicket, View, fallback_folder, format,
     local_broker,
 };
 use crate::net::{ClearRequest, RetainedClear};
 use crate::net::{Command, ConnectOptions, OutgoingMessage};
+use std::sync::Arc;
 use std::time::Instant;
 
 impl CanopyApp {
@@ -273,58 +275,59 @@ impl CanopyApp {
         }
     }
 
-    /// Write `messages` (the kept history of `scope`) to a CSV or JSON Lines file the user picks,
-    /// on a worker thread; the outcome comes back as a notice.
-    pub(super) fn export_kept(
-        &mut self,
-        messages: Vec<crate::model::Incoming>,
-        scope: String,
-        ctx: &egui::Context,
-    ) {
+    /// Ask where to write `plan`, then export on a worker thread; its progress shows in the
+    /// status bar and the outcome comes back as a notice.
+    pub(super) fn start_export(&mut self, mut plan: ExportPlan, ctx: &egui::Context) {
         let Some(session) = self.sessions.get_mut(self.active) else {
             return;
         };
-        if messages.is_empty() {
-            session.notice(format!("Nothing kept to export for {scope}."));
+        if plan.total() == 0 {
+            session.notice(format!("Nothing to export for {}.", plan.scope));
             return;
         }
+        let extension = match plan.format {
+            crate::record::ExportFormat::Csv => "csv",
+            crate::record::ExportFormat::JsonLines => "jsonl",
+        };
         let suggested = format!(
-            "canopy-export-{}.csv",
+            "canopy-export-{}.{extension}",
             chrono::Local::now().format("%Y%m%d-%H%M%S")
         );
         let path = if self.file_picker.available() {
-            let Some(path) = self
-                .file_picker
-                .save_file("Export messages (.csv or .jsonl)", &suggested)
-            else {
+            let Some(path) = self.file_picker.save_file("Export messages", &suggested) else {
                 return;
             };
             path
         } else {
             fallback_folder().join(&suggested)
         };
-        let format = crate::record::ExportFormat::from_path(&path)
-            .unwrap_or(crate::record::ExportFormat::Csv);
-        session.notice(format!(
-            "Exporting {} ({scope}) to {}…",
-            super::format::count(messages.len() as u64, "message", "messages"),
-            path.display()
-        ));
+        // A name ending in .csv or .jsonl says which format the user wants.
+        plan.format = crate::record::ExportFormat::from_path(&path).unwrap_or(plan.format);
+        session.notice(format!("Exporting {} to {}…", plan.scope, path.display()));
+        let progress = ExportProgress {
+            path: path.clone(),
+            scanned: Arc::default(),
+            total: plan.total(),
+            stop: Arc::default(),
+        };
+        let (scanned, stop) = (progress.scanned.clone(), progress.stop.clone());
+        self.export_progress.push_back(progress);
         let key = session.key;
         self.exports
             .get_or_insert_with(|| super::worker::Worker::new("canopy-export"))
             .run(ctx, move || {
-                let written = std::fs::File::create(&path).and_then(|file| {
-                    let mut out = std::io::BufWriter::new(file);
-                    crate::record::export(messages.into_iter(), format, &mut out, &mut |_| {})
-                });
-                let text = match written {
+                let text = match plan.run(&path, &scanned, &stop) {
+                    Ok(done) if stop.load(std::sync::atomic::Ordering::Relaxed) => format!(
+                        "Export stopped: {} written to {}.",
+                        super::format::count(done.messages, "message", "messages"),
+                        path.display()
+                    ),
                     Ok(done) => format!(
                         "Exported {} to {}.",
                         super::format::count(done.messages, "message", "messages"),
                         path.display()
                     ),
-                    Err(error) => format!("Not exported to {}: {error}", path.display()),
+                    Err(error) => format!("Not exported: {error}"),
                 };
                 (key, text)
             });
@@ -333,6 +336,8 @@ impl CanopyApp {
     /// Say how each export ended.
     pub(super) fn exports_done(&mut self) {
         while let Some((key, text)) = self.exports.as_mut().and_then(super::worker::Worker::take) {
+            // Exports finish in the order they started.
+            self.export_progress.pop_front();
             if let Some(session) = self.sessions.iter_mut().find(|s| s.key == key) {
                 session.notice(text);
             }

@@ -3,8 +3,8 @@
 /// Picks a file for the user. A seam: the window uses the system dialog (rfd), tests answer
 /// without one.
 pub trait FilePicker {
-    /// The chosen file, or `None` if the user cancelled.
-    fn pick_file(&mut self) -> Option<std::path::PathBuf>;
+    /// The chosen file (the dialog titled `title`), or `None` if the user cancelled.
+    fn pick_file(&mut self, title: &str) -> Option<std::path::PathBuf>;
 
     /// Where to save a new file (`suggested_name` pre-filled), or `None` if the user cancelled.
     fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf>;
@@ -31,10 +31,8 @@ pub fn fallback_folder() -> std::path::PathBuf {
 pub struct SystemFilePicker;
 
 impl FilePicker for SystemFilePicker {
-    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
-        rfd::FileDialog::new()
-            .set_title("Payload from a file")
-            .pick_file()
+    fn pick_file(&mut self, title: &str) -> Option<std::path::PathBuf> {
+        rfd::FileDialog::new().set_title(title).pick_file()
     }
 
     fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf> {

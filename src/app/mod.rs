@@ -6,6 +6,7 @@ mod applied_report;
 mod broker_ui;
 mod charts;
 mod connection_ui;
+mod export_ui;
 mod file_picker;
 mod form_error;
 mod format;
@@ -123,8 +124,12 @@ pub struct CanopyApp {
     settings_writes: Option<worker::Worker<Result<(), crate::settings::SettingsError>>>,
     /// Recordings being closed (their queues written, their index and footer added).
     recording_stops: Option<worker::Worker<RecordingClosed>>,
-    /// Exports of kept messages, written off the window's thread.
+    /// Exports, written off the window's thread.
     exports: Option<worker::Worker<(u64, String)>>,
+    /// The Export dialog, while open.
+    export_dialog: Option<export_ui::ExportDialog>,
+    /// The exports running or waiting, oldest first.
+    export_progress: std::collections::VecDeque<export_ui::ExportProgress>,
     /// Files picked for the publish form, read off the window's thread.
     file_reads: Option<worker::Worker<(std::path::PathBuf, std::io::Result<Vec<u8>>)>>,
 }
@@ -169,6 +174,8 @@ impl CanopyApp {
             applied_report: applied_report::AppliedReport::from_env(),
             file_reads: None,
             exports: None,
+            export_dialog: None,
+            export_progress: std::collections::VecDeque::new(),
             recording_stops: None,
             settings_writes: None,
         };

@@ -406,7 +406,7 @@ fn profile_list_ui(
     if ui.add_enabled(idle, egui::Button::new("Import…")).clicked() {
         if !dialogs {
             state.message = Some((false, NO_DIALOG.to_owned()));
-        } else if let Some(path) = picker.pick_file() {
+        } else if let Some(path) = picker.pick_file("Import profiles") {
             action = Some(ProfilesAction::Import(path));
         }
     }
@@ -454,7 +454,7 @@ fn file_field(ui: &mut egui::Ui, label: &str, text: &mut String, picker: &mut dy
             .on_hover_text(format!("Choose the {} file", label.to_lowercase()))
             .on_disabled_hover_text(NO_DIALOG)
             .clicked()
-            && let Some(path) = picker.pick_file()
+            && let Some(path) = picker.pick_file(&format!("The {} file", label.to_lowercase()))
         {
             *text = path.display().to_string();
         }

@@ -3,11 +3,13 @@
 
 use super::charts::AddError;
 use super::connection_ui::{self, ConnectAction};
+use super::export_ui::{ExportDialog, ExportSource, TopicSelection};
 use super::message_ui::{self, MessageAction};
 use super::monitor_ui::{self, MonitorAction};
 use super::plot_ui::{self, ChartAction};
 use super::profiles_ui;
 use super::publish_ui::{self, PublishRequests};
+use super::session::Session;
 use super::topic_tree_ui::{self, TreeAction};
 use super::worker::Worker;
 use super::{CanopyApp, View, broker_ui, format, repaint, status_bar_ui, timeline_ui};
@@ -53,7 +55,7 @@ impl CanopyApp {
             Some(TabAction::New) => self.profiles.open = true,
             Some(TabAction::Record) => self.toggle_recording(ui.ctx()),
             Some(TabAction::OpenRecording) => {
-                if let Some(path) = self.file_picker.pick_file() {
+                if let Some(path) = self.file_picker.pick_file("Open a recording (.mcap)") {
                     self.open_recording(&path, ui.ctx());
                 }
             }
@@ -61,6 +63,7 @@ impl CanopyApp {
         }
         self.banner_panel(ui);
         self.status_bar(ui);
+        self.export_progress_panel(ui);
         self.profiles_window(ui);
         match self.view {
             View::Broker => self.broker_view(ui),
@@ -71,6 +74,11 @@ impl CanopyApp {
             Some(ConnectAction::Connect(options)) => self.connect(*options),
             Some(ConnectAction::Disconnect) => self.disconnect(),
             None => {}
+        }
+        if let Some(super::export_ui::ExportAction::Export(plan)) =
+            super::export_ui::export_dialog_ui(ui.ctx(), &mut self.export_dialog)
+        {
+            self.start_export(plan, ui.ctx());
         }
         self.save_settings(ui.ctx());
         self.recordings_closed();
@@ -161,6 +169,36 @@ impl CanopyApp {
         if budget_changed {
             self.apply_history_budget();
         }
+    }
+
+    /// The running export's progress bar and Stop button, above the status bar.
+    fn export_progress_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(progress) = self.export_progress.front() else {
+            return;
+        };
+        egui::Panel::bottom("export_progress").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let scanned = progress.scanned.load(std::sync::atomic::Ordering::Relaxed);
+                ui.label(format!("Exporting to {}", progress.path.display()));
+                ui.add(
+                    egui::ProgressBar::new(scanned as f32 / progress.total.max(1) as f32)
+                        .desired_width(240.0)
+                        .show_percentage(),
+                );
+                ui.label(format!(
+                    "{} of {} gone through",
+                    format::thousands(scanned),
+                    format::thousands(progress.total)
+                ));
+                if ui.button("Stop export").clicked() {
+                    progress
+                        .stop
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        });
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(200));
     }
 
     /// One button per connection (a dot in its state's colour, its name) with a close button,
@@ -312,7 +350,7 @@ impl CanopyApp {
         self.confirm_clear_ui(ui);
         self.publish_requests(to_publish, ui.ctx());
         if let Some(action) = tree_action {
-            self.tree_action(action, ui.ctx());
+            self.tree_action(action);
         }
         match message_action {
             Some(MessageAction::DeleteRetained(topic)) => {
@@ -440,27 +478,34 @@ impl CanopyApp {
 
     /// Ask to confirm clearing the retained messages the tree pointed at, or export its kept
     /// messages.
-    fn tree_action(&mut self, action: TreeAction, ctx: &egui::Context) {
+    fn tree_action(&mut self, action: TreeAction) {
         match action {
             TreeAction::ExportUnder(id) => {
                 if let Some(session) = self.active_session() {
                     let tree = &session.model.tree;
-                    let scope = if id == crate::model::NodeId::ROOT {
-                        "every topic".to_owned()
+                    let topic = tree.topic_name(id);
+                    let (scope, topics) = if id == crate::model::NodeId::ROOT {
+                        ("every topic".to_owned(), TopicSelection::All)
                     } else {
-                        format!("{} and below", tree.topic_name(id))
+                        let under = crate::mqtt::TopicFilter::new(format!("{topic}/#"))
+                            .map_or(TopicSelection::All, TopicSelection::Under);
+                        (format!("{topic} and below"), under)
                     };
-                    let messages = tree.kept_messages(&[id], true);
-                    self.export_kept(messages, scope, ctx);
+                    let source = export_source(session, topics, || tree.kept_messages(&[id], true));
+                    self.export_dialog = Some(ExportDialog::new(scope, source));
                 }
             }
             TreeAction::ExportMatching => {
                 if let Some(session) = self.active_session_mut() {
                     let tree = &session.model.tree;
                     let matches = session.tree_view.matches(tree).to_vec();
-                    let messages = tree.kept_messages(&matches, false);
                     let scope = format!("matching '{}'", session.tree_view.filter.trim());
-                    self.export_kept(messages, scope, ctx);
+                    let topics = TopicSelection::Exact(
+                        matches.iter().map(|&id| tree.topic_name(id)).collect(),
+                    );
+                    let source =
+                        export_source(session, topics, || tree.kept_messages(&matches, false));
+                    self.export_dialog = Some(ExportDialog::new(scope, source));
                 }
             }
             TreeAction::ClearRetainedUnder(id) => {
@@ -499,7 +544,7 @@ impl CanopyApp {
                     .to_owned(),
             ));
         } else if requests.pick_file
-            && let Some(path) = self.file_picker.pick_file()
+            && let Some(path) = self.file_picker.pick_file("Payload from a file")
         {
             self.publish.outcome = Some(Ok(format!("Reading {}…", path.display())));
             self.file_reads
@@ -628,5 +673,27 @@ impl CanopyApp {
     /// The node selected in the shown connection's tree.
     pub fn selected_node(&self) -> Option<NodeId> {
         self.active_session()?.tree_view.selected
+    }
+}
+
+/// What an export of `session` reads: a recording's file (every message of `topics` in it), or
+/// the messages a connection keeps.
+fn export_source(
+    session: &Session,
+    topics: TopicSelection,
+    kept: impl FnOnce() -> Vec<crate::model::Incoming>,
+) -> ExportSource {
+    match &session.playback {
+        Some(playback) => ExportSource::File {
+            path: playback.path().to_owned(),
+            topics,
+            total: playback.total(),
+            start: playback
+                .opened
+                .as_ref()
+                .and_then(|o| o.time_range)
+                .map(|(start, _)| start),
+        },
+        None => ExportSource::Kept(kept()),
     }
 }

@@ -155,7 +155,7 @@ fn binary_formats_are_decoded_and_bad_ones_shown_as_bytes() {
 struct SaveTo(std::path::PathBuf);
 
 impl canopy::app::FilePicker for SaveTo {
-    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
+    fn pick_file(&mut self, _title: &str) -> Option<std::path::PathBuf> {
         None
     }
 

@@ -658,6 +658,14 @@ fn the_window_exports_what_it_keeps_for_the_filter() {
     harness.get_by_label("Filter").type_text("exp/");
     harness.run_steps(3);
     harness.get_by_label("Export…").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_all_by_label_contains("From memory: the 30 messages this connection keeps.")
+            .next()
+            .is_some()
+    );
+    harness.get_by_label("Export to a file…").click();
     step_until(&mut harness, "the export", Duration::from_secs(10), |h| {
         h.query_all_by_label_contains("Exported 30 messages")
             .next()
@@ -775,4 +783,91 @@ fn the_window_replays_a_recording_into_an_open_connection() {
             sent.properties.as_ref().map(|p| &p.user_properties)
         );
     }
+}
+
+#[test]
+fn a_recording_tab_exports_from_its_file_within_a_time_range() {
+    use crate::common::ui::{FixedPicker, harness, shows, step_until};
+    use egui_kittest::kittest::Queryable;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("long.mcap");
+    let start = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let mut writer = canopy::record::McapWriter::create(&file).expect("create");
+    // 80,000 messages a tenth of a second apart: more than a tab keeps in memory.
+    for i in 0..80_000u64 {
+        let mut message = Incoming::new(format!("line{}/temp", i % 4), i.to_string());
+        message.received_at = start + Duration::from_millis(i * 100);
+        writer.write(&message).expect("write");
+    }
+    writer.finish().expect("finish");
+    let out = dir.path().join("range.csv");
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    app.set_file_picker(Box::new(FixedPicker(file.clone())));
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Open recording…").click();
+    let wait = Duration::from_secs(20);
+    step_until(&mut harness, "the recording opened", wait, |h| {
+        shows(h, "Message 80,000 of 80,000")
+    });
+    let kept = harness
+        .state()
+        .active_session()
+        .expect("tab")
+        .model
+        .tree
+        .history_messages();
+    assert!(
+        kept < 80_000,
+        "the tab keeps {kept}: fewer than the file holds"
+    );
+    harness
+        .state_mut()
+        .set_file_picker(Box::new(FixedPicker(out.clone())));
+    harness.get_by_label("Filter").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Filter").type_text("line1/");
+    harness.run_steps(3);
+    harness.get_by_label("Export…").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "80,000 messages in all, not only those shown"
+    ));
+    harness
+        .get_by_label("Only messages received between")
+        .click();
+    harness.run_steps(1);
+    harness.get_by_label("From").focus();
+    harness.run_steps(1);
+    harness.get_by_label("From").type_text("+100");
+    harness.get_by_label("to").focus();
+    harness.run_steps(1);
+    harness.get_by_label("to").type_text("+10");
+    harness.run_steps(1);
+    harness.get_by_label("Export to a file…").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "The end of the range is not after its start."
+    ));
+    harness.get_by_label("to").focus();
+    harness.run_steps(1);
+    harness.get_by_label("to").type_text("00"); // +1000
+    harness.run_steps(1);
+    harness.get_by_label("Export to a file…").click();
+    step_until(&mut harness, "the export", wait, |h| {
+        h.query_all_by_label_contains("Exported 2,250 messages")
+            .next()
+            .is_some()
+    });
+    // Seconds 100 to 1,000 after the start: messages 1,000 to 9,999, a quarter of them on line1.
+    let text = std::fs::read_to_string(&out).expect("exported");
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let payloads: Vec<u64> = rows
+        .records()
+        .map(|r| r.expect("row")[7].parse().expect("number"))
+        .collect();
+    let expected: Vec<u64> = (1_000..10_000).filter(|i| i % 4 == 1).collect();
+    assert_eq!(payloads, expected);
 }

@@ -50,7 +50,7 @@ pub fn shows(harness: &Harness<'_, CanopyApp>, text: &str) -> bool {
 pub struct FixedPicker(pub std::path::PathBuf);
 
 impl canopy::app::FilePicker for FixedPicker {
-    fn pick_file(&mut self) -> Option<std::path::PathBuf> {
+    fn pick_file(&mut self, _title: &str) -> Option<std::path::PathBuf> {
         Some(self.0.clone())
     }
 
