@@ -60,6 +60,8 @@ pub struct Playback {
     pub seeking: bool,
     /// The timeline's value while the user drags it.
     pub slider: u64,
+    /// The user holds the playhead: the slider follows the hand, not the player.
+    pub dragging: bool,
     /// What the user typed to jump to a time, and to a message number.
     pub jump_time: String,
     /// What the user typed to jump to a message number.
@@ -104,6 +106,7 @@ impl Playback {
             speed: Speed::One,
             seeking: false,
             slider: 0,
+            dragging: false,
             jump_time: String::new(),
             jump_message: String::new(),
             jump_error: None,
@@ -138,6 +141,15 @@ impl Playback {
         if let Target::Message(n) = target {
             self.slider = n;
         }
+    }
+
+    /// Play from the playhead (from the start when at the end).
+    fn play(&mut self) {
+        if self.position >= self.total() {
+            self.seek(Target::Message(0));
+        }
+        self.anchor = None;
+        self.playing = true;
     }
 
     /// The next messages due at `now`: by the recorded clock, or (at `Max`) as many as are
@@ -224,18 +236,11 @@ impl CanopyApp {
             return;
         };
         match action {
-            TimelineAction::Play => {
-                if playback.position >= playback.total() {
-                    playback.seek(Target::Message(0));
-                }
-                playback.anchor = None;
-                playback.playing = true;
-            }
+            TimelineAction::Play => playback.play(),
             TimelineAction::Pause => playback.playing = false,
             TimelineAction::Speed(speed) => {
                 playback.speed = speed;
-                playback.anchor = None;
-                playback.playing = true;
+                playback.play();
             }
             TimelineAction::Seek(n) => playback.seek(Target::Message(n)),
             TimelineAction::SeekTime(time) => playback.seek(Target::Time(time)),
@@ -315,7 +320,9 @@ fn take_player_events(session: &mut Session) {
         let current = playback.player.generation();
         match event {
             PlayerEvent::Opened(opened) => {
-                notices.push(opened_notice(playback.path(), &opened));
+                let text = opened_notice(playback.path(), &opened);
+                tracing::info!("{text}");
+                notices.push(text);
                 let total = opened.messages;
                 playback.opened = Some(opened);
                 playback.seek(Target::Message(total));
@@ -327,7 +334,9 @@ fn take_player_events(session: &mut Session) {
                 model,
             } if generation == current => {
                 playback.position = position;
-                playback.slider = position;
+                if !playback.dragging {
+                    playback.slider = position;
+                }
                 playback.seeking = false;
                 playback.time = last_time(&model);
                 positioned = Some(model);
@@ -369,7 +378,9 @@ fn play_due(session: &mut Session, deadline: Instant, ctx: &egui::Context) {
             break;
         }
         playback.position += due.len() as u64;
-        playback.slider = playback.position;
+        if !playback.dragging {
+            playback.slider = playback.position;
+        }
         playback.time = due.last().map(|m| m.received_at).or(playback.time);
         applied.push(due);
         if Instant::now() >= deadline || playback.speed != Speed::Max {
@@ -388,6 +399,7 @@ fn play_due(session: &mut Session, deadline: Instant, ctx: &egui::Context) {
         session.apply(batch);
     }
     if at_end {
+        tracing::info!("played to the end of {}", session.title());
         session.notice("Played to the end of the recording.".to_owned());
     }
 }

@@ -146,8 +146,10 @@ impl Session {
     /// Show `model` instead of the current one (a recording's playhead moved): the selection
     /// and the open branches follow their topics, plotted series are refilled from the new
     /// history.
-    pub fn replace_model(&mut self, model: Model) {
+    pub fn replace_model(&mut self, mut model: Model) {
         let old = &self.model.tree;
+        // The budget may have changed since the model was ordered.
+        model.tree.set_history_budget(old.history_budget());
         let selected = self.tree_view.selected.map(|id| old.topic_name(id));
         let expanded: Vec<String> = self
             .tree_view

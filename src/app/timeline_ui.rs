@@ -45,6 +45,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, playback: &mut Playback) -> Option<Timelin
         let response = ui
             .add_enabled(ready, slider)
             .on_hover_text("The playhead: drag to move it");
+        playback.dragging = response.dragged();
         if response.changed() {
             action = Some(TimelineAction::Seek(playback.slider));
         }
