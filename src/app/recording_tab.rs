@@ -278,6 +278,7 @@ impl CanopyApp {
     /// The Replay dialog of the active recording tab, and what it asks for.
     pub(super) fn replay_dialog(&mut self, ctx: &egui::Context) {
         let targets = self.replay_targets();
+        let broker_running = self.local_broker().is_running();
         let Some(playback) = self.active_session_mut().and_then(|s| s.playback.as_mut()) else {
             return;
         };
@@ -285,7 +286,7 @@ impl CanopyApp {
             return;
         }
         let path = playback.path().to_owned();
-        let action = replay_dialog_ui(ctx, &mut playback.replay, &targets, &path);
+        let action = replay_dialog_ui(ctx, &mut playback.replay, &targets, &path, broker_running);
         match action {
             Some(ReplayAction::Start(options, target)) => {
                 let wake = ctx.clone();
@@ -295,6 +296,21 @@ impl CanopyApp {
                     Ok(job) => playback.replay.job = Some(job),
                     Err(error) => {
                         playback.replay.error = Some(format!("Cannot start the replay: {error}"));
+                    }
+                }
+            }
+            Some(ReplayAction::StartBroker) => {
+                if !self.local_broker_mut().start() {
+                    let failure = self
+                        .local_broker()
+                        .failure
+                        .as_ref()
+                        .map_or_else(String::new, |f| f.message.clone());
+                    if let Some(playback) =
+                        self.active_session_mut().and_then(|s| s.playback.as_mut())
+                    {
+                        playback.replay.error =
+                            Some(format!("The bundled broker did not start: {failure}"));
                     }
                 }
             }

@@ -140,6 +140,8 @@ pub enum ReplayAction {
     Start(Box<ReplayOptions>, String),
     /// Stop the running replay.
     Stop,
+    /// Start the bundled broker, to replay into it.
+    StartBroker,
 }
 
 /// Draw the dialog (when open).
@@ -148,6 +150,7 @@ pub fn replay_dialog_ui(
     dialog: &mut ReplayDialog,
     targets: &[ReplayTarget],
     file: &std::path::Path,
+    broker_running: bool,
 ) -> Option<ReplayAction> {
     let mut open = dialog.open;
     let mut action = None;
@@ -155,7 +158,9 @@ pub fn replay_dialog_ui(
         .open(&mut open)
         .resizable(false)
         .collapsible(false)
-        .show(ctx, |ui| action = dialog_body_ui(ui, dialog, targets, file));
+        .show(ctx, |ui| {
+            action = dialog_body_ui(ui, dialog, targets, file, broker_running);
+        });
     dialog.open = open;
     action
 }
@@ -165,6 +170,7 @@ fn dialog_body_ui(
     dialog: &mut ReplayDialog,
     targets: &[ReplayTarget],
     file: &std::path::Path,
+    broker_running: bool,
 ) -> Option<ReplayAction> {
     if let Some(job) = &dialog.job
         && job.is_running()
@@ -228,9 +234,17 @@ fn dialog_body_ui(
         });
     ui.checkbox(&mut dialog.repeat, "Loop until stopped");
     if targets.is_empty() {
-        ui.weak("Open a connection (or start the bundled broker) to replay into it.");
+        ui.weak("No broker is open: connect to one, or start the bundled broker.");
     }
     ui.horizontal(|ui| {
+        if !broker_running
+            && ui
+                .button("Start the bundled broker")
+                .on_hover_text("Start Canopy's own broker (Broker view) to replay into it")
+                .clicked()
+        {
+            action = Some(ReplayAction::StartBroker);
+        }
         let ready = dialog.target.is_some();
         if ui
             .add_enabled(ready, egui::Button::new("Start replay"))

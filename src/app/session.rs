@@ -150,6 +150,8 @@ impl Session {
         let old = &self.model.tree;
         // The budget may have changed since the model was ordered.
         model.tree.set_history_budget(old.history_budget());
+        // Building the model is not traffic: the rate shows what plays from here.
+        model.message_rate = crate::model::RateMeter::per_second();
         let selected = self.tree_view.selected.map(|id| old.topic_name(id));
         let expanded: Vec<String> = self
             .tree_view

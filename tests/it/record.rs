@@ -871,3 +871,50 @@ fn a_recording_tab_exports_from_its_file_within_a_time_range() {
     let expected: Vec<u64> = (1_000..10_000).filter(|i| i % 4 == 1).collect();
     assert_eq!(payloads, expected);
 }
+
+#[test]
+fn the_window_replays_into_the_bundled_broker_it_starts() {
+    use crate::common::ui::{FixedPicker, harness, shows, step_until};
+    use egui_kittest::kittest::Queryable;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("door.mcap");
+    let mut writer = canopy::record::McapWriter::create(&file).expect("create");
+    for i in 0..40 {
+        let mut message = Incoming::new(
+            "home/door/state",
+            if i % 2 == 0 { "open" } else { "closed" },
+        );
+        message.retain = i == 39;
+        writer.write(&message).expect("write");
+    }
+    writer.finish().expect("finish");
+    let port = common::free_port();
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    app.local_broker_mut().form.port = port.to_string();
+    app.set_file_picker(Box::new(FixedPicker(file.clone())));
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Open recording…").click();
+    let wait = Duration::from_secs(10);
+    step_until(&mut harness, "the recording opened", wait, |h| {
+        shows(h, "Message 40 of 40")
+    });
+    harness.get_by_label("Replay…").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "No broker is open"));
+    harness.get_by_label("Start the bundled broker").click();
+    step_until(&mut harness, "the bundled broker as a target", wait, |h| {
+        h.state().local_broker().is_running() && !shows(h, "No broker is open")
+    });
+    harness
+        .get_by_label("As fast as the broker takes them")
+        .click();
+    harness.get_by_label("Start replay").click();
+    step_until(&mut harness, "the replay finished", wait, |h| {
+        shows(h, "finished: 40 of 40 published: 40 acknowledged, 0 failed")
+    });
+    // The last message was retained: a newcomer gets it from the bundled broker.
+    let (listener, id) = common::listen(port, "home/#");
+    let retained = common::next_message(&listener, id);
+    assert!(retained.retain && &retained.payload[..] == b"closed");
+}
