@@ -267,7 +267,12 @@ fn filter_bar_ui(
     )
     .labelled_by(label.id);
     if view.filter.is_empty() {
-        return None;
+        let export_all = tree.topic_count() > 0
+            && ui
+                .small_button("Export all…")
+                .on_hover_text("Write every topic's messages to CSV or JSON Lines")
+                .clicked();
+        return export_all.then_some(TreeAction::ExportUnder(NodeId::ROOT));
     }
     if ui.small_button("Clear filter").clicked() {
         view.filter.clear();
@@ -285,7 +290,7 @@ fn filter_bar_ui(
     if !view.matches.is_empty()
         && ui
             .small_button("Export…")
-            .on_hover_text("Write the kept messages of the matching topics to CSV or JSON Lines")
+            .on_hover_text("Write the messages of the matching topics to CSV or JSON Lines")
             .clicked()
     {
         return Some(TreeAction::ExportMatching);
@@ -443,7 +448,7 @@ fn name_ui(
             action = RowAction::ClearRetained;
             ui.close();
         }
-        if ui.button("Export kept messages here and below…").clicked() {
+        if ui.button("Export messages here and below…").clicked() {
             action = RowAction::Export;
             ui.close();
         }

@@ -870,6 +870,27 @@ fn a_recording_tab_exports_from_its_file_within_a_time_range() {
         .collect();
     let expected: Vec<u64> = (1_000..10_000).filter(|i| i % 4 == 1).collect();
     assert_eq!(payloads, expected);
+
+    // The whole recording, to JSON Lines.
+    let all = dir.path().join("all.jsonl");
+    harness
+        .state_mut()
+        .set_file_picker(Box::new(FixedPicker(all.clone())));
+    harness.get_by_label("Clear filter").click();
+    harness.run_steps(2);
+    harness.get_by_label("Export all…").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "Topics: every topic"));
+    harness.get_by_label("Export to a file…").click();
+    step_until(&mut harness, "the whole export", wait, |h| {
+        shows(h, "Exported 80,000 messages")
+    });
+    let text = std::fs::read_to_string(&all).expect("exported");
+    assert_eq!(text.lines().count(), 80_000);
+    let last: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("a line")).expect("json");
+    assert_eq!(last["topic"], "line3/temp");
+    assert_eq!(last["payload"], "79999");
 }
 
 #[test]
