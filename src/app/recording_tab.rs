@@ -248,6 +248,21 @@ impl CanopyApp {
         }
     }
 
+    /// Start the bundled broker from the Replay dialog; a failure shows in the dialog.
+    fn start_broker_for_replay(&mut self) {
+        if self.local_broker_mut().start() {
+            return;
+        }
+        let failure = self
+            .local_broker()
+            .failure
+            .as_ref()
+            .map_or_else(String::new, |f| f.message.clone());
+        if let Some(playback) = self.active_session_mut().and_then(|s| s.playback.as_mut()) {
+            playback.replay.error = Some(format!("The bundled broker did not start: {failure}"));
+        }
+    }
+
     /// The brokers a recording can be replayed into: every open connection's, and the bundled
     /// broker when it runs and no tab is connected to it.
     pub(super) fn replay_targets(&self) -> Vec<ReplayTarget> {
@@ -287,6 +302,10 @@ impl CanopyApp {
         }
         let path = playback.path().to_owned();
         let action = replay_dialog_ui(ctx, &mut playback.replay, &targets, &path, broker_running);
+        if matches!(action, Some(ReplayAction::StartBroker)) {
+            self.start_broker_for_replay();
+            return;
+        }
         match action {
             Some(ReplayAction::Start(options, target)) => {
                 let wake = ctx.clone();
@@ -299,27 +318,12 @@ impl CanopyApp {
                     }
                 }
             }
-            Some(ReplayAction::StartBroker) => {
-                if !self.local_broker_mut().start() {
-                    let failure = self
-                        .local_broker()
-                        .failure
-                        .as_ref()
-                        .map_or_else(String::new, |f| f.message.clone());
-                    if let Some(playback) =
-                        self.active_session_mut().and_then(|s| s.playback.as_mut())
-                    {
-                        playback.replay.error =
-                            Some(format!("The bundled broker did not start: {failure}"));
-                    }
-                }
-            }
             Some(ReplayAction::Stop) => {
                 if let Some(job) = &playback.replay.job {
                     job.stop();
                 }
             }
-            None => {}
+            Some(ReplayAction::StartBroker) | None => {}
         }
     }
 }
