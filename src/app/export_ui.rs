@@ -194,7 +194,7 @@ fn dialog_body_ui(ui: &mut egui::Ui, dialog: &mut ExportDialog) -> Option<bool> 
             let label = ui.label("to");
             ui.add(
                 egui::TextEdit::singleline(&mut dialog.to)
-                    .hint_text("end; or 2026-12-01 15:00")
+                    .hint_text("end; or 14:05")
                     .desired_width(170.0),
             )
             .labelled_by(label.id);
