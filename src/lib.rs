@@ -3,6 +3,14 @@
 //! `model`, `payload` and `net` know nothing of the window, so `canopy sub`, the tests and the
 //! benchmarks run the same pipeline the GUI does.
 
+/// The version and the commit it was built from: `0.1.0 (commit 1a2b3c4d5e6f)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CANOPY_COMMIT"),
+    ")"
+);
+
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod broker;

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use canopy::mqtt::ProtocolVersion;
 use canopy::mqtt::Qos;
 use canopy::net::BrokerUrl;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,8 +13,14 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(
     name = "canopy",
-    version,
+    version = canopy::VERSION,
     about = "A fast native MQTT explorer and broker monitor",
+    long_about = "A fast native MQTT explorer and broker monitor.\n\nWith no argument, canopy opens \
+                  its window; on a first run (no saved connection) it starts its bundled broker \
+                  and a demo device fleet and connects to them. With FILE.mcap it opens a \
+                  recording. The subcommands work without a window: subscribe, publish, record, \
+                  replay, export, clear retained messages, run the bundled broker or the demo \
+                  fleet. Settings and saved connections live in ~/.config/canopy/.",
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -49,6 +55,18 @@ enum Command {
     Broker(BrokerArgs),
     /// Run the demo device fleet against a broker, until Ctrl-C
     Sim(SimArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell) on stdout
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (canopy.1 and one per subcommand) into a folder, for packaging
+    #[command(hide = true)]
+    Manpages {
+        /// The folder (created if needed)
+        #[arg(value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -649,6 +667,11 @@ fn run(started: std::time::Instant) -> anyhow::Result<()> {
         }
         Some(Command::ClearRetained(args)) => args.run(),
         Some(Command::Sim(args)) => args.run(),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "canopy", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Manpages { out }) => write_manpages(&out),
         Some(Command::Record(args)) => args.run(),
         Some(Command::Replay(args)) => args.run(),
         Some(Command::Export(args)) => args.run(),
@@ -672,4 +695,23 @@ fn init_logging(command: &Option<Command>) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+/// canopy.1 and canopy-SUBCOMMAND.1 for every visible subcommand, into `out`.
+fn write_manpages(out: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let command = Cli::command();
+    let mut pages = vec![("canopy".to_owned(), command.clone())];
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        pages.push((format!("canopy-{}", sub.get_name()), sub.clone()));
+    }
+    for (name, page) in pages {
+        let path = out.join(format!("{name}.1"));
+        let mut file = std::fs::File::create(&path)?;
+        clap_mangen::Man::new(page)
+            .title(name.to_uppercase())
+            .render(&mut file)?;
+        println!("{}", path.display());
+    }
+    Ok(())
 }

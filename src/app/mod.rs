@@ -1,6 +1,7 @@
 //! The window. Panels read the model and return what the user asked for; this module turns
 //! that into commands for the connection manager. No panel does I/O itself.
 
+mod about_ui;
 mod actions;
 mod applied_report;
 mod broker_ui;
@@ -51,8 +52,9 @@ use crate::settings::{Loaded, Settings, SettingsStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The app id: the Wayland app id / X11 WM_CLASS, matching packaging/linux's .desktop file.
-pub const APP_ID: &str = "canopy";
+/// The app id: the Wayland app id / X11 WM_CLASS, the name of packaging/linux's .desktop file,
+/// icon and AppStream component.
+pub const APP_ID: &str = "io.github.canopymqtt.Canopy";
 
 /// Longest time per frame spent applying incoming batches, so the UI stays responsive.
 const EVENT_BUDGET: Duration = Duration::from_millis(8);
@@ -126,6 +128,8 @@ pub struct CanopyApp {
     recording_stops: Option<worker::Worker<RecordingClosed>>,
     /// Exports, written off the window's thread.
     exports: Option<worker::Worker<(u64, String)>>,
+    /// The About box is shown.
+    about_open: bool,
     /// The Export dialog, while open.
     export_dialog: Option<export_ui::ExportDialog>,
     /// The exports running or waiting, oldest first.
@@ -174,6 +178,7 @@ impl CanopyApp {
             applied_report: applied_report::AppliedReport::from_env(),
             file_reads: None,
             exports: None,
+            about_open: false,
             export_dialog: None,
             export_progress: std::collections::VecDeque::new(),
             recording_stops: None,
@@ -744,7 +749,17 @@ mod tests {
 
     #[test]
     fn desktop_entry_matches_the_app_id() {
-        let entry = include_str!("../../packaging/linux/canopy.desktop");
+        let entry = include_str!("../../packaging/linux/io.github.canopymqtt.Canopy.desktop");
+        let metainfo =
+            include_str!("../../packaging/linux/io.github.canopymqtt.Canopy.metainfo.xml");
+        assert!(metainfo.contains(&format!("<id>{APP_ID}</id>")));
+        assert!(metainfo.contains(&format!(
+            "<launchable type=\"desktop-id\">{APP_ID}.desktop</launchable>"
+        )));
+        assert!(metainfo.contains(&format!(
+            "<release version=\"{}\"",
+            env!("CARGO_PKG_VERSION")
+        )));
         assert!(
             entry
                 .lines()

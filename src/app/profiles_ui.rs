@@ -86,6 +86,11 @@ fn not_saved(error: &crate::settings::SettingsError) -> String {
 }
 
 impl ProfilesState {
+    /// The profiles file, when profiles are kept.
+    pub fn store_path(&self) -> Option<&std::path::Path> {
+        self.store.as_ref().map(ProfileStore::path)
+    }
+
     /// Read profiles from `store` and keep them there. Returns a sentence for the banner when
     /// the file could not be read (it was moved aside).
     pub fn use_store(&mut self, store: ProfileStore) -> Option<String> {

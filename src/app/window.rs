@@ -27,6 +27,8 @@ enum TabAction {
     Record,
     /// Open a recording in a new tab.
     OpenRecording,
+    /// Show the About box.
+    About,
 }
 
 impl CanopyApp {
@@ -54,6 +56,7 @@ impl CanopyApp {
             Some(TabAction::Close(index)) => self.close_tab(index),
             Some(TabAction::New) => self.profiles.open = true,
             Some(TabAction::Record) => self.toggle_recording(ui.ctx()),
+            Some(TabAction::About) => self.about_open = true,
             Some(TabAction::OpenRecording) => {
                 if let Some(path) = self.file_picker.pick_file("Open a recording (.mcap)") {
                     self.open_recording(&path, ui.ctx());
@@ -62,6 +65,16 @@ impl CanopyApp {
             None => {}
         }
         self.banner_panel(ui);
+        if self.about_open {
+            let files = super::about_ui::AboutFiles {
+                settings: self
+                    .store
+                    .as_ref()
+                    .map(crate::settings::SettingsStore::path),
+                profiles: self.profiles.store_path(),
+            };
+            super::about_ui::about_ui(ui.ctx(), &mut self.about_open, &files);
+        }
         self.status_bar(ui);
         self.export_progress_panel(ui);
         self.profiles_window(ui);
@@ -250,6 +263,13 @@ impl CanopyApp {
             .clicked()
         {
             action = Some(TabAction::OpenRecording);
+        }
+        if ui
+            .button("About")
+            .on_hover_text("Version, license, documentation and where settings are kept")
+            .clicked()
+        {
+            action = Some(TabAction::About);
         }
         action
     }

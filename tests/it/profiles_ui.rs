@@ -241,3 +241,23 @@ fn a_corrupt_profiles_file_is_reported_in_the_window() {
         .collect();
     assert_eq!(kept.len(), 1, "the file was kept aside");
 }
+
+#[test]
+fn the_about_box_names_the_build_the_license_and_the_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.use_settings(SettingsStore::at(dir.path().join("settings.ron")));
+    app.use_profiles(ProfileStore::at(dir.path().join("profiles.ron")));
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("About").click();
+    harness.run_steps(2);
+    let about = harness.get_by_role_and_label(Role::Window, "About Canopy");
+    let version = format!("Version {}", canopy::VERSION);
+    assert!(version.contains(" (commit "), "{version}");
+    about.get_by_label(&version);
+    about.get_by_label("License: MIT OR Apache-2.0");
+    about.get_by_label("Recordings"); // a link to the README's section
+    about.get_by_label(&dir.path().join("settings.ron").display().to_string());
+    about.get_by_label(&dir.path().join("profiles.ron").display().to_string());
+}
