@@ -66,9 +66,9 @@ step "canopy --version names the version and the commit" \
 step "canopy broker: a mosquitto client round trip" in_root sh -c '
   canopy broker --port 18830 > /tmp/broker.log 2>&1 & broker=$!
   sleep 1
-  mosquitto_sub -p 18830 -t deb/test -C 1 -W 10 > /tmp/sub.out & sub=$!
+  mosquitto_sub -h 127.0.0.1 -p 18830 -t deb/test -C 1 -W 10 > /tmp/sub.out & sub=$!
   sleep 0.5
-  mosquitto_pub -p 18830 -t deb/test -m "hello from the package" -q 1
+  mosquitto_pub -h 127.0.0.1 -p 18830 -t deb/test -m "hello from the package" -q 1
   wait $sub; status=$?
   kill $broker
   cat /tmp/sub.out
