@@ -703,13 +703,19 @@ fn write_manpages(out: &std::path::Path) -> anyhow::Result<()> {
     let command = Cli::command();
     let mut pages = vec![("canopy".to_owned(), command.clone())];
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        pages.push((format!("canopy-{}", sub.get_name()), sub.clone()));
+        let page = sub
+            .clone()
+            .display_name(format!("canopy-{}", sub.get_name()))
+            .bin_name(format!("canopy {}", sub.get_name()));
+        pages.push((format!("canopy-{}", sub.get_name()), page));
     }
     for (name, page) in pages {
         let path = out.join(format!("{name}.1"));
         let mut file = std::fs::File::create(&path)?;
         clap_mangen::Man::new(page)
             .title(name.to_uppercase())
+            .source(format!("canopy {}", canopy::VERSION))
+            .manual("Canopy")
             .render(&mut file)?;
         println!("{}", path.display());
     }

@@ -16,6 +16,7 @@ mod connections;
 mod inspect_ui;
 mod monitor;
 mod net;
+mod packaging;
 mod profiles_ui;
 mod publish;
 mod publish_ui;
