@@ -33,10 +33,20 @@ if [ "$uninstall" = 1 ]; then
   [ -f "$manifest" ] || { echo "nothing to uninstall: no $manifest" >&2; exit 1; }
   while read -r file; do
     rm -f "$prefix/$file"
+    # The folders the install made, once empty (never the prefix itself).
+    dir="$(dirname "$file")"
+    while [ "$dir" != . ] && rmdir "$prefix/$dir" 2> /dev/null; do dir="$(dirname "$dir")"; done
   done < "$manifest"
   rm -f "$manifest"
   rmdir "$prefix/share/canopy" 2> /dev/null || true
-  refresh_caches
+  hicolor="$prefix/share/icons/hicolor"
+  if [ -d "$hicolor" ] && [ -z "$(find "$hicolor" -type f ! -name icon-theme.cache -print -quit)" ]; then
+    # Only the cache made for our icons is left.
+    rm -f "$hicolor/icon-theme.cache"
+    rmdir "$hicolor" "$prefix/share/icons" "$prefix/share" 2> /dev/null || true
+  else
+    refresh_caches
+  fi
   echo "Uninstalled Canopy from $prefix"
   exit 0
 fi
