@@ -3,6 +3,7 @@
 
 mod about_ui;
 mod actions;
+mod appearance_ui;
 mod applied_report;
 mod broker_ui;
 mod charts;
@@ -108,6 +109,12 @@ pub struct CanopyApp {
     profiles: profiles_ui::ProfilesState,
     /// Most memory each connection's history may take, in MiB (a setting).
     history_budget_mib: u32,
+    /// Light, dark or the system's; applied to the context when it changes.
+    theme: crate::settings::ThemeChoice,
+    /// The text size in percent (egui's zoom factor × 100).
+    text_scale_percent: u16,
+    /// The theme and text size were given to the context.
+    appearance_applied: bool,
     /// A setting other than the publish panel's changed and should be written.
     settings_dirty: bool,
     /// The process's resident memory, read at most once a second.
@@ -169,6 +176,9 @@ impl CanopyApp {
             publish_open: true,
             profiles: profiles_ui::ProfilesState::default(),
             history_budget_mib: crate::settings::DEFAULT_HISTORY_BUDGET_MIB,
+            theme: crate::settings::ThemeChoice::System,
+            text_scale_percent: crate::settings::DEFAULT_TEXT_SCALE_PERCENT,
+            appearance_applied: false,
             settings_dirty: false,
             resident: None,
             first_frame_pending: None,
@@ -276,6 +286,12 @@ impl CanopyApp {
                 self.publish.saved = settings.saved_messages;
                 self.history_budget_mib = settings.history_budget_mib.max(1);
                 self.apply_history_budget();
+                self.theme = settings.theme;
+                self.text_scale_percent = settings.text_scale_percent.clamp(
+                    appearance_ui::MIN_TEXT_SCALE_PERCENT,
+                    appearance_ui::MAX_TEXT_SCALE_PERCENT,
+                );
+                self.appearance_applied = false;
             }
             Loaded::Missing => {}
             Loaded::Corrupt { reason, kept_at } => {
@@ -319,6 +335,8 @@ impl CanopyApp {
                 .collect(),
             saved_messages: self.publish.saved.clone(),
             history_budget_mib: self.history_budget_mib,
+            theme: self.theme,
+            text_scale_percent: self.text_scale_percent,
             ..Settings::default()
         };
         self.settings_writes

@@ -35,6 +35,7 @@ impl CanopyApp {
     /// Draw the whole window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let now = SystemTime::now();
+        self.keep_appearance(ui.ctx());
         self.run_probes(ui.ctx());
         let (action, tab_action) = egui::Panel::top("connect_bar")
             .show(ui, |ui| {
@@ -133,6 +134,7 @@ impl CanopyApp {
         };
         ui.separator();
         let tab = self.tabs_ui(ui);
+        self.appearance_menu_ui(ui);
         if record_clicked {
             Some(TabAction::Record)
         } else {

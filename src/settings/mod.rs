@@ -69,6 +69,31 @@ pub struct Settings {
     /// Most memory, in MiB, each connection's message history may take.
     #[serde(default = "default_history_budget_mib")]
     pub history_budget_mib: u32,
+    /// Light, dark, or as the system says.
+    #[serde(default)]
+    pub theme: ThemeChoice,
+    /// The text size, in percent of the default (Ctrl + and Ctrl − change it).
+    #[serde(default = "default_text_scale_percent")]
+    pub text_scale_percent: u16,
+}
+
+/// The window's colours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    /// Follow the system's light or dark preference.
+    #[default]
+    System,
+    /// Dark text on a light background.
+    Light,
+    /// Light text on a dark background.
+    Dark,
+}
+
+/// The text size when the user has not changed it.
+pub const DEFAULT_TEXT_SCALE_PERCENT: u16 = 100;
+
+fn default_text_scale_percent() -> u16 {
+    DEFAULT_TEXT_SCALE_PERCENT
 }
 
 /// The history budget when the user has not set one, in MiB: the model's default (a test in
@@ -86,6 +111,8 @@ impl Default for Settings {
             publish_history: Vec::new(),
             saved_messages: Vec::new(),
             history_budget_mib: DEFAULT_HISTORY_BUDGET_MIB,
+            theme: ThemeChoice::System,
+            text_scale_percent: DEFAULT_TEXT_SCALE_PERCENT,
         }
     }
 }

@@ -348,3 +348,49 @@ fn a_quiet_window_asks_for_no_frame() {
         "the fade repaints at its own pace, not every frame: {delay:?}"
     );
 }
+
+#[test]
+fn the_theme_and_the_text_size_are_chosen_and_remembered() {
+    use canopy::settings::{Loaded, SettingsStore, ThemeChoice};
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = SettingsStore::at(dir.path().join("settings.ron"));
+    let mut app = app_without_connection();
+    app.use_settings(store.clone());
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Appearance").click();
+    harness.run_steps(3);
+    harness.get_by_label("Light").click();
+    harness.run_steps(2);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    // Ctrl + makes the text larger, as in other desktop apps.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+    harness.run_steps(2);
+    assert!(
+        (harness.ctx.zoom_factor() - 1.1).abs() < 0.01,
+        "{}",
+        harness.ctx.zoom_factor()
+    );
+    let saved = |theme, percent| move |_: &Harness<'_, CanopyApp>| matches!(store.load(), Loaded::Read(s) if s.theme == theme && s.text_scale_percent == percent);
+    step_until(
+        &mut harness,
+        "the settings written",
+        Duration::from_secs(10),
+        saved(ThemeChoice::Light, 110),
+    );
+    drop(harness);
+
+    // The next start takes them up.
+    let mut app = app_without_connection();
+    app.use_settings(SettingsStore::at(dir.path().join("settings.ron")));
+    let mut harness = crate::common::ui::harness(app);
+    harness.run_steps(3);
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+    assert!((harness.ctx.zoom_factor() - 1.1).abs() < 0.01);
+    harness.get_by_label("Appearance").click();
+    harness.run_steps(3);
+    harness.get_by_label("Text size: 110 %");
+    harness.get_by_label("Reset").click();
+    harness.run_steps(2);
+    assert!((harness.ctx.zoom_factor() - 1.0).abs() < 0.01);
+}
