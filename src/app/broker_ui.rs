@@ -42,7 +42,9 @@ pub fn broker_ui(ui: &mut egui::Ui, local: &mut LocalBroker) -> Vec<BrokerAction
     ui.horizontal(|ui| header_ui(ui, local, &mut actions));
     if let Some(failure) = &local.failure {
         ui.horizontal(|ui| {
-            ui.label(RichText::new(&failure.message).color(RED));
+            ui.label(
+                RichText::new(&failure.message).color(super::colors::adapt(RED, ui.visuals())),
+            );
             if let Some(port) = failure.free_port
                 && ui.button(format!("Use free port {port}")).clicked()
             {
@@ -56,7 +58,7 @@ pub fn broker_ui(ui: &mut egui::Ui, local: &mut LocalBroker) -> Vec<BrokerAction
                 "Warning: this address is reachable from other machines and clients need no password. \
                  Add users (and untick anonymous access) or bind to 127.0.0.1.",
             )
-            .color(RED),
+            .color(super::colors::adapt(RED, ui.visuals())),
         );
     }
 
@@ -96,7 +98,10 @@ fn header_ui(ui: &mut egui::Ui, local: &LocalBroker, actions: &mut Vec<BrokerAct
             .iter()
             .map(|l| format!("{}://{}", l.kind.scheme(), l.address))
             .collect();
-        ui.label(RichText::new(format!("Running on {}", addresses.join(", "))).color(GREEN));
+        ui.label(
+            RichText::new(format!("Running on {}", addresses.join(", ")))
+                .color(super::colors::adapt(GREEN, ui.visuals())),
+        );
         if ui.button("Stop broker").clicked() {
             actions.push(BrokerAction::Stop);
         }
@@ -241,12 +246,12 @@ fn status_ui(ui: &mut egui::Ui, local: &LocalBroker) {
         ui.weak("Dropped");
         let dropped = status.meters.publish_dropped;
         let text = RichText::new(format::thousands(dropped));
-        ui.label(if dropped > 0 { text.color(RED) } else { text })
+        ui.label(if dropped > 0 { text.color(super::colors::adapt(RED, ui.visuals())) } else { text })
             .on_hover_text("Messages not delivered because a client stopped reading or set a smaller maximum packet size");
         ui.weak("Refused");
         let refused = status.meters.publish_refused;
         let text = RichText::new(format::thousands(refused));
-        ui.label(if refused > 0 { text.color(RED) } else { text })
+        ui.label(if refused > 0 { text.color(super::colors::adapt(RED, ui.visuals())) } else { text })
             .on_hover_text("Publishes refused: to $SYS (the broker's own topics) or not allowed by the ACL");
         ui.end_row();
     });

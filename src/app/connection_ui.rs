@@ -208,10 +208,18 @@ pub fn connect_bar_ui(
         }
 
         if let Some(error) = &form.error {
-            ui.label(RichText::new(error).color(Color32::from_rgb(230, 90, 80)));
+            ui.label(RichText::new(error).color(super::colors::adapt(
+                Color32::from_rgb(230, 90, 80),
+                ui.visuals(),
+            )));
         } else if let Some(session) = session {
             let (text, color) = state_text(session, Instant::now());
-            ui.add(egui::Label::new(RichText::new(text).color(color)).truncate());
+            ui.add(
+                egui::Label::new(
+                    RichText::new(text).color(super::colors::adapt(color, ui.visuals())),
+                )
+                .truncate(),
+            );
         }
     });
     action

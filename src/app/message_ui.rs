@@ -157,7 +157,10 @@ pub fn message_ui(
     if pinned && message.seq != newest.seq {
         ui.horizontal(|ui| {
             ui.label(
-                RichText::new("Showing an older message.").color(Color32::from_rgb(230, 160, 60)),
+                RichText::new("Showing an older message.").color(super::colors::adapt(
+                    Color32::from_rgb(230, 160, 60),
+                    ui.visuals(),
+                )),
             );
             if ui.small_button("Show latest").clicked() {
                 view.pinned = None;
@@ -319,7 +322,10 @@ fn payload_toolbar_ui(
         ui.weak(format!("Shown as {}", rendered.view.label()));
     }
     if let Some(note) = &rendered.note {
-        ui.label(RichText::new(note).color(Color32::from_rgb(230, 160, 60)));
+        ui.label(RichText::new(note).color(super::colors::adapt(
+            Color32::from_rgb(230, 160, 60),
+            ui.visuals(),
+        )));
     }
     if ui.small_button("Copy payload").clicked() {
         ui.ctx().copy_text(match (rendered.view, &rendered.body) {

@@ -7,6 +7,7 @@ mod appearance_ui;
 mod applied_report;
 mod broker_ui;
 mod charts;
+mod colors;
 mod connection_ui;
 mod export_ui;
 mod file_picker;

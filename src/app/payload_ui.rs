@@ -142,7 +142,12 @@ pub fn selection_ui(ui: &mut egui::Ui, document: &Value, selected: &Path) -> boo
 
 /// Draw what changed from the previous message.
 pub fn diff_ui(ui: &mut egui::Ui, diff: &PayloadDiff) {
-    let monospace = |text: String, color: Color32| RichText::new(text).monospace().color(color);
+    let visuals = ui.visuals().clone();
+    let monospace = |text: String, color: Color32| {
+        RichText::new(text)
+            .monospace()
+            .color(super::colors::adapt(color, &visuals))
+    };
     match diff {
         PayloadDiff::Identical => {
             ui.weak("Same payload as the previous message.");

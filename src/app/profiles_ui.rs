@@ -368,7 +368,10 @@ pub fn profiles_ui(
                 }
             });
             if let Some((ok, text)) = &state.message {
-                ui.label(RichText::new(text).color(if *ok { GREEN } else { RED }));
+                ui.label(RichText::new(text).color(super::colors::adapt(
+                    if *ok { GREEN } else { RED },
+                    ui.visuals(),
+                )));
             }
         });
     });
@@ -628,7 +631,7 @@ fn tls_ui(ui: &mut egui::Ui, draft: &mut Draft, picker: &mut dyn FilePicker) {
                     RichText::new(
                         "Anyone between you and the broker can read and change everything, passwords included. Use only for testing.",
                     )
-                    .color(RED),
+                    .color(super::colors::adapt(RED, ui.visuals())),
                 );
             }
         });

@@ -481,7 +481,10 @@ fn payload_ui(ui: &mut egui::Ui, form: &mut PublishForm) -> bool {
         ui.label(
             RichText::new(error.to_string())
                 .small()
-                .color(Color32::from_rgb(230, 160, 60)),
+                .color(super::colors::adapt(
+                    Color32::from_rgb(230, 160, 60),
+                    ui.visuals(),
+                )),
         );
     }
     payload.has_focus()
@@ -535,10 +538,16 @@ fn properties_ui(ui: &mut egui::Ui, form: &mut PublishForm, mqtt5: bool) {
 fn outcome_ui(ui: &mut egui::Ui, form: &PublishForm) {
     match &form.outcome {
         Some(Ok(text)) => {
-            ui.label(RichText::new(text).color(Color32::from_rgb(80, 200, 120)));
+            ui.label(RichText::new(text).color(super::colors::adapt(
+                Color32::from_rgb(80, 200, 120),
+                ui.visuals(),
+            )));
         }
         Some(Err(text)) => {
-            ui.label(RichText::new(text).color(Color32::from_rgb(230, 90, 80)));
+            ui.label(RichText::new(text).color(super::colors::adapt(
+                Color32::from_rgb(230, 90, 80),
+                ui.visuals(),
+            )));
         }
         None if form.pending.is_some() => {
             ui.weak("Publishing…");

@@ -27,7 +27,10 @@ pub fn status_bar_ui(
         budget_changed = memory_ui(ui, session.as_deref(), memory);
         ui.separator();
         if let Some(error) = manager_error {
-            ui.label(RichText::new(error).color(Color32::from_rgb(230, 90, 80)));
+            ui.label(RichText::new(error).color(super::colors::adapt(
+                Color32::from_rgb(230, 90, 80),
+                ui.visuals(),
+            )));
             return;
         }
         let Some(session) = session else {
@@ -36,8 +39,11 @@ pub fn status_bar_ui(
         };
         let now = Instant::now();
         let (state, color) = state_text(session, now);
-        ui.label(RichText::new(short_state_text(session)).color(color))
-            .on_hover_text(state);
+        ui.label(
+            RichText::new(short_state_text(session))
+                .color(super::colors::adapt(color, ui.visuals())),
+        )
+        .on_hover_text(state);
         ui.separator();
         let rate = session.model.message_rate.rate_per_sec(now);
         ui.label(format::rate(rate));
@@ -82,7 +88,10 @@ pub fn status_bar_ui(
                         last.text,
                         format::age(last.at, SystemTime::now())
                     ))
-                    .color(Color32::from_rgb(230, 160, 60)),
+                    .color(super::colors::adapt(
+                        Color32::from_rgb(230, 160, 60),
+                        ui.visuals(),
+                    )),
                 )
                 .truncate(),
             )
@@ -140,7 +149,10 @@ fn recording_ui(ui: &mut egui::Ui, stats: &crate::record::RecordStats) {
             format::count(stats.messages, "message", "messages"),
             format::bytes(stats.file_bytes)
         ))
-        .color(Color32::from_rgb(230, 90, 80)),
+        .color(super::colors::adapt(
+            Color32::from_rgb(230, 90, 80),
+            ui.visuals(),
+        )),
     )
     .on_hover_text(stats.path.display().to_string());
     if stats.dropped > 0 || stats.error.is_some() {
@@ -154,7 +166,10 @@ fn recording_ui(ui: &mut egui::Ui, stats: &crate::record::RecordStats) {
                 format::thousands(stats.dropped)
             ))
             .strong()
-            .color(Color32::from_rgb(230, 90, 80)),
+            .color(super::colors::adapt(
+                Color32::from_rgb(230, 90, 80),
+                ui.visuals(),
+            )),
         );
     }
 }
@@ -165,8 +180,9 @@ fn dropped_ui(ui: &mut egui::Ui, session: &Session) {
     if dropped > 0 {
         ui.separator();
         ui.label(
-            RichText::new(format!("{} dropped", format::thousands(dropped)))
-                .color(Color32::from_rgb(230, 90, 80)),
+            RichText::new(format!("{} dropped", format::thousands(dropped))).color(
+                super::colors::adapt(Color32::from_rgb(230, 90, 80), ui.visuals()),
+            ),
         )
         .on_hover_text(
             "The window fell behind the network: these messages were received and counted \

@@ -471,7 +471,10 @@ fn badges_ui(ui: &mut egui::Ui, node: &Node, now: SystemTime) {
             RichText::new("R")
                 .small()
                 .strong()
-                .color(Color32::from_rgb(200, 160, 60)),
+                .color(super::colors::adapt(
+                    Color32::from_rgb(200, 160, 60),
+                    ui.visuals(),
+                )),
         )
         .on_hover_text(format!(
             "A retained message is stored on the broker for this topic (received {age})"

@@ -128,7 +128,10 @@ impl CanopyApp {
                 .on_hover_text("Write this connection's traffic to an MCAP file")
                 .clicked(),
             Some(true) => ui
-                .button(RichText::new("Stop recording").color(Color32::from_rgb(230, 90, 80)))
+                .button(RichText::new("Stop recording").color(super::colors::adapt(
+                    Color32::from_rgb(230, 90, 80),
+                    ui.visuals(),
+                )))
                 .clicked(),
             None => false,
         };
@@ -149,7 +152,10 @@ impl CanopyApp {
         let dismissed = egui::Panel::top("banner")
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(banner).color(Color32::from_rgb(120, 190, 250)));
+                    ui.label(RichText::new(banner).color(super::colors::adapt(
+                        Color32::from_rgb(120, 190, 250),
+                        ui.visuals(),
+                    )));
                     ui.button("Dismiss").clicked()
                 })
                 .inner
@@ -223,7 +229,11 @@ impl CanopyApp {
         for (index, session) in self.sessions.iter().enumerate() {
             let (_, color) = connection_ui::state_text(session, Instant::now());
             let (dot, _) = ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
-            ui.painter().circle_filled(dot.center(), 4.0, color);
+            ui.painter().circle_filled(
+                dot.center(),
+                4.0,
+                super::colors::adapt(color, ui.visuals()),
+            );
             let mut title = session.title();
             if let Some(recording) = &session.recording {
                 title.push_str(&format!(
