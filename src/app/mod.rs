@@ -28,6 +28,7 @@ mod replay_ui;
 mod session;
 mod status_bar_ui;
 mod timeline_ui;
+mod topic_search;
 mod topic_tree_ui;
 mod value_ui;
 mod window;

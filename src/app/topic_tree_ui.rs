@@ -1,6 +1,7 @@
 //! The topic tree: lazily expanded, drawn one visible row at a time.
 
 use super::format;
+use super::topic_search::TopicMatcher;
 use crate::model::{Node, NodeId, TopicTree};
 use crate::payload;
 use egui::{Color32, RichText};
@@ -25,9 +26,14 @@ pub struct TopicTreeView {
     expansion_version: u64,
     scroll_to_selected: bool,
     scroll_offset: f32,
-    /// Show only topics whose full name contains this (case-insensitive), with their ancestors.
+    /// Show only matching topics, with their ancestors: a part of the topic, an MQTT filter,
+    /// or (with `regex`) a regular expression.
     pub filter: String,
-    filter_key: String,
+    /// The filter is a regular expression.
+    pub regex: bool,
+    /// Why the filter matches nothing: it does not parse.
+    pub filter_error: Option<String>,
+    filter_key: (String, bool),
     /// Topics matching the filter (not their ancestors), in tree order.
     matches: Vec<NodeId>,
 }
@@ -98,17 +104,28 @@ impl TopicTreeView {
 
     fn refresh_rows(&mut self, tree: &TopicTree) {
         let key = (tree.structure_version(), self.expansion_version);
-        if self.rows_key == Some(key) && self.filter_key == self.filter {
+        if self.rows_key == Some(key)
+            && self.filter_key.0 == self.filter
+            && self.filter_key.1 == self.regex
+        {
             return;
         }
-        self.filter_key.clone_from(&self.filter);
+        self.filter_key = (self.filter.clone(), self.regex);
         self.rows.clear();
         self.matches.clear();
-        let needle = self.filter.trim().to_lowercase();
-        if !needle.is_empty() {
-            self.filter_rows(tree, &needle);
-            self.rows_key = Some(key);
-            return;
+        self.filter_error = None;
+        match TopicMatcher::new(&self.filter, self.regex) {
+            Ok(Some(matcher)) => {
+                self.filter_rows(tree, &matcher);
+                self.rows_key = Some(key);
+                return;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                self.filter_error = Some(error);
+                self.rows_key = Some(key);
+                return;
+            }
         }
         let mut stack: Vec<NodeId> = tree.root().children().iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
@@ -122,9 +139,17 @@ impl TopicTreeView {
         self.rows_key = Some(key);
     }
 
-    /// Rows for a filter: every node whose full topic contains `needle`, its ancestors, and
-    /// nothing else, all shown open.
-    fn filter_rows(&mut self, tree: &TopicTree, needle: &str) {
+    /// Rows for a filter: every node whose full topic matches, its ancestors, and nothing
+    /// else, all shown open.
+    fn filter_rows(&mut self, tree: &TopicTree, matcher: &TopicMatcher) {
+        let lower = matcher.lowercase();
+        let segment = |id: NodeId| {
+            if lower {
+                tree.segment(id).to_lowercase()
+            } else {
+                tree.segment(id).to_owned()
+            }
+        };
         // Depth-first with the path built as we go, so no topic name is rebuilt from scratch.
         let mut keep = vec![false; tree.node_count()];
         let mut stack: Vec<(NodeId, String)> = tree
@@ -132,12 +157,13 @@ impl TopicTreeView {
             .children()
             .iter()
             .rev()
-            .map(|&id| (id, tree.segment(id).to_lowercase()))
+            .map(|&id| (id, segment(id)))
             .collect();
         let mut order = Vec::new();
         while let Some((id, path)) = stack.pop() {
             order.push(id);
-            if path.contains(needle) {
+            // Topics match (a grouping level shows as the ancestor of its matching topics).
+            if tree.node(id).is_some_and(Node::is_topic) && matcher.matches(&path) {
                 self.matches.push(id);
                 let mut cursor = Some(id);
                 while let Some(current) = cursor.filter(|&c| c != NodeId::ROOT) {
@@ -149,10 +175,7 @@ impl TopicTreeView {
             }
             if let Some(node) = tree.node(id) {
                 for &child in node.children().iter().rev() {
-                    stack.push((
-                        child,
-                        format!("{path}/{}", tree.segment(child).to_lowercase()),
-                    ));
+                    stack.push((child, format!("{path}/{}", segment(child))));
                 }
             }
         }
@@ -262,10 +285,24 @@ fn filter_bar_ui(
     let label = ui.label("Filter");
     ui.add(
         egui::TextEdit::singleline(&mut view.filter)
-            .hint_text("part of a topic")
+            .hint_text(if view.regex {
+                "regular expression"
+            } else {
+                "text, or a filter: home/+/temp"
+            })
             .desired_width(180.0),
     )
-    .labelled_by(label.id);
+    .labelled_by(label.id)
+    .on_hover_text(
+        "A part of a topic (any case); an MQTT filter when it has + or # (home/+/temp, \
+         zigbee2mqtt/#); or a regular expression with Regex",
+    );
+    ui.checkbox(&mut view.regex, "Regex")
+        .on_hover_text("Match topics with a regular expression");
+    if let Some(error) = &view.filter_error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+        return None;
+    }
     if view.filter.is_empty() {
         let export_all = tree.topic_count() > 0
             && ui

@@ -394,3 +394,52 @@ fn the_theme_and_the_text_size_are_chosen_and_remembered() {
     harness.run_steps(2);
     assert!((harness.ctx.zoom_factor() - 1.0).abs() < 0.01);
 }
+
+#[test]
+fn the_filter_takes_text_an_mqtt_filter_or_a_regular_expression() {
+    use crate::common::ui::shows;
+    let mut app = app_without_connection();
+    app.inject(
+        [
+            "home/kitchen/temp",
+            "home/kitchen/humidity",
+            "home/Garage/temp",
+            "home/garage/door",
+            "plant/12/temp",
+            "plant/x/temp",
+            "$SYS/broker/uptime",
+        ]
+        .into_iter()
+        .map(|t| Incoming::new(t, "1"))
+        .collect(),
+    );
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    let filter = |harness: &mut Harness<'_, CanopyApp>, text: &str| {
+        harness.get_by_label("Filter").focus();
+        harness.run_steps(1);
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.key_press(egui::Key::Backspace);
+        harness.get_by_label("Filter").type_text(text);
+        harness.run_steps(3);
+    };
+    // Text: any case, anywhere in the topic.
+    filter(&mut harness, "garage");
+    assert!(
+        shows(&harness, "2 topics matching"),
+        "home/Garage/temp and home/garage/door"
+    );
+    // An MQTT filter: the broker's rules (case-sensitive, + one level, # below).
+    filter(&mut harness, "home/+/temp");
+    assert!(shows(&harness, "2 topics matching"));
+    filter(&mut harness, "#");
+    assert!(shows(&harness, "6 topics matching"), "# leaves $SYS out");
+    filter(&mut harness, "home/#/x");
+    assert!(shows(&harness, "Not an MQTT topic filter"));
+    // A regular expression.
+    harness.get_by_label("Regex").click();
+    filter(&mut harness, r"^plant/\d+/");
+    assert!(shows(&harness, "1 topic matching"));
+    filter(&mut harness, "plant/(");
+    assert!(shows(&harness, "Not a regular expression"));
+}
