@@ -21,6 +21,7 @@ step() { # step NAME COMMAND...: run, print PASS or FAIL with the output's last 
   shift
   local out
   if out="$("$@" 2>&1)"; then
+    out="$(grep -v '^W: ' <<< "$out")"
     echo "PASS  $name${out:+ — $(tail -n 1 <<< "$out")}"
   else
     echo "FAIL  $name — $(tail -n 3 <<< "$out" | tr '\n' ' ')"
