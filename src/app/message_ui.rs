@@ -57,6 +57,11 @@ pub struct MessageView {
 }
 
 impl MessageView {
+    /// Show message `seq` of topic `id` (kept pinned while it is in history).
+    pub fn pin(&mut self, id: NodeId, seq: u64) {
+        self.pinned = Some((id, seq));
+    }
+
     /// Forget the picked message and cached rendering (a new connection starts a new tree).
     pub fn reset(&mut self) {
         let overrides = std::mem::take(&mut self.overrides);

@@ -17,6 +17,7 @@ mod latency_probe;
 mod local_broker;
 mod message_ui;
 mod monitor_ui;
+mod payload_search_ui;
 mod payload_ui;
 mod plot_ui;
 mod profile_draft;

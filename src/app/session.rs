@@ -61,6 +61,10 @@ pub struct Session {
     pub playback: Option<super::recording_tab::Playback>,
     /// For a tab showing a recording: the file.
     pub source: Option<std::path::PathBuf>,
+    /// What is typed in the payload search field.
+    pub payload_query: String,
+    /// The payload search under way or done, with its hits.
+    pub payload_search: Option<crate::model::PayloadSearch>,
 }
 
 impl Session {
@@ -105,6 +109,8 @@ impl Session {
             name: None,
             recording: None,
             playback: None,
+            payload_query: String::new(),
+            payload_search: None,
             source: None,
         }
     }
@@ -172,6 +178,7 @@ impl Session {
             self.tree_view.reveal(tree, id);
         }
         self.message_view.reset();
+        self.payload_search = None;
         self.chart.refill(tree);
     }
 

@@ -448,12 +448,15 @@ impl CanopyApp {
                 // Keep the panel's width even while its content is narrow (no topics yet).
                 ui.set_min_width(ui.available_width());
                 match self.active_session_mut() {
-                    Some(session) => topic_tree_ui::topic_tree_ui(
-                        ui,
-                        &mut session.tree_view,
-                        &session.model.tree,
-                        now,
-                    ),
+                    Some(session) => {
+                        payload_search_panel_ui(ui, session);
+                        topic_tree_ui::topic_tree_ui(
+                            ui,
+                            &mut session.tree_view,
+                            &session.model.tree,
+                            now,
+                        )
+                    }
                     None => {
                         ui.weak("Connect to a broker to see its topics.");
                         None
@@ -727,5 +730,30 @@ fn export_source(
                 .map(|(start, _)| start),
         },
         None => ExportSource::Kept(kept()),
+    }
+}
+
+/// The payload search field, and its hits while a search is shown; carries out what they ask.
+fn payload_search_panel_ui(ui: &mut egui::Ui, session: &mut Session) {
+    use super::payload_search_ui::{self as search_ui, SearchAction};
+    let mut action = ui
+        .horizontal(|ui| search_ui::search_field_ui(ui, &mut session.payload_query))
+        .inner;
+    if let Some(search) = &mut session.payload_search {
+        search_ui::step(search, &session.model.tree, ui.ctx());
+        if let Some(asked) = search_ui::hits_ui(ui, search, &session.model.tree) {
+            action = Some(asked);
+        }
+    }
+    match action {
+        Some(SearchAction::Search(text)) => {
+            session.payload_search = crate::model::PayloadSearch::new(&text);
+        }
+        Some(SearchAction::Close) => session.payload_search = None,
+        Some(SearchAction::Show(id, seq)) => {
+            session.tree_view.reveal(&session.model.tree, id);
+            session.message_view.pin(id, seq);
+        }
+        None => {}
     }
 }

@@ -7,6 +7,7 @@
 mod incoming;
 mod interner;
 mod natural_order;
+mod payload_search;
 mod rate;
 mod series;
 mod sys_dashboard;
@@ -16,6 +17,7 @@ mod traffic;
 pub use incoming::{Incoming, Message, MessageProperties};
 pub use interner::{Interner, SegmentId};
 pub use natural_order::natural_cmp;
+pub use payload_search::{MAX_HITS, PayloadHit, PayloadSearch};
 pub use rate::RateMeter;
 pub use series::{DEFAULT_SERIES_CAPACITY, Series, decimate};
 pub use sys_dashboard::{Counter, LOAD_COUNTERS, LOAD_WINDOWS, SysDashboard, SysKey};

@@ -80,6 +80,11 @@ impl NodeId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The node at position `index` of the arena (see [`TopicTree::node_count`]).
+    pub fn from_index(index: usize) -> Option<NodeId> {
+        u32::try_from(index).ok().map(NodeId)
+    }
 }
 
 /// One level of the topic hierarchy. A node is a topic once a message was published to it;

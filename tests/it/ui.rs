@@ -443,3 +443,42 @@ fn the_filter_takes_text_an_mqtt_filter_or_a_regular_expression() {
     filter(&mut harness, "plant/(");
     assert!(shows(&harness, "Not a regular expression"));
 }
+
+#[test]
+fn payloads_are_searched_and_a_hit_shows_its_message() {
+    use crate::common::ui::shows;
+    let mut app = app_without_connection();
+    app.inject(
+        (0..60)
+            .map(|i| {
+                let status = if i == 42 { "ERROR: sensor lost" } else { "ok" };
+                Incoming::new(
+                    format!("plant/line{}/state", i % 6),
+                    format!("{{\"n\":{i},\"status\":\"{status}\"}}"),
+                )
+            })
+            .collect(),
+    );
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Payloads").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Payloads").type_text("error");
+    harness.get_by_label("Search").click();
+    harness.run_steps(4);
+    assert!(shows(&harness, "1 hit for \"error\" in 60 messages"));
+    // The hit names its topic and the text around the match; a click shows that message.
+    harness.get_by_label_contains("plant/line0/state").click();
+    harness.run_steps(3);
+    let session = harness.state().active_session().expect("tab");
+    let tree = &session.model.tree;
+    let selected = session.tree_view.selected.expect("a topic selected");
+    assert_eq!(tree.topic_name(selected), "plant/line0/state");
+    assert!(
+        shows(&harness, "Showing an older message."),
+        "message 42, not the newest (54)"
+    );
+    harness.get_by_label("Close").click();
+    harness.run_steps(2);
+    assert!(!shows(&harness, "hit for"));
+}
