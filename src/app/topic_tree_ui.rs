@@ -233,8 +233,10 @@ pub fn topic_tree_ui(
     view: &mut TopicTreeView,
     tree: &TopicTree,
     now: SystemTime,
+    below_filter: impl FnOnce(&mut egui::Ui, &mut TopicTreeView),
 ) -> Option<TreeAction> {
     let mut action = ui.horizontal(|ui| filter_bar_ui(ui, view, tree)).inner;
+    below_filter(ui, view);
     view.refresh_rows(tree);
     view.handle_keys(ui, tree);
     view.refresh_rows(tree);

@@ -449,12 +449,18 @@ impl CanopyApp {
                 ui.set_min_width(ui.available_width());
                 match self.active_session_mut() {
                     Some(session) => {
-                        payload_search_panel_ui(ui, session);
+                        let search = PayloadSearchPanel {
+                            query: &mut session.payload_query,
+                            search: &mut session.payload_search,
+                            message_view: &mut session.message_view,
+                            tree: &session.model.tree,
+                        };
                         topic_tree_ui::topic_tree_ui(
                             ui,
                             &mut session.tree_view,
                             &session.model.tree,
                             now,
+                            |ui, view| search.ui(ui, view),
                         )
                     }
                     None => {
@@ -733,27 +739,37 @@ fn export_source(
     }
 }
 
-/// The payload search field, and its hits while a search is shown; carries out what they ask.
-fn payload_search_panel_ui(ui: &mut egui::Ui, session: &mut Session) {
-    use super::payload_search_ui::{self as search_ui, SearchAction};
-    let mut action = ui
-        .horizontal(|ui| search_ui::search_field_ui(ui, &mut session.payload_query))
-        .inner;
-    if let Some(search) = &mut session.payload_search {
-        search_ui::step(search, &session.model.tree, ui.ctx());
-        if let Some(asked) = search_ui::hits_ui(ui, search, &session.model.tree) {
-            action = Some(asked);
+/// The payload search field, and its hits while a search is shown, under the tree's filter.
+struct PayloadSearchPanel<'a> {
+    query: &'a mut String,
+    search: &'a mut Option<crate::model::PayloadSearch>,
+    message_view: &'a mut super::message_ui::MessageView,
+    tree: &'a crate::model::TopicTree,
+}
+
+impl PayloadSearchPanel<'_> {
+    /// Draw, and carry out what the field and the hits ask.
+    fn ui(self, ui: &mut egui::Ui, view: &mut topic_tree_ui::TopicTreeView) {
+        use super::payload_search_ui::{self as search_ui, SearchAction};
+        let mut action = ui
+            .horizontal(|ui| search_ui::search_field_ui(ui, self.query))
+            .inner;
+        if let Some(search) = self.search.as_mut() {
+            search_ui::step(search, self.tree, ui.ctx());
+            if let Some(asked) = search_ui::hits_ui(ui, search, self.tree) {
+                action = Some(asked);
+            }
         }
-    }
-    match action {
-        Some(SearchAction::Search(text)) => {
-            session.payload_search = crate::model::PayloadSearch::new(&text);
+        match action {
+            Some(SearchAction::Search(text)) => {
+                *self.search = crate::model::PayloadSearch::new(&text);
+            }
+            Some(SearchAction::Close) => *self.search = None,
+            Some(SearchAction::Show(id, seq)) => {
+                view.reveal(self.tree, id);
+                self.message_view.pin(id, seq);
+            }
+            None => {}
         }
-        Some(SearchAction::Close) => session.payload_search = None,
-        Some(SearchAction::Show(id, seq)) => {
-            session.tree_view.reveal(&session.model.tree, id);
-            session.message_view.pin(id, seq);
-        }
-        None => {}
     }
 }
