@@ -15,6 +15,7 @@ mod form_error;
 mod format;
 mod latency_probe;
 mod local_broker;
+mod log_ui;
 mod message_ui;
 mod monitor_ui;
 mod payload_search_ui;
@@ -69,6 +70,8 @@ pub enum View {
     /// The topic tree and messages.
     #[default]
     Explorer,
+    /// Every message in arrival order across topics.
+    Log,
     /// The connection's broker dashboard, traffic and latency.
     Monitor,
     /// The bundled broker.

@@ -61,6 +61,8 @@ pub struct Session {
     pub playback: Option<super::recording_tab::Playback>,
     /// For a tab showing a recording: the file.
     pub source: Option<std::path::PathBuf>,
+    /// The message log's filters and rows for this connection.
+    pub log_view: super::log_ui::LogView,
     /// What is typed in the payload search field.
     pub payload_query: String,
     /// The payload search under way or done, with its hits.
@@ -109,6 +111,7 @@ impl Session {
             name: None,
             recording: None,
             playback: None,
+            log_view: super::log_ui::LogView::default(),
             payload_query: String::new(),
             payload_search: None,
             source: None,

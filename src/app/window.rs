@@ -12,7 +12,7 @@ use super::publish_ui::{self, PublishRequests};
 use super::session::Session;
 use super::topic_tree_ui::{self, TreeAction};
 use super::worker::Worker;
-use super::{CanopyApp, View, broker_ui, format, repaint, status_bar_ui, timeline_ui};
+use super::{CanopyApp, View, broker_ui, format, log_ui, repaint, status_bar_ui, timeline_ui};
 use crate::model::NodeId;
 use crate::net::ClearRequest;
 use egui::{Color32, RichText};
@@ -82,6 +82,7 @@ impl CanopyApp {
         match self.view {
             View::Broker => self.broker_view(ui),
             View::Monitor => self.monitor_view(ui),
+            View::Log => self.log_view(ui, now),
             View::Explorer => self.explorer_view(ui, now),
         }
         match action {
@@ -103,6 +104,8 @@ impl CanopyApp {
     /// The views, the panel toggles and the connection tabs.
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) -> Option<TabAction> {
         ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
+        ui.selectable_value(&mut self.view, View::Log, "Log")
+            .on_hover_text("Every message in arrival order, across topics");
         ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
         ui.selectable_value(&mut self.view, View::Broker, "Broker");
         ui.separator();
@@ -329,6 +332,27 @@ impl CanopyApp {
             // Rates, uptime and the client list move with time.
             ui.ctx()
                 .request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
+        }
+    }
+
+    fn log_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| match self.active_session_mut() {
+                Some(session) => {
+                    log_ui::log_ui(ui, &mut session.log_view, &session.model.tree, now)
+                }
+                None => {
+                    ui.weak("Connect to a broker to see its messages as they arrive.");
+                    None
+                }
+            })
+            .inner;
+        if let Some(log_ui::LogAction::Show(id, seq)) = action
+            && let Some(session) = self.active_session_mut()
+        {
+            session.tree_view.reveal(&session.model.tree, id);
+            session.message_view.pin(id, seq);
+            self.view = View::Explorer;
         }
     }
 

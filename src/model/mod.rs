@@ -22,7 +22,7 @@ pub use rate::RateMeter;
 pub use series::{DEFAULT_SERIES_CAPACITY, Series, decimate};
 pub use sys_dashboard::{Counter, LOAD_COUNTERS, LOAD_WINDOWS, SysDashboard, SysKey};
 pub use topic_tree::{
-    DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_LIMIT, Node, NodeId, TopicTree,
+    DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_LIMIT, LOG_ENTRIES, Node, NodeId, TopicTree,
     message_cost_bytes,
 };
 pub use traffic::{MAX_WINDOW, RankBy, Talker, TrafficStats};

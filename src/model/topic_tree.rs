@@ -203,7 +203,13 @@ pub struct TopicTree {
     total_payload_bytes: u64,
     /// Bumped whenever a node is added, so views can cache their layout.
     structure_version: u64,
+    /// The topics of the latest messages in arrival order, for the message log.
+    log: VecDeque<NodeId>,
 }
+
+/// Messages the arrival log remembers (4 bytes each): the message log lists at most these, and
+/// only those still kept in history.
+pub const LOG_ENTRIES: usize = 200_000;
 
 impl Default for TopicTree {
     fn default() -> Self {
@@ -230,6 +236,7 @@ impl TopicTree {
             total_messages: 0,
             total_payload_bytes: 0,
             structure_version: 0,
+            log: VecDeque::new(),
         }
     }
 
@@ -315,6 +322,10 @@ impl TopicTree {
         self.history_bytes += message_cost_bytes(size as usize);
         self.history_messages += 1;
         self.arrival.push_back(Arrival::new(id, seq));
+        if self.log.len() >= LOG_ENTRIES {
+            self.log.pop_front();
+        }
+        self.log.push_back(id);
 
         if first_message {
             self.topic_count += 1;
@@ -615,6 +626,23 @@ impl TopicTree {
             .iter()
             .filter_map(|node| node.last_message().map(|m| m.received_at))
             .max()
+    }
+
+    /// The sequence numbers the arrival log covers: the latest [`LOG_ENTRIES`] messages.
+    pub fn log_range(&self) -> std::ops::Range<u64> {
+        self.total_messages - self.log.len() as u64..self.total_messages
+    }
+
+    /// The topic of message `seq` and the message, while the log remembers it and its topic
+    /// still keeps it.
+    pub fn logged(&self, seq: u64) -> Option<(NodeId, &Message)> {
+        let range = self.log_range();
+        if !range.contains(&seq) {
+            return None;
+        }
+        let id = *self.log.get(usize::try_from(seq - range.start).ok()?)?;
+        let message = self.node(id)?.message_by_seq(seq)?;
+        Some((id, message))
     }
 
     /// Payload bytes inserted so far.

@@ -482,3 +482,60 @@ fn payloads_are_searched_and_a_hit_shows_its_message() {
     harness.run_steps(2);
     assert!(!shows(&harness, "hit for"));
 }
+
+#[test]
+fn the_message_log_lists_arrivals_filters_pauses_and_leads_to_the_message() {
+    use crate::common::ui::shows;
+    let mut app = app_without_connection();
+    let batch = |from: usize, to: usize| -> Vec<Incoming> {
+        (from..to)
+            .map(|i| {
+                let topic = ["home/kitchen/temp", "home/hall/temp", "plant/pump/state"][i % 3];
+                let payload = if i == 7 {
+                    "ALARM pump".to_owned()
+                } else {
+                    format!("{i}")
+                };
+                Incoming::new(topic, payload)
+            })
+            .collect()
+    };
+    app.inject(batch(0, 30));
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Log").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "30 messages"));
+    let fill = |harness: &mut Harness<'_, CanopyApp>, label: &str, text: &str| {
+        harness.get_by_label(label).focus();
+        harness.run_steps(1);
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.key_press(egui::Key::Backspace);
+        harness.get_by_label(label).type_text(text);
+        harness.run_steps(2);
+    };
+    fill(&mut harness, "Topics", "home/+/temp");
+    assert!(shows(&harness, "20 messages"));
+    fill(&mut harness, "Topics", "");
+    fill(&mut harness, "Payload contains", "alarm");
+    assert!(shows(&harness, "1 message"));
+    fill(&mut harness, "Payload contains", "");
+    // Paused: new messages are counted (and kept in history) but not listed.
+    harness.get_by_label("Pause").click();
+    harness.run_steps(1);
+    harness.state_mut().inject(batch(30, 45));
+    harness.run_steps(2);
+    assert!(shows(&harness, "Paused: 15 messages arrived since"));
+    assert!(shows(&harness, "30 messages"));
+    harness.get_by_label("Resume").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "45 messages"));
+    // A row leads to its message in the explorer.
+    fill(&mut harness, "Payload contains", "alarm");
+    harness.get_by_label_contains("ALARM pump").click();
+    harness.run_steps(3);
+    let session = harness.state().active_session().expect("tab");
+    let selected = session.tree_view.selected.expect("selected");
+    assert_eq!(session.model.tree.topic_name(selected), "home/hall/temp");
+    assert!(shows(&harness, "Showing an older message."));
+}
