@@ -27,6 +27,7 @@ mod publish_ui;
 mod recording_tab;
 pub mod repaint;
 mod replay_ui;
+mod retained_ui;
 mod session;
 mod status_bar_ui;
 mod timeline_ui;
@@ -72,6 +73,8 @@ pub enum View {
     Explorer,
     /// Every message in arrival order across topics.
     Log,
+    /// The retained messages seen, to review and clear.
+    Retained,
     /// The connection's broker dashboard, traffic and latency.
     Monitor,
     /// The bundled broker.

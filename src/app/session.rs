@@ -61,6 +61,8 @@ pub struct Session {
     pub playback: Option<super::recording_tab::Playback>,
     /// For a tab showing a recording: the file.
     pub source: Option<std::path::PathBuf>,
+    /// The retained-message manager's state for this connection.
+    pub retained_view: super::retained_ui::RetainedView,
     /// The message log's filters and rows for this connection.
     pub log_view: super::log_ui::LogView,
     /// What is typed in the payload search field.
@@ -112,6 +114,7 @@ impl Session {
             recording: None,
             playback: None,
             log_view: super::log_ui::LogView::default(),
+            retained_view: super::retained_ui::RetainedView::default(),
             payload_query: String::new(),
             payload_search: None,
             source: None,

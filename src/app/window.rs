@@ -83,6 +83,7 @@ impl CanopyApp {
             View::Broker => self.broker_view(ui),
             View::Monitor => self.monitor_view(ui),
             View::Log => self.log_view(ui, now),
+            View::Retained => self.retained_view(ui, now),
             View::Explorer => self.explorer_view(ui, now),
         }
         match action {
@@ -106,6 +107,8 @@ impl CanopyApp {
         ui.selectable_value(&mut self.view, View::Explorer, "Explorer");
         ui.selectable_value(&mut self.view, View::Log, "Log")
             .on_hover_text("Every message in arrival order, across topics");
+        ui.selectable_value(&mut self.view, View::Retained, "Retained")
+            .on_hover_text("Every retained message seen: review and clear them");
         ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
         ui.selectable_value(&mut self.view, View::Broker, "Broker");
         ui.separator();
@@ -354,6 +357,39 @@ impl CanopyApp {
             session.message_view.pin(id, seq);
             self.view = View::Explorer;
         }
+    }
+
+    fn retained_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| match self.active_session_mut() {
+                Some(session) => super::retained_ui::retained_ui(
+                    ui,
+                    &mut session.retained_view,
+                    &session.model.tree,
+                    now,
+                ),
+                None => {
+                    ui.weak("Connect to a broker to review its retained messages.");
+                    None
+                }
+            })
+            .inner;
+        match action {
+            Some(super::retained_ui::RetainedAction::Clear(topics)) => {
+                self.confirm_clear = Some(ClearRequest {
+                    scope: "selected in the retained list".to_owned(),
+                    topics,
+                });
+            }
+            Some(super::retained_ui::RetainedAction::Reveal(id)) => {
+                if let Some(session) = self.active_session_mut() {
+                    session.tree_view.reveal(&session.model.tree, id);
+                    self.view = View::Explorer;
+                }
+            }
+            None => {}
+        }
+        self.confirm_clear_ui(ui);
     }
 
     fn monitor_view(&mut self, ui: &mut egui::Ui) {

@@ -233,3 +233,73 @@ fn an_unreadable_settings_file_is_kept_and_reported() {
     harness.run_steps(1);
     harness.get_by_label_contains("Your settings file could not be read");
 }
+
+#[test]
+fn the_retained_manager_lists_sorts_selects_and_clears() {
+    use crate::common::ui::shows;
+    let broker = common::start_broker(BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
+    let port = broker.local_addr().port();
+    let mut seeder = common::manager();
+    let (seed_id, _) = seeder.connect(ConnectOptions {
+        subscriptions: Vec::new(),
+        ..ConnectOptions::new("127.0.0.1", port)
+    });
+    common::wait_connected(&seeder, seed_id);
+    for (topic, payload) in [
+        ("homeassistant/light/a/config", "x".repeat(300)),
+        ("homeassistant/light/b/config", "small".to_owned()),
+        ("homeassistant/switch/c/config", "medium payload".to_owned()),
+        ("devices/d/state", "on".to_owned()),
+    ] {
+        seeder.publish(
+            seed_id,
+            OutgoingMessage {
+                qos: Qos::AtLeastOnce,
+                retain: true,
+                ..OutgoingMessage::new(topic, payload)
+            },
+        );
+    }
+    common::wait_until(
+        || "the seeded retained messages".to_owned(),
+        Duration::from_secs(5),
+        || broker.retained_count() >= 4,
+    );
+    let mut harness = connected_app(port);
+    step_until(&mut harness, "the retained topics", |h| {
+        h.state()
+            .active_session()
+            .is_some_and(|s| s.model.tree.topic_count() >= 4)
+    });
+    harness.get_by_label("Retained").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "4 retained topics listed, 0 selected"));
+    // Sorted by size: the 300-byte config first.
+    harness.get_by_label("Size").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "Size (sorted)"));
+    replace_text(&mut harness, "Topics", "homeassistant/#");
+    harness.run_steps(2);
+    assert!(shows(&harness, "3 retained topics listed, 0 selected"));
+    harness.get_by_label("Select all listed").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "3 retained topics listed, 3 selected"));
+    harness.get_by_label("Clear 3 selected…").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("Delete 3 retained messages selected in the retained list?");
+    harness.get_by_label("Clear 3").click();
+    step_until(&mut harness, "the clear to finish", |h| {
+        h.state()
+            .retained_clear()
+            .is_some_and(canopy::net::RetainedClear::is_done)
+    });
+    let job = harness.state().retained_clear().expect("ran");
+    assert_eq!((job.total, job.cleared, job.failed.len()), (3, 3, 0));
+    assert_eq!(broker.retained_count(), 1, "devices/d/state is untouched");
+    step_until(&mut harness, "the list without the cleared topics", |h| {
+        shows(h, "0 retained topics listed, 0 selected")
+    });
+}
