@@ -183,8 +183,9 @@ fn controls_ui(ui: &mut egui::Ui, view: &mut LogView, tree: &TopicTree) {
             ("Ret", 32.0),
             ("Size", 64.0),
         ] {
-            ui.add_sized(
-                [width, 16.0],
+            super::cells::cell(
+                ui,
+                width,
                 egui::Label::new(egui::RichText::new(title).strong()),
             );
         }
@@ -211,7 +212,7 @@ fn row_ui(ui: &mut egui::Ui, topic: &str, message: &crate::model::Message) -> bo
         ];
         let mut clicked = false;
         for (text, width) in cells {
-            clicked |= ui.add_sized([width, 16.0], cell(text)).clicked();
+            clicked |= super::cells::cell(ui, width, cell(text)).clicked();
         }
         clicked |= ui
             .add(cell(preview))

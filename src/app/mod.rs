@@ -6,6 +6,7 @@ mod actions;
 mod appearance_ui;
 mod applied_report;
 mod broker_ui;
+mod cells;
 mod charts;
 mod colors;
 mod connection_ui;

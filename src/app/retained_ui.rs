@@ -136,7 +136,7 @@ pub fn retained_ui(
     let mut action = controls_ui(ui, view, now);
     ui.separator();
     ui.horizontal(|ui| {
-        ui.add_sized([24.0, 16.0], egui::Label::new(""));
+        super::cells::cell(ui, 24.0, egui::Label::new(""));
         for (title, sort, width) in [
             ("Topic", SortBy::Topic, 360.0),
             ("Age", SortBy::Age, 90.0),
@@ -147,8 +147,7 @@ pub fn retained_ui(
             } else {
                 title.to_owned()
             };
-            if ui
-                .add_sized([width, 16.0], egui::Button::new(label).frame(false))
+            if super::cells::cell(ui, width, egui::Button::new(label).frame(false))
                 .on_hover_text(format!("Sort by {}", title.to_lowercase()))
                 .clicked()
             {
@@ -175,8 +174,7 @@ pub fn retained_ui(
                     let topic = egui::Label::new(egui::RichText::new(&row.topic).monospace())
                         .truncate()
                         .sense(egui::Sense::click());
-                    if ui
-                        .add_sized([360.0, 16.0], topic)
+                    if super::cells::cell(ui, 360.0, topic)
                         .on_hover_text("Show in the explorer")
                         .clicked()
                     {
@@ -185,11 +183,11 @@ pub fn retained_ui(
                     let age = row
                         .retained_at
                         .map_or_else(|| "?".to_owned(), |at| format::age(at, now));
-                    ui.add_sized([90.0, 16.0], egui::Label::new(age));
+                    super::cells::cell(ui, 90.0, egui::Label::new(age));
                     let size = row
                         .size
                         .map_or_else(|| "?".to_owned(), |s| format::bytes(s as u64));
-                    ui.add_sized([80.0, 16.0], egui::Label::new(size));
+                    super::cells::cell(ui, 80.0, egui::Label::new(size));
                     ui.add(
                         egui::Label::new(egui::RichText::new(&row.preview).monospace()).truncate(),
                     );
