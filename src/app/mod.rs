@@ -30,6 +30,7 @@ pub mod repaint;
 mod replay_ui;
 mod retained_ui;
 mod session;
+mod shortcuts_ui;
 mod status_bar_ui;
 mod timeline_ui;
 mod topic_search;
@@ -147,6 +148,8 @@ pub struct CanopyApp {
     exports: Option<worker::Worker<(u64, String)>>,
     /// The About box is shown.
     about_open: bool,
+    /// The list of keyboard shortcuts is shown.
+    shortcuts_open: bool,
     /// The Export dialog, while open.
     export_dialog: Option<export_ui::ExportDialog>,
     /// The exports running or waiting, oldest first.
@@ -199,6 +202,7 @@ impl CanopyApp {
             file_reads: None,
             exports: None,
             about_open: false,
+            shortcuts_open: false,
             export_dialog: None,
             export_progress: std::collections::VecDeque::new(),
             recording_stops: None,

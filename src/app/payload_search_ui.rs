@@ -31,6 +31,7 @@ pub fn search_field_ui(ui: &mut egui::Ui, query: &mut String) -> Option<SearchAc
     let field = ui
         .add(
             egui::TextEdit::singleline(query)
+                .id(egui::Id::unique(super::shortcuts_ui::PAYLOAD_SEARCH_ID))
                 .hint_text("text to find in kept messages")
                 .desired_width(180.0),
         )

@@ -287,6 +287,7 @@ fn filter_bar_ui(
     let label = ui.label("Filter");
     ui.add(
         egui::TextEdit::singleline(&mut view.filter)
+            .id(egui::Id::unique(super::shortcuts_ui::TREE_FILTER_ID))
             .hint_text(if view.regex {
                 "regular expression"
             } else {

@@ -29,6 +29,8 @@ enum TabAction {
     OpenRecording,
     /// Show the About box.
     About,
+    /// Show the keyboard shortcuts.
+    Shortcuts,
 }
 
 impl CanopyApp {
@@ -36,6 +38,7 @@ impl CanopyApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let now = SystemTime::now();
         self.keep_appearance(ui.ctx());
+        self.window_shortcuts(ui.ctx());
         self.run_probes(ui.ctx());
         let (action, tab_action) = egui::Panel::top("connect_bar")
             .show(ui, |ui| {
@@ -58,6 +61,7 @@ impl CanopyApp {
             Some(TabAction::New) => self.profiles.open = true,
             Some(TabAction::Record) => self.toggle_recording(ui.ctx()),
             Some(TabAction::About) => self.about_open = true,
+            Some(TabAction::Shortcuts) => self.shortcuts_open = true,
             Some(TabAction::OpenRecording) => {
                 if let Some(path) = self.file_picker.pick_file("Open a recording (.mcap)") {
                     self.open_recording(&path, ui.ctx());
@@ -66,6 +70,9 @@ impl CanopyApp {
             None => {}
         }
         self.banner_panel(ui);
+        if self.shortcuts_open {
+            self.shortcuts_window(ui.ctx());
+        }
         if self.about_open {
             let files = super::about_ui::AboutFiles {
                 settings: self
@@ -281,6 +288,13 @@ impl CanopyApp {
             .clicked()
         {
             action = Some(TabAction::OpenRecording);
+        }
+        if ui
+            .button("Keys")
+            .on_hover_text("Keyboard shortcuts (F1)")
+            .clicked()
+        {
+            action = Some(TabAction::Shortcuts);
         }
         if ui
             .button("About")

@@ -539,3 +539,37 @@ fn the_message_log_lists_arrivals_filters_pauses_and_leads_to_the_message() {
     assert_eq!(session.model.tree.topic_name(selected), "home/hall/temp");
     assert!(shows(&harness, "Showing an older message."));
 }
+
+#[test]
+fn shortcuts_focus_the_filter_switch_views_and_are_listed() {
+    use crate::common::ui::shows;
+    let mut app = app_without_connection();
+    app.inject(vec![Incoming::new("home/kitchen/temp", "21")]);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    harness.run_steps(2);
+    // The cursor is in the filter: typing filters the tree.
+    assert_eq!(
+        harness.ctx.memory(|m| m.focused()),
+        Some(egui::Id::unique("tree_filter"))
+    );
+    harness.event(egui::Event::Text("h".to_owned()));
+    harness.run_steps(2);
+    let filter = &harness
+        .state()
+        .active_session()
+        .expect("tab")
+        .tree_view
+        .filter;
+    assert_eq!(filter, "h");
+    harness.key_press(egui::Key::Escape);
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    harness.run_steps(2);
+    assert!(shows(&harness, "Payload contains"), "the Log view");
+    harness.key_press(egui::Key::F1);
+    harness.run_steps(2);
+    assert!(shows(&harness, "put the cursor in the tree's filter"));
+    assert!(shows(&harness, "Ctrl+Shift+F"));
+}
