@@ -1,7 +1,7 @@
 //! The topic tree: lazily expanded, drawn one visible row at a time.
 
 use super::format;
-use super::topic_search::TopicMatcher;
+use super::topic_search::{FilterPass, TopicMatcher};
 use crate::model::{Node, NodeId, TopicTree};
 use crate::payload;
 use egui::{Color32, RichText};
@@ -36,6 +36,8 @@ pub struct TopicTreeView {
     filter_key: (String, bool),
     /// Topics matching the filter (not their ancestors), in tree order.
     matches: Vec<NodeId>,
+    /// A filter pass under way.
+    pass: Option<FilterPass>,
 }
 
 /// What the tree asks the app to do.
@@ -96,37 +98,61 @@ impl TopicTreeView {
         &self.rows
     }
 
-    /// Topics matching the filter, in tree order (empty when there is no filter).
+    /// Topics matching the filter, in tree order (empty when there is no filter). A filter
+    /// pass under way is finished first.
     pub fn matches(&mut self, tree: &TopicTree) -> &[NodeId] {
         self.refresh_rows(tree);
+        self.advance_filter(tree, None);
         &self.matches
+    }
+
+    /// Whether a filter pass is under way (the rows shown are the previous filter's), and how
+    /// many nodes it has been through.
+    pub fn filtering(&self) -> Option<usize> {
+        self.pass.as_ref().map(|pass| pass.visited)
+    }
+
+    /// Go on with a filter pass under way until `deadline` (to its end without one); its rows
+    /// replace the shown ones when it is complete.
+    pub fn advance_filter(&mut self, tree: &TopicTree, deadline: Option<std::time::Instant>) {
+        let Some(pass) = &mut self.pass else {
+            return;
+        };
+        if pass.step(tree, deadline)
+            && let Some(pass) = self.pass.take()
+        {
+            (self.rows, self.matches) = pass.finish();
+        }
     }
 
     fn refresh_rows(&mut self, tree: &TopicTree) {
         let key = (tree.structure_version(), self.expansion_version);
-        if self.rows_key == Some(key)
-            && self.filter_key.0 == self.filter
-            && self.filter_key.1 == self.regex
-        {
+        let same_filter = self.filter_key.0 == self.filter && self.filter_key.1 == self.regex;
+        // A pass under way finishes before the next begins (new topics arrive all the time);
+        // the key it started with differs by then, so the next refresh starts another.
+        if same_filter && (self.rows_key == Some(key) || self.pass.is_some()) {
             return;
         }
         self.filter_key = (self.filter.clone(), self.regex);
-        self.rows.clear();
-        self.matches.clear();
         self.filter_error = None;
+        self.rows_key = Some(key);
         match TopicMatcher::new(&self.filter, self.regex) {
             Ok(Some(matcher)) => {
-                self.filter_rows(tree, &matcher);
-                self.rows_key = Some(key);
+                // The shown rows stay until the pass is through.
+                self.pass = Some(FilterPass::new(tree, matcher));
                 return;
             }
-            Ok(None) => {}
+            Ok(None) => self.pass = None,
             Err(error) => {
+                self.pass = None;
+                self.rows.clear();
+                self.matches.clear();
                 self.filter_error = Some(error);
-                self.rows_key = Some(key);
                 return;
             }
         }
+        self.rows.clear();
+        self.matches.clear();
         let mut stack: Vec<NodeId> = tree.root().children().iter().rev().copied().collect();
         while let Some(id) = stack.pop() {
             self.rows.push(id);
@@ -137,49 +163,6 @@ impl TopicTreeView {
             }
         }
         self.rows_key = Some(key);
-    }
-
-    /// Rows for a filter: every node whose full topic matches, its ancestors, and nothing
-    /// else, all shown open.
-    fn filter_rows(&mut self, tree: &TopicTree, matcher: &TopicMatcher) {
-        let lower = matcher.lowercase();
-        let segment = |id: NodeId| {
-            if lower {
-                tree.segment(id).to_lowercase()
-            } else {
-                tree.segment(id).to_owned()
-            }
-        };
-        // Depth-first with the path built as we go, so no topic name is rebuilt from scratch.
-        let mut keep = vec![false; tree.node_count()];
-        let mut stack: Vec<(NodeId, String)> = tree
-            .root()
-            .children()
-            .iter()
-            .rev()
-            .map(|&id| (id, segment(id)))
-            .collect();
-        let mut order = Vec::new();
-        while let Some((id, path)) = stack.pop() {
-            order.push(id);
-            // Topics match (a grouping level shows as the ancestor of its matching topics).
-            if tree.node(id).is_some_and(Node::is_topic) && matcher.matches(&path) {
-                self.matches.push(id);
-                let mut cursor = Some(id);
-                while let Some(current) = cursor.filter(|&c| c != NodeId::ROOT) {
-                    if std::mem::replace(&mut keep[current.index()], true) {
-                        break;
-                    }
-                    cursor = tree.node(current).and_then(|n| n.parent());
-                }
-            }
-            if let Some(node) = tree.node(id) {
-                for &child in node.children().iter().rev() {
-                    stack.push((child, format!("{path}/{}", segment(child))));
-                }
-            }
-        }
-        self.rows = order.into_iter().filter(|id| keep[id.index()]).collect();
     }
 
     fn handle_keys(&mut self, ui: &egui::Ui, tree: &TopicTree) {
@@ -227,6 +210,9 @@ impl TopicTreeView {
     }
 }
 
+/// Time a frame gives a filter pass; a bigger tree is filtered across frames.
+const FILTER_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
+
 /// Draw the tree. Only the rows inside the viewport are laid out.
 pub fn topic_tree_ui(
     ui: &mut egui::Ui,
@@ -240,8 +226,20 @@ pub fn topic_tree_ui(
     view.refresh_rows(tree);
     view.handle_keys(ui, tree);
     view.refresh_rows(tree);
+    view.advance_filter(tree, Some(std::time::Instant::now() + FILTER_BUDGET));
+    if let Some(visited) = view.filtering() {
+        ui.weak(format!(
+            "Filtering… {} of {} nodes",
+            format::thousands(visited as u64),
+            format::thousands(tree.node_count() as u64)
+        ));
+        ui.ctx().request_repaint();
+    }
 
     if view.rows.is_empty() {
+        if view.filtering().is_some() {
+            return action;
+        }
         if view.filter.is_empty() {
             ui.weak("No messages yet. Topics appear here as they arrive.");
         } else {
@@ -318,6 +316,7 @@ fn filter_bar_ui(
         view.filter.clear();
     }
     view.refresh_rows(tree);
+    view.advance_filter(tree, Some(std::time::Instant::now() + FILTER_BUDGET));
     let retained = view
         .matches
         .iter()
