@@ -137,13 +137,10 @@ fn filter_change(harness: &mut Harness<'_, CanopyApp>, filter: &str) {
         }
     }
     let to_rows = started.elapsed();
-    let matches = harness
-        .state_mut()
-        .active_session_mut()
-        .map_or(0, |s| {
-            let tree = &s.model.tree;
-            s.tree_view.matches(tree).len()
-        });
+    let matches = harness.state_mut().active_session_mut().map_or(0, |s| {
+        let tree = &s.model.tree;
+        s.tree_view.matches(tree).len()
+    });
     frames.sort();
     println!(
         "filter {filter:?}: {matches} matching topics shown after {:.0} ms over {} frames; frame p50 {:.2} ms, max {:.2} ms",

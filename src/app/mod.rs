@@ -15,6 +15,7 @@ mod file_picker;
 mod form_error;
 mod format;
 mod latency_probe;
+mod layout;
 mod local_broker;
 mod log_ui;
 mod message_ui;
@@ -150,6 +151,12 @@ pub struct CanopyApp {
     about_open: bool,
     /// The list of keyboard shortcuts is shown.
     shortcuts_open: bool,
+    /// The layout as last seen (saved with the settings).
+    layout: crate::settings::Layout,
+    /// When the layout last changed, while that change waits to be saved.
+    layout_changed_at: Option<Instant>,
+    /// The tree panel's width in the last frame that drew it.
+    tree_panel_width: Option<f32>,
     /// The Export dialog, while open.
     export_dialog: Option<export_ui::ExportDialog>,
     /// The exports running or waiting, oldest first.
@@ -203,6 +210,9 @@ impl CanopyApp {
             exports: None,
             about_open: false,
             shortcuts_open: false,
+            layout: crate::settings::Layout::default(),
+            layout_changed_at: None,
+            tree_panel_width: None,
             export_dialog: None,
             export_progress: std::collections::VecDeque::new(),
             recording_stops: None,
@@ -306,6 +316,7 @@ impl CanopyApp {
                     appearance_ui::MAX_TEXT_SCALE_PERCENT,
                 );
                 self.appearance_applied = false;
+                self.use_layout(settings.layout);
             }
             Loaded::Missing => {}
             Loaded::Corrupt { reason, kept_at } => {
@@ -351,6 +362,7 @@ impl CanopyApp {
             history_budget_mib: self.history_budget_mib,
             theme: self.theme,
             text_scale_percent: self.text_scale_percent,
+            layout: self.layout.clone(),
             ..Settings::default()
         };
         self.settings_writes
@@ -510,6 +522,9 @@ impl CanopyApp {
         let Some(mut session) = self.new_session(options) else {
             return;
         };
+        if let Some(name) = &name {
+            session.tree_view.expand_when_seen(self.expanded_for(name));
+        }
         session.name = name;
         self.sessions.push(session);
         self.active = self.sessions.len() - 1;
@@ -755,6 +770,11 @@ pub fn run(startup: Startup, started: Instant) -> eframe::Result {
         .with_app_id(APP_ID)
         .with_inner_size([1280.0, 800.0])
         .with_min_inner_size([640.0, 400.0]);
+    if let Some(window) = layout::saved_window() {
+        viewport = viewport
+            .with_inner_size([window.width.max(640) as f32, window.height.max(400) as f32])
+            .with_position([window.x as f32, window.y as f32]);
+    }
     match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
         Ok(icon) => viewport = viewport.with_icon(icon),
         Err(error) => tracing::warn!("window icon not loaded: {error}"),

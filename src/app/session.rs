@@ -61,6 +61,8 @@ pub struct Session {
     pub playback: Option<super::recording_tab::Playback>,
     /// For a tab showing a recording: the file.
     pub source: Option<std::path::PathBuf>,
+    /// The tree's expansion version last saved with the layout.
+    pub expansion_saved: Option<u64>,
     /// The retained-message manager's state for this connection.
     pub retained_view: super::retained_ui::RetainedView,
     /// The message log's filters and rows for this connection.
@@ -114,6 +116,7 @@ impl Session {
             recording: None,
             playback: None,
             log_view: super::log_ui::LogView::default(),
+            expansion_saved: None,
             retained_view: super::retained_ui::RetainedView::default(),
             payload_query: String::new(),
             payload_search: None,

@@ -38,6 +38,8 @@ pub struct TopicTreeView {
     matches: Vec<NodeId>,
     /// A filter pass under way.
     pass: Option<FilterPass>,
+    /// Topics to open once they appear (the branches open when the profile was last used).
+    pending_expansion: Vec<String>,
 }
 
 /// What the tree asks the app to do.
@@ -62,6 +64,16 @@ impl TopicTreeView {
     /// Whether `id` shows its children.
     pub fn is_expanded(&self, id: NodeId) -> bool {
         self.expanded.contains(&id)
+    }
+
+    /// Open these topics' branches once they appear in the tree.
+    pub fn expand_when_seen(&mut self, topics: Vec<String>) {
+        self.pending_expansion = topics;
+    }
+
+    /// Changes whenever a branch opens or closes.
+    pub fn expansion_version(&self) -> u64 {
+        self.expansion_version
     }
 
     /// The nodes showing their children.
@@ -126,6 +138,19 @@ impl TopicTreeView {
     }
 
     fn refresh_rows(&mut self, tree: &TopicTree) {
+        if !self.pending_expansion.is_empty()
+            && self
+                .rows_key
+                .is_none_or(|(v, _)| v != tree.structure_version())
+        {
+            let pending = std::mem::take(&mut self.pending_expansion);
+            for topic in pending {
+                match tree.find(&topic) {
+                    Some(id) => self.set_expanded(id, true),
+                    None => self.pending_expansion.push(topic),
+                }
+            }
+        }
         let key = (tree.structure_version(), self.expansion_version);
         let same_filter = self.filter_key.0 == self.filter && self.filter_key.1 == self.regex;
         // A pass under way finishes before the next begins (new topics arrive all the time);

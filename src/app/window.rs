@@ -103,6 +103,7 @@ impl CanopyApp {
         {
             self.start_export(plan, ui.ctx());
         }
+        self.keep_layout(ui.ctx(), self.tree_panel_width);
         self.save_settings(ui.ctx());
         self.recordings_closed();
         self.exports_done();
@@ -514,9 +515,9 @@ impl CanopyApp {
     }
 
     fn tree_panel(&mut self, ui: &mut egui::Ui, now: SystemTime) -> Option<TreeAction> {
-        egui::Panel::left("topic_tree")
+        let panel = egui::Panel::left("topic_tree")
             .resizable(true)
-            .default_size(520.0)
+            .default_size(self.tree_width())
             .min_size(200.0)
             .show(ui, |ui| {
                 // Keep the panel's width even while its content is narrow (no topics yet).
@@ -542,8 +543,9 @@ impl CanopyApp {
                         None
                     }
                 }
-            })
-            .inner
+            });
+        self.tree_panel_width = Some(panel.response.rect.width());
+        panel.inner
     }
 
     fn publish_panel(&mut self, ui: &mut egui::Ui) -> PublishRequests {

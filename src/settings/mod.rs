@@ -75,6 +75,35 @@ pub struct Settings {
     /// The text size, in percent of the default (Ctrl + and Ctrl − change it).
     #[serde(default = "default_text_scale_percent")]
     pub text_scale_percent: u16,
+    /// The window's size and place, the panels and views, the tree's open branches.
+    #[serde(default)]
+    pub layout: Layout,
+}
+
+/// What the window looked like when it was last used.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Layout {
+    /// The window's outer position and inner size, in points.
+    pub window: Option<WindowGeometry>,
+    /// The topic tree panel's width, in points (the split between tree and messages).
+    pub tree_width: Option<u32>,
+    /// The view shown: `Explorer`, `Log`, `Retained`, `Monitor` or `Broker`.
+    pub view: Option<String>,
+    /// The publish panel is open.
+    pub publish_open: Option<bool>,
+    /// Per saved connection profile (by name): the topics whose branches were open.
+    pub expanded: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// A window's place and size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[expect(missing_docs, reason = "the names say what these are, in points")]
+pub struct WindowGeometry {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// The window's colours.
@@ -113,6 +142,7 @@ impl Default for Settings {
             history_budget_mib: DEFAULT_HISTORY_BUDGET_MIB,
             theme: ThemeChoice::System,
             text_scale_percent: DEFAULT_TEXT_SCALE_PERCENT,
+            layout: Layout::default(),
         }
     }
 }

@@ -261,3 +261,76 @@ fn the_about_box_names_the_build_the_license_and_the_files() {
     about.get_by_label(&dir.path().join("settings.ron").display().to_string());
     about.get_by_label(&dir.path().join("profiles.ron").display().to_string());
 }
+
+#[test]
+fn the_layout_and_a_profiles_open_branches_are_remembered() {
+    use canopy::settings::{Loaded, Profile};
+    let broker = common::start_broker(canopy::broker::BrokerConfig::default());
+    let port = broker.local_addr().port();
+    let dir = tempfile::tempdir().expect("tmp");
+    let profiles = ProfileStore::at(dir.path().join("profiles.ron"));
+    profiles
+        .save(&[Profile::new("Lab", "127.0.0.1", port)])
+        .expect("profiles");
+    let settings = SettingsStore::at(dir.path().join("settings.ron"));
+    let start = |settings: &SettingsStore| {
+        let mut app = CanopyApp::new(Ok(common::manager()), None);
+        app.use_settings(settings.clone());
+        app.use_profiles(ProfileStore::at(dir.path().join("profiles.ron")));
+        app.open_tab(
+            canopy::net::ConnectOptions::new("127.0.0.1", port),
+            Some("Lab".into()),
+        );
+        app
+    };
+    let mut harness = harness(start(&settings));
+    harness.run_steps(2);
+    harness.state_mut().inject(vec![
+        canopy::model::Incoming::new("home/kitchen/temp", "21"),
+        canopy::model::Incoming::new("plant/pump/state", "on"),
+    ]);
+    harness.run_steps(2);
+    // Open home and home/kitchen; hide the publish panel; go to the Log view.
+    harness.get_by_label("home").click();
+    harness.run_steps(2);
+    harness.get_by_label("kitchen").click();
+    harness.run_steps(2);
+    harness.get_by_label("Publish panel").click();
+    harness.get_by_label("Log").click();
+    harness.run_steps(2);
+    step_until(
+        &mut harness,
+        "the layout saved",
+        Duration::from_secs(10),
+        |_| {
+            matches!(settings.load(), Loaded::Read(s)
+            if s.layout.view.as_deref() == Some("Log")
+                && s.layout.publish_open == Some(false)
+                && s.layout.expanded.get("Lab").is_some_and(|open| open == &["home", "home/kitchen"]))
+        },
+    );
+    drop(harness);
+
+    // The next start: the same view and panels, and the branches open again once the topics
+    // arrive.
+    let mut harness = crate::common::ui::harness(start(&settings));
+    harness.run_steps(2);
+    assert!(exists(&harness, "Payload contains"), "the Log view");
+    harness.get_by_label("Explorer").click();
+    harness.run_steps(1);
+    assert!(
+        !exists(&harness, "Publish payload"),
+        "the publish panel stays closed"
+    );
+    harness
+        .state_mut()
+        .inject(vec![canopy::model::Incoming::new(
+            "home/kitchen/temp",
+            "22",
+        )]);
+    harness.run_steps(3);
+    assert!(
+        exists(&harness, "temp"),
+        "home/kitchen is open: its topic shows"
+    );
+}
