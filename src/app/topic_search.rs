@@ -51,48 +51,6 @@ impl TopicMatcher {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn matches(text: &str, regex: bool, topic: &str) -> bool {
-        let matcher = TopicMatcher::new(text, regex)
-            .expect("valid")
-            .expect("not empty");
-        let path = if matcher.lowercase() {
-            topic.to_lowercase()
-        } else {
-            topic.to_owned()
-        };
-        matcher.matches(&path)
-    }
-
-    #[test]
-    fn substring_filter_and_regex() {
-        assert!(matches("Kitchen", false, "home/kitchen/temp"));
-        assert!(matches("home/+/temp", false, "home/kitchen/temp"));
-        assert!(!matches("home/+/temp", false, "home/kitchen/humidity"));
-        assert!(matches("zigbee2mqtt/#", false, "zigbee2mqtt"));
-        assert!(matches("zigbee2mqtt/#", false, "zigbee2mqtt/lamp/set"));
-        assert!(
-            !matches("#", false, "$SYS/broker/uptime"),
-            "the broker's rule for $ topics"
-        );
-        assert!(
-            !matches("Home/+/temp", false, "home/kitchen/temp"),
-            "filters are case-sensitive"
-        );
-        assert!(matches(r"^plant/\d+/temp$", true, "plant/12/temp"));
-        assert!(!matches(r"^plant/\d+/temp$", true, "plant/x/temp"));
-        assert!(matches("(?i)KITCHEN", true, "home/kitchen"));
-        assert!(TopicMatcher::new("   ", false).expect("empty").is_none());
-        let bad = TopicMatcher::new("home/#/x", false).err().expect("refused");
-        assert!(bad.starts_with("Not an MQTT topic filter"), "{bad}");
-        let bad = TopicMatcher::new("plant/(", true).err().expect("refused");
-        assert!(bad.starts_with("Not a regular expression"), "{bad}");
-    }
-}
-
 /// Filtering the tree, a slice at a time: a depth-first walk that builds each path as it goes,
 /// marks matching topics and their ancestors, and can stop at a deadline and go on later, so a
 /// tree of a million topics is filtered across frames without freezing the window.
@@ -183,5 +141,47 @@ impl FilterPass {
             .filter(|id| keep.get(id.index()).is_none_or(|&k| k))
             .collect();
         (rows, self.matches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(text: &str, regex: bool, topic: &str) -> bool {
+        let matcher = TopicMatcher::new(text, regex)
+            .expect("valid")
+            .expect("not empty");
+        let path = if matcher.lowercase() {
+            topic.to_lowercase()
+        } else {
+            topic.to_owned()
+        };
+        matcher.matches(&path)
+    }
+
+    #[test]
+    fn substring_filter_and_regex() {
+        assert!(matches("Kitchen", false, "home/kitchen/temp"));
+        assert!(matches("home/+/temp", false, "home/kitchen/temp"));
+        assert!(!matches("home/+/temp", false, "home/kitchen/humidity"));
+        assert!(matches("zigbee2mqtt/#", false, "zigbee2mqtt"));
+        assert!(matches("zigbee2mqtt/#", false, "zigbee2mqtt/lamp/set"));
+        assert!(
+            !matches("#", false, "$SYS/broker/uptime"),
+            "the broker's rule for $ topics"
+        );
+        assert!(
+            !matches("Home/+/temp", false, "home/kitchen/temp"),
+            "filters are case-sensitive"
+        );
+        assert!(matches(r"^plant/\d+/temp$", true, "plant/12/temp"));
+        assert!(!matches(r"^plant/\d+/temp$", true, "plant/x/temp"));
+        assert!(matches("(?i)KITCHEN", true, "home/kitchen"));
+        assert!(TopicMatcher::new("   ", false).expect("empty").is_none());
+        let bad = TopicMatcher::new("home/#/x", false).err().expect("refused");
+        assert!(bad.starts_with("Not an MQTT topic filter"), "{bad}");
+        let bad = TopicMatcher::new("plant/(", true).err().expect("refused");
+        assert!(bad.starts_with("Not a regular expression"), "{bad}");
     }
 }
