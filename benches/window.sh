@@ -14,7 +14,8 @@
 # Environment: CANOPY_RENDERER=wgpu|glow (default: Canopy's), SAMPLE_SECS (default 30),
 #              WARM_SECS (default 30: the issue's "after 30 seconds"), RECORD=1: in (c) the
 #              window also records its connection (CANOPY_RECORD_TO) and the script counts the
-#              flood's messages in the file.
+#              flood's messages in the file. VIEW=Log (or Retained…): in (c) the window shows that
+#              view (written to its settings as the remembered view) while the flood arrives.
 # The window reports (c) and (d) itself through CANOPY_REPORT_APPLIED (see src/app/applied_report.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,6 +120,11 @@ echo "(c) 200,000 messages on 1,000 topics, against mosquitto_sub in the same ru
 fresh_mosquitto
 make_flood 200000 '"flood/%d" % (i % 1000)'
 if [ "${RECORD:-0}" = 1 ]; then export CANOPY_RECORD_TO="$work/window.mcap"; fi
+if [ -n "${VIEW:-}" ]; then
+  mkdir -p "$HOME/.config/canopy"
+  printf '(schema_version: 1, layout: (view: Some("%s")))\n' "$VIEW" > "$HOME/.config/canopy/settings.ron"
+  echo "    (the window shows the $VIEW view)"
+fi
 window "mqtt://127.0.0.1:$port" 200000
 unset CANOPY_RECORD_TO
 sleep 3

@@ -250,8 +250,7 @@ pub fn topic_tree_ui(
     below_filter(ui, view);
     view.refresh_rows(tree);
     view.handle_keys(ui, tree);
-    view.refresh_rows(tree);
-    view.advance_filter(tree, Some(std::time::Instant::now() + FILTER_BUDGET));
+    // The filter bar above already gave the pass this frame's time.
     if let Some(visited) = view.filtering() {
         ui.weak(format!(
             "Filtering… {} of {} nodes",
