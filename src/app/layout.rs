@@ -66,36 +66,65 @@ impl CanopyApp {
 
     /// Compare the layout with the remembered one; save a changed layout once it has settled.
     pub(super) fn keep_layout(&mut self, ctx: &egui::Context, tree_width: Option<f32>) {
-        let mut now = self.layout.clone();
+        let mut changed = false;
         let viewport = ctx.input(|i| (i.viewport().outer_rect, i.viewport().inner_rect));
-        if let (Some(outer), Some(inner)) = viewport {
-            now.window = Some(WindowGeometry {
+        let window = match viewport {
+            (Some(outer), Some(inner)) => Some(WindowGeometry {
                 x: outer.min.x.round() as i32,
                 y: outer.min.y.round() as i32,
                 width: inner.width().round().max(1.0) as u32,
                 height: inner.height().round().max(1.0) as u32,
-            });
+            }),
+            _ => None,
+        };
+        if window.is_some() && self.layout.window != window {
+            self.layout.window = window;
+            changed = true;
         }
-        if let Some(width) = tree_width {
-            now.tree_width = Some(width.round().max(1.0) as u32);
+        let tree_width = tree_width.map(|w| w.round().max(1.0) as u32);
+        if tree_width.is_some() && self.layout.tree_width != tree_width {
+            self.layout.tree_width = tree_width;
+            changed = true;
         }
-        now.view = Some(view_name(self.view).to_owned());
-        now.publish_open = Some(self.publish_open);
-        let profiles: Vec<&str> = self
-            .profiles
-            .profiles
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
+        let view = view_name(self.view);
+        if self.layout.view.as_deref() != Some(view) {
+            self.layout.view = Some(view.to_owned());
+            changed = true;
+        }
+        if self.layout.publish_open != Some(self.publish_open) {
+            self.layout.publish_open = Some(self.publish_open);
+            changed = true;
+        }
+        changed |= self.keep_open_branches();
+        if changed {
+            self.layout_changed_at = Some(Instant::now());
+        }
+        if let Some(at) = self.layout_changed_at {
+            if at.elapsed() >= SETTLE {
+                self.layout_changed_at = None;
+                self.settings_dirty = true;
+            } else {
+                ctx.request_repaint_after(SETTLE);
+            }
+        }
+    }
+
+    /// Note the open branches of tabs opened from saved profiles whose expansion changed;
+    /// true when any did.
+    fn keep_open_branches(&mut self) -> bool {
+        let mut changed = false;
         for session in &mut self.sessions {
-            let Some(name) = session.name.as_deref().filter(|n| profiles.contains(n)) else {
-                continue;
-            };
             let version = session.tree_view.expansion_version();
             if session.expansion_saved == Some(version) {
                 continue;
             }
             session.expansion_saved = Some(version);
+            let Some(name) = session.name.as_deref() else {
+                continue;
+            };
+            if !self.profiles.profiles.iter().any(|p| p.name == name) {
+                continue;
+            }
             let tree = &session.model.tree;
             let mut open: Vec<String> = session
                 .tree_view
@@ -103,19 +132,11 @@ impl CanopyApp {
                 .map(|id| tree.topic_name(id))
                 .collect();
             open.sort();
-            now.expanded.insert(name.to_owned(), open);
-        }
-        if now != self.layout {
-            self.layout = now;
-            self.layout_changed_at = Some(Instant::now());
-        }
-        if let Some(changed) = self.layout_changed_at {
-            if changed.elapsed() >= SETTLE {
-                self.layout_changed_at = None;
-                self.settings_dirty = true;
-            } else {
-                ctx.request_repaint_after(SETTLE);
+            if self.layout.expanded.get(name) != Some(&open) {
+                self.layout.expanded.insert(name.to_owned(), open);
+                changed = true;
             }
         }
+        changed
     }
 }
