@@ -95,6 +95,12 @@ impl CanopyApp {
             self.layout.publish_open = Some(self.publish_open);
             changed = true;
         }
+        if let Some(chart_open) = self.sessions.get(self.active).map(|s| s.chart.open)
+            && self.layout.chart_open != Some(chart_open)
+        {
+            self.layout.chart_open = Some(chart_open);
+            changed = true;
+        }
         changed |= self.keep_open_branches();
         if changed {
             self.layout_changed_at = Some(Instant::now());

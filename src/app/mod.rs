@@ -537,6 +537,7 @@ impl CanopyApp {
         self.form = ConnectForm::from_options(&options);
         let (id, stats) = manager.connect(options.clone());
         let mut session = Session::new(id, options, stats);
+        session.chart.open = self.layout.chart_open.unwrap_or(false);
         session
             .model
             .tree

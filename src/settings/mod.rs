@@ -92,6 +92,8 @@ pub struct Layout {
     pub view: Option<String>,
     /// The publish panel is open.
     pub publish_open: Option<bool>,
+    /// The chart panel is open (in the tab shown; new tabs open with it so).
+    pub chart_open: Option<bool>,
     /// Per saved connection profile (by name): the topics whose branches were open.
     pub expanded: std::collections::BTreeMap<String, Vec<String>>,
 }

@@ -296,6 +296,7 @@ fn the_layout_and_a_profiles_open_branches_are_remembered() {
     harness.get_by_label("kitchen").click();
     harness.run_steps(2);
     harness.get_by_label("Publish panel").click();
+    harness.get_by_label("Chart").click();
     harness.get_by_label("Log").click();
     harness.run_steps(2);
     step_until(
@@ -306,6 +307,7 @@ fn the_layout_and_a_profiles_open_branches_are_remembered() {
             matches!(settings.load(), Loaded::Read(s)
             if s.layout.view.as_deref() == Some("Log")
                 && s.layout.publish_open == Some(false)
+                && s.layout.chart_open == Some(true)
                 && s.layout.expanded.get("Lab").is_some_and(|open| open == &["home", "home/kitchen"]))
         },
     );
@@ -321,6 +323,13 @@ fn the_layout_and_a_profiles_open_branches_are_remembered() {
     assert!(
         !exists(&harness, "Publish payload"),
         "the publish panel stays closed"
+    );
+    assert!(
+        harness
+            .state()
+            .active_session()
+            .is_some_and(|s| s.chart.open),
+        "the chart panel opens again"
     );
     harness
         .state_mut()
