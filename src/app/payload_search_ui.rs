@@ -44,10 +44,29 @@ pub fn search_field_ui(ui: &mut egui::Ui, query: &mut String) -> Option<SearchAc
     (entered || clicked).then(|| SearchAction::Search(query.clone()))
 }
 
-/// Go on searching for a few milliseconds; asks for another frame while unfinished.
+/// Go on searching for a few milliseconds; asks for another frame while unfinished. Binary
+/// payloads are searched through their decoded text (MessagePack, CBOR and Sparkplug B as JSON,
+/// chosen as the message panel's Auto view chooses).
 pub fn step(search: &mut PayloadSearch, tree: &TopicTree, ctx: &egui::Context) {
     if !search.done {
-        search.step(tree, Instant::now() + STEP_BUDGET);
+        let mut decoded = |id: NodeId, message: &crate::model::Message| {
+            let topic = tree.topic_name(id);
+            let hint = crate::payload::Hint {
+                topic: &topic,
+                content_type: message
+                    .properties
+                    .as_deref()
+                    .and_then(|p| p.content_type.as_deref()),
+            };
+            let view = crate::payload::auto_view(&message.payload, &hint);
+            if !view.is_structured() {
+                return None;
+            }
+            crate::payload::decode(&message.payload, view)
+                .ok()
+                .map(|value| value.to_json_pretty())
+        };
+        search.step(tree, Instant::now() + STEP_BUDGET, &mut decoded);
         if !search.done {
             ctx.request_repaint();
         }
@@ -105,7 +124,10 @@ fn hit_ui(ui: &mut egui::Ui, hit: &PayloadHit, tree: &TopicTree) -> bool {
     job.append(&tree.topic_name(hit.node), 8.0, plain.clone());
     match message {
         Some(message) => {
-            let payload = &message.payload[..];
+            let payload = hit
+                .decoded
+                .as_deref()
+                .map_or(&message.payload[..], str::as_bytes);
             let (before, found, after) = snippet(payload, hit.start, hit.end);
             job.append(&before, 8.0, weak.clone());
             let highlight = TextFormat {

@@ -1,8 +1,10 @@
 //! Searching the payloads kept in history for a piece of text (case-insensitive), a little at a
 //! time so a window can spread a large search over several frames: each step goes through
-//! topics until its deadline and remembers where it stopped.
+//! topics until its deadline and remembers where it stopped. Text payloads (JSON included) are
+//! searched as they are; for binary ones the caller may supply their decoded text (MessagePack,
+//! CBOR, Sparkplug B as JSON), which is searched instead.
 
-use super::{NodeId, TopicTree};
+use super::{Message, NodeId, TopicTree};
 use std::time::{Instant, SystemTime};
 
 /// Hits kept at most; the search stops there and says so.
@@ -17,10 +19,12 @@ pub struct PayloadHit {
     pub seq: u64,
     /// When it arrived.
     pub received_at: SystemTime,
-    /// Where the text is in the payload (bytes).
+    /// Where the text is in the payload, or in `decoded` when the match is there (bytes).
     pub start: usize,
     #[expect(missing_docs, reason = "see start")]
     pub end: usize,
+    /// The decoded text the match was found in, for a binary payload.
+    pub decoded: Option<String>,
 }
 
 /// A search under way (or done).
@@ -61,8 +65,14 @@ impl PayloadSearch {
     }
 
     /// Search on until `deadline` (or the end). The tree may have changed since the last
-    /// step: topics added since are searched when the cursor reaches them.
-    pub fn step(&mut self, tree: &TopicTree, deadline: Instant) {
+    /// step: topics added since are searched when the cursor reaches them. `decoded` gives the
+    /// text of a payload that is not UTF-8 (or `None` to leave it out).
+    pub fn step(
+        &mut self,
+        tree: &TopicTree,
+        deadline: Instant,
+        decoded: &mut dyn FnMut(NodeId, &Message) -> Option<String>,
+    ) {
         while !self.done {
             if self.cursor >= tree.node_count() || self.hits.len() >= MAX_HITS {
                 self.done = true;
@@ -76,13 +86,21 @@ impl PayloadSearch {
             if let Some(node) = tree.node(id) {
                 for message in node.history().iter().rev() {
                     self.searched += 1;
-                    if let Some(found) = self.pattern.find(&message.payload) {
+                    let text = if std::str::from_utf8(&message.payload).is_ok() {
+                        None
+                    } else {
+                        decoded(id, message)
+                    };
+                    let haystack = text.as_deref().map_or(&message.payload[..], str::as_bytes);
+                    if let Some(found) = self.pattern.find(haystack) {
+                        let (start, end) = (found.start(), found.end());
                         self.hits.push(PayloadHit {
                             node: id,
                             seq: message.seq,
                             received_at: message.received_at,
-                            start: found.start(),
-                            end: found.end(),
+                            start,
+                            end,
+                            decoded: text,
                         });
                         if self.hits.len() >= MAX_HITS {
                             break;
@@ -129,11 +147,19 @@ mod tests {
         // A deadline in the past: one bounded step at a time, until done.
         let mut steps = 0;
         while !search.done {
-            search.step(&tree, Instant::now() - Duration::from_secs(1));
+            search.step(
+                &tree,
+                Instant::now() - Duration::from_secs(1),
+                &mut |_, _| None,
+            );
             steps += 1;
         }
         assert!(steps > 1, "spread over steps");
-        assert_eq!(search.hits.len(), 7, "six JSON payloads and one binary");
+        assert_eq!(
+            search.hits.len(),
+            7,
+            "six JSON payloads and the binary's bytes"
+        );
         let json_hit = search
             .hits
             .iter()
@@ -146,7 +172,23 @@ mod tests {
         assert!(PayloadSearch::new("   ").is_none());
         // Regex characters are plain text here.
         let mut literal = PayloadSearch::new("\"i\":1}").expect("a search");
-        literal.step(&tree, Instant::now() + Duration::from_secs(5));
+        literal.step(
+            &tree,
+            Instant::now() + Duration::from_secs(5),
+            &mut |_, _| None,
+        );
         assert_eq!(literal.hits.len(), 1);
+        // A binary payload is searched through its decoded text when one is given.
+        let mut decoded = PayloadSearch::new("sensor lost").expect("a search");
+        decoded.step(
+            &tree,
+            Instant::now() + Duration::from_secs(5),
+            &mut |_, m| (m.payload[0] == 0xff).then(|| "{\"status\":\"sensor lost\"}".to_owned()),
+        );
+        assert_eq!(decoded.hits.len(), 1);
+        let hit = &decoded.hits[0];
+        assert_eq!(tree.topic_name(hit.node), "bin/blob");
+        let text = hit.decoded.as_deref().expect("decoded");
+        assert_eq!(&text[hit.start..hit.end], "sensor lost");
     }
 }

@@ -481,6 +481,30 @@ fn payloads_are_searched_and_a_hit_shows_its_message() {
     harness.get_by_label("Close").click();
     harness.run_steps(2);
     assert!(!shows(&harness, "hit for"));
+
+    // A MessagePack payload is searched as its decoded values.
+    let mut packed = Incoming::new("plant/line9/state", {
+        let mut bytes = vec![0x81, 0xa6];
+        bytes.extend_from_slice(b"status");
+        bytes.push(0xa8);
+        bytes.extend_from_slice(b"overheat");
+        bytes
+    });
+    packed.properties = Some(std::sync::Arc::new(canopy::model::MessageProperties {
+        content_type: Some("application/msgpack".into()),
+        ..Default::default()
+    }));
+    harness.state_mut().inject(vec![packed]);
+    harness.run_steps(1);
+    harness.get_by_label("Payloads").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.get_by_label("Payloads").type_text("OVERHEAT");
+    harness.get_by_label("Search").click();
+    harness.run_steps(4);
+    assert!(shows(&harness, "1 hit for \"OVERHEAT\" in 61 messages"));
+    assert!(shows(&harness, "plant/line9/state"));
 }
 
 #[test]
