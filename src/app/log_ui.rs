@@ -41,6 +41,14 @@ pub enum LogAction {
 }
 
 impl LogView {
+    /// Forget the rows (the tree was replaced); the filters stay.
+    pub fn forget_rows(&mut self) {
+        self.rows.clear();
+        self.scanned_to = 0;
+        self.key = (String::new(), String::new());
+        self.rebuilt = true;
+    }
+
     /// Bring the rows up to date with the tree: drop what the log forgot, add what arrived
     /// (until the pause, when paused).
     fn refresh(&mut self, tree: &TopicTree) {

@@ -60,6 +60,12 @@ pub enum RetainedAction {
 }
 
 impl RetainedView {
+    /// Forget the list (the tree was replaced); filter, sort and selection stay.
+    pub fn forget_rows(&mut self) {
+        self.rows.clear();
+        self.built = None;
+    }
+
     fn refresh(&mut self, tree: &TopicTree) -> Result<(), String> {
         let fresh = self
             .built

@@ -188,6 +188,8 @@ impl Session {
         }
         self.message_view.reset();
         self.payload_search = None;
+        self.log_view.forget_rows();
+        self.retained_view.forget_rows();
         self.chart.refill(tree);
     }
 
