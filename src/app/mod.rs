@@ -20,6 +20,7 @@ mod local_broker;
 mod log_ui;
 mod message_ui;
 mod monitor_ui;
+mod native;
 mod payload_search_ui;
 mod payload_ui;
 mod plot_ui;
@@ -37,6 +38,7 @@ mod timeline_ui;
 mod topic_search;
 mod topic_tree_ui;
 mod value_ui;
+mod views;
 mod window;
 mod worker;
 
@@ -49,6 +51,7 @@ pub use local_broker::{BrokerForm, LocalBroker};
 pub use message_ui::MessageAction;
 pub use message_ui::MessageView;
 pub use monitor_ui::{MonitorAction, MonitorView, TrafficWindow};
+pub use native::run;
 pub use plot_ui::ChartAction;
 pub use publish_ui::{PublishForm, PublishRequests, from_stored, to_stored};
 pub use session::{Notice, Session};
@@ -745,55 +748,6 @@ impl eframe::App for CanopyApp {
             }
         }
     }
-}
-
-/// The renderer: `CANOPY_RENDERER=glow` (OpenGL) or `wgpu`, else [`DEFAULT_RENDERER`].
-fn renderer_from_env() -> eframe::Renderer {
-    match std::env::var("CANOPY_RENDERER").as_deref().map(str::trim) {
-        Ok("glow") => eframe::Renderer::Glow,
-        Ok("wgpu") => eframe::Renderer::Wgpu,
-        Ok(other) => {
-            tracing::warn!("CANOPY_RENDERER={other} is not glow or wgpu; using the default");
-            DEFAULT_RENDERER
-        }
-        Err(_) => DEFAULT_RENDERER,
-    }
-}
-
-/// Chosen by measurement under Xvfb with software rendering (BENCHMARKS.md, "The window").
-const DEFAULT_RENDERER: eframe::Renderer = eframe::Renderer::Glow;
-
-/// Open the window and run until it is closed. `started` is when the process started, for
-/// timing the first frame.
-pub fn run(startup: Startup, started: Instant) -> eframe::Result {
-    let mut viewport = egui::ViewportBuilder::default()
-        .with_title("Canopy")
-        .with_app_id(APP_ID)
-        .with_inner_size([1280.0, 800.0])
-        .with_min_inner_size([640.0, 400.0]);
-    if let Some(window) = layout::saved_window() {
-        viewport = viewport
-            .with_inner_size([window.width.max(640) as f32, window.height.max(400) as f32])
-            .with_position([window.x as f32, window.y as f32]);
-    }
-    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
-        Ok(icon) => viewport = viewport.with_icon(icon),
-        Err(error) => tracing::warn!("window icon not loaded: {error}"),
-    }
-    let options = eframe::NativeOptions {
-        viewport,
-        renderer: renderer_from_env(),
-        ..Default::default()
-    };
-    eframe::run_native(
-        "Canopy",
-        options,
-        Box::new(move |cc| {
-            let mut app = CanopyApp::with_context(&cc.egui_ctx, startup);
-            app.first_frame_pending = Some(started);
-            Ok(Box::new(app))
-        }),
-    )
 }
 
 #[cfg(test)]

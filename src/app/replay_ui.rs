@@ -185,6 +185,46 @@ fn dialog_body_ui(
         dialog.target = targets.first().map(|t| t.name.clone());
     }
     let mut action = None;
+    form_ui(ui, dialog, targets);
+    ui.checkbox(&mut dialog.repeat, "Loop until stopped");
+    if targets.is_empty() {
+        ui.weak("No broker is open: connect to one, or start the bundled broker.");
+    }
+    ui.horizontal(|ui| {
+        if !broker_running
+            && ui
+                .button("Start the bundled broker")
+                .on_hover_text("Start Canopy's own broker (Broker view) to replay into it")
+                .clicked()
+        {
+            action = Some(ReplayAction::StartBroker);
+        }
+        let ready = dialog.target.is_some();
+        if ui
+            .add_enabled(ready, egui::Button::new("Start replay"))
+            .clicked()
+        {
+            match options(dialog, targets, file) {
+                Ok((options, name)) => {
+                    dialog.error = None;
+                    action = Some(ReplayAction::Start(Box::new(options), name));
+                }
+                Err(error) => dialog.error = Some(error),
+            }
+        }
+    });
+    if let Some(error) = &dialog.error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    if let Some(job) = &dialog.job {
+        ui.separator();
+        finished_ui(ui, job);
+    }
+    action
+}
+
+/// Where to, how fast, which topics, under which prefix.
+fn form_ui(ui: &mut egui::Ui, dialog: &mut ReplayDialog, targets: &[ReplayTarget]) {
     egui::Grid::new("replay_form")
         .num_columns(2)
         .show(ui, |ui| {
@@ -232,41 +272,6 @@ fn dialog_body_ui(
             .labelled_by(label.id);
             ui.end_row();
         });
-    ui.checkbox(&mut dialog.repeat, "Loop until stopped");
-    if targets.is_empty() {
-        ui.weak("No broker is open: connect to one, or start the bundled broker.");
-    }
-    ui.horizontal(|ui| {
-        if !broker_running
-            && ui
-                .button("Start the bundled broker")
-                .on_hover_text("Start Canopy's own broker (Broker view) to replay into it")
-                .clicked()
-        {
-            action = Some(ReplayAction::StartBroker);
-        }
-        let ready = dialog.target.is_some();
-        if ui
-            .add_enabled(ready, egui::Button::new("Start replay"))
-            .clicked()
-        {
-            match options(dialog, targets, file) {
-                Ok((options, name)) => {
-                    dialog.error = None;
-                    action = Some(ReplayAction::Start(Box::new(options), name));
-                }
-                Err(error) => dialog.error = Some(error),
-            }
-        }
-    });
-    if let Some(error) = &dialog.error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
-    }
-    if let Some(job) = &dialog.job {
-        ui.separator();
-        finished_ui(ui, job);
-    }
-    action
 }
 
 fn running_ui(ui: &mut egui::Ui, job: &ReplayJob) -> Option<ReplayAction> {

@@ -73,32 +73,37 @@ pub fn status_bar_ui(
             );
             ui.label(job.summary());
         }
-        if let Some(last) = session.notices.back() {
-            ui.separator();
-            let all: Vec<String> = session
-                .notices
-                .iter()
-                .rev()
-                .map(|n| format!("{}  {}", format::clock(n.at), n.text))
-                .collect();
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!(
-                        "{} ({})",
-                        last.text,
-                        format::age(last.at, SystemTime::now())
-                    ))
-                    .color(super::colors::adapt(
-                        Color32::from_rgb(230, 160, 60),
-                        ui.visuals(),
-                    )),
-                )
-                .truncate(),
-            )
-            .on_hover_text(all.join("\n"));
-        }
+        notice_ui(ui, session);
     });
     budget_changed
+}
+
+/// The latest notice (all of them on hover).
+fn notice_ui(ui: &mut egui::Ui, session: &Session) {
+    if let Some(last) = session.notices.back() {
+        ui.separator();
+        let all: Vec<String> = session
+            .notices
+            .iter()
+            .rev()
+            .map(|n| format!("{}  {}", format::clock(n.at), n.text))
+            .collect();
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "{} ({})",
+                    last.text,
+                    format::age(last.at, SystemTime::now())
+                ))
+                .color(super::colors::adapt(
+                    Color32::from_rgb(230, 160, 60),
+                    ui.visuals(),
+                )),
+            )
+            .truncate(),
+        )
+        .on_hover_text(all.join("\n"));
+    }
 }
 
 /// "Memory 84 MB" with a menu: the history's share and its budget.

@@ -1,0 +1,158 @@
+//! The whole-window views besides the explorer (Log, Retained, Monitor), and the pieces of the
+//! explorer's tree panel that act on a session (the payload search, the export's source).
+
+use super::export_ui::{ExportSource, TopicSelection};
+use super::monitor_ui::MonitorAction;
+use super::session::Session;
+use super::{CanopyApp, View, log_ui, monitor_ui, repaint, topic_tree_ui};
+use crate::net::ClearRequest;
+use std::time::{Instant, SystemTime};
+
+impl CanopyApp {
+    pub(super) fn log_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| match self.active_session_mut() {
+                Some(session) => {
+                    log_ui::log_ui(ui, &mut session.log_view, &session.model.tree, now)
+                }
+                None => {
+                    ui.weak("Connect to a broker to see its messages as they arrive.");
+                    None
+                }
+            })
+            .inner;
+        if let Some(log_ui::LogAction::Show(id, seq)) = action
+            && let Some(session) = self.active_session_mut()
+        {
+            session.tree_view.reveal(&session.model.tree, id);
+            session.message_view.pin(id, seq);
+            self.view = View::Explorer;
+        }
+    }
+
+    pub(super) fn retained_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| match self.active_session_mut() {
+                Some(session) => super::retained_ui::retained_ui(
+                    ui,
+                    &mut session.retained_view,
+                    &session.model.tree,
+                    now,
+                ),
+                None => {
+                    ui.weak("Connect to a broker to review its retained messages.");
+                    None
+                }
+            })
+            .inner;
+        match action {
+            Some(super::retained_ui::RetainedAction::Clear(topics)) => {
+                self.confirm_clear = Some(ClearRequest {
+                    scope: "selected in the retained list".to_owned(),
+                    topics,
+                });
+            }
+            Some(super::retained_ui::RetainedAction::Reveal(id)) => {
+                if let Some(session) = self.active_session_mut() {
+                    session.tree_view.reveal(&session.model.tree, id);
+                    self.view = View::Explorer;
+                }
+            }
+            None => {}
+        }
+        self.confirm_clear_ui(ui);
+    }
+
+    pub(super) fn monitor_view(&mut self, ui: &mut egui::Ui) {
+        let monitor_action = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| match self.active_session_mut() {
+                        Some(session) => monitor_ui::monitor_ui(
+                            ui,
+                            &mut session.monitor_view,
+                            &session.model,
+                            &session.probe,
+                            session.tree_view.selected,
+                            Instant::now(),
+                        ),
+                        None => {
+                            ui.weak("Connect to a broker to monitor it.");
+                            None
+                        }
+                    })
+                    .inner
+            })
+            .inner;
+        match monitor_action {
+            Some(MonitorAction::Reveal(node)) => {
+                if let Some(session) = self.active_session_mut() {
+                    session.tree_view.reveal(&session.model.tree, node);
+                }
+                self.view = View::Explorer;
+            }
+            Some(MonitorAction::SetProbe(enabled)) => self.set_probe(enabled),
+            None => {}
+        }
+        // Rates and rankings move with time, not only with data.
+        ui.ctx()
+            .request_repaint_after(repaint::TIMER_REPAINT_INTERVAL);
+    }
+}
+
+/// What an export of `session` reads: a recording's file (every message of `topics` in it), or
+/// the messages a connection keeps.
+pub(super) fn export_source(
+    session: &Session,
+    topics: TopicSelection,
+    kept: impl FnOnce() -> Vec<crate::model::Incoming>,
+) -> ExportSource {
+    match &session.playback {
+        Some(playback) => ExportSource::File {
+            path: playback.path().to_owned(),
+            topics,
+            total: playback.total(),
+            start: playback
+                .opened
+                .as_ref()
+                .and_then(|o| o.time_range)
+                .map(|(start, _)| start),
+        },
+        None => ExportSource::Kept(kept()),
+    }
+}
+
+/// The payload search field, and its hits while a search is shown, under the tree's filter.
+pub(super) struct PayloadSearchPanel<'a> {
+    pub(super) query: &'a mut String,
+    pub(super) search: &'a mut Option<crate::model::PayloadSearch>,
+    pub(super) message_view: &'a mut super::message_ui::MessageView,
+    pub(super) tree: &'a crate::model::TopicTree,
+}
+
+impl PayloadSearchPanel<'_> {
+    /// Draw, and carry out what the field and the hits ask.
+    pub(super) fn ui(self, ui: &mut egui::Ui, view: &mut topic_tree_ui::TopicTreeView) {
+        use super::payload_search_ui::{self as search_ui, SearchAction};
+        let mut action = ui
+            .horizontal(|ui| search_ui::search_field_ui(ui, self.query))
+            .inner;
+        if let Some(search) = self.search.as_mut() {
+            search_ui::step(search, self.tree, ui.ctx());
+            if let Some(asked) = search_ui::hits_ui(ui, search, self.tree) {
+                action = Some(asked);
+            }
+        }
+        match action {
+            Some(SearchAction::Search(text)) => {
+                *self.search = crate::model::PayloadSearch::new(&text);
+            }
+            Some(SearchAction::Close) => *self.search = None,
+            Some(SearchAction::Show(id, seq)) => {
+                view.reveal(self.tree, id);
+                self.message_view.pin(id, seq);
+            }
+            None => {}
+        }
+    }
+}
