@@ -204,7 +204,7 @@ fn controls_ui(ui: &mut egui::Ui, view: &mut LogView, tree: &TopicTree) {
 
 /// One message as a row; true when clicked (on any of its cells).
 fn row_ui(ui: &mut egui::Ui, topic: &str, message: &crate::model::Message) -> bool {
-    let preview = preview(&message.payload);
+    let preview = crate::payload::preview(&message.payload, PREVIEW_CHARS);
     ui.horizontal(|ui| {
         let cell = |text: String| {
             egui::Label::new(egui::RichText::new(text).monospace())
@@ -229,22 +229,4 @@ fn row_ui(ui: &mut egui::Ui, topic: &str, message: &crate::model::Message) -> bo
         clicked
     })
     .inner
-}
-
-/// The payload's start as one line: text when it is UTF-8, else hex.
-fn preview(payload: &[u8]) -> String {
-    match std::str::from_utf8(payload) {
-        Ok(text) => text
-            .chars()
-            .take(PREVIEW_CHARS)
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect(),
-        Err(_) => payload
-            .iter()
-            .take(PREVIEW_CHARS / 3)
-            .map(|b| format!("{b:02x} "))
-            .collect::<String>()
-            .trim_end()
-            .to_owned(),
-    }
 }

@@ -101,7 +101,7 @@ impl RetainedView {
                     size: retained.map(|m| m.payload.len()),
                     preview: retained.map_or_else(
                         || "(not in history any more)".to_owned(),
-                        |m| preview(&m.payload),
+                        |m| crate::payload::preview(&m.payload, 100),
                     ),
                 })
             })
@@ -268,19 +268,4 @@ fn controls_ui(
         }
     });
     action
-}
-
-fn preview(payload: &[u8]) -> String {
-    match std::str::from_utf8(payload) {
-        Ok(text) => text
-            .chars()
-            .take(100)
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect(),
-        Err(_) => payload
-            .iter()
-            .take(32)
-            .map(|b| format!("{b:02x} "))
-            .collect(),
-    }
 }
