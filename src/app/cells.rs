@@ -1,5 +1,5 @@
-//! Table cells of a fixed width with their content on the left, for the list views (egui's
-//! `add_sized` centres what it holds).
+//! Small building blocks of the list views and dialogs: table cells of a fixed width with their
+//! content on the left (egui's `add_sized` centres what it holds), and labelled text fields.
 
 /// Add `widget` in a cell `width` points wide and one row high, aligned left.
 pub fn cell(ui: &mut egui::Ui, width: f32, widget: impl egui::Widget) -> egui::Response {
@@ -14,4 +14,34 @@ pub fn cell(ui: &mut egui::Ui, width: f32, widget: impl egui::Widget) -> egui::R
         },
     )
     .inner
+}
+
+/// A label and a one-line text field named by it (so tests and screen readers find the field
+/// by the label's words), `width` points wide, with `hint` shown while empty.
+pub fn labelled_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    width: f32,
+) -> egui::Response {
+    let label = ui.label(label);
+    ui.add(
+        egui::TextEdit::singleline(text)
+            .hint_text(hint)
+            .desired_width(width),
+    )
+    .labelled_by(label.id)
+}
+
+/// A [`labelled_field`] that reports Enter pressed in it.
+pub fn labelled_field_entered(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    width: f32,
+) -> bool {
+    let field = labelled_field(ui, label, text, hint, width);
+    field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
 }

@@ -3,6 +3,7 @@
 //! connection exports what it keeps in memory; a recording's tab exports from the file, so
 //! every recorded message in the range is written, not only those the tab holds.
 
+use super::cells::labelled_field;
 use super::format;
 use super::recording_tab::parse_jump_time;
 use crate::model::Incoming;
@@ -184,20 +185,14 @@ fn dialog_body_ui(ui: &mut egui::Ui, dialog: &mut ExportDialog) -> Option<bool> 
     ui.checkbox(&mut dialog.limit_time, "Only messages received between");
     ui.add_enabled_ui(dialog.limit_time, |ui| {
         ui.horizontal(|ui| {
-            let label = ui.label("From");
-            ui.add(
-                egui::TextEdit::singleline(&mut dialog.from)
-                    .hint_text("start; or 14:03:07, +90")
-                    .desired_width(170.0),
-            )
-            .labelled_by(label.id);
-            let label = ui.label("to");
-            ui.add(
-                egui::TextEdit::singleline(&mut dialog.to)
-                    .hint_text("end; or 14:05")
-                    .desired_width(170.0),
-            )
-            .labelled_by(label.id);
+            labelled_field(
+                ui,
+                "From",
+                &mut dialog.from,
+                "start; or 14:03:07, +90",
+                170.0,
+            );
+            labelled_field(ui, "to", &mut dialog.to, "end; or 14:05", 170.0);
         });
     });
     ui.horizontal(|ui| {

@@ -4,6 +4,7 @@
 //! only the sequence numbers of the rows it shows, never a payload. Only messages still kept in
 //! history are listed (the latest [`crate::model::LOG_ENTRIES`] at most).
 
+use super::cells::labelled_field;
 use super::format;
 use super::topic_search::TopicMatcher;
 use crate::model::{NodeId, TopicTree};
@@ -144,20 +145,14 @@ pub fn log_ui(
 
 fn controls_ui(ui: &mut egui::Ui, view: &mut LogView, tree: &TopicTree) {
     ui.horizontal(|ui| {
-        let label = ui.label("Topics");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.topic_filter)
-                .hint_text("all; or text, home/+/temp")
-                .desired_width(200.0),
-        )
-        .labelled_by(label.id);
-        let label = ui.label("Payload contains");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.text)
-                .hint_text("any text")
-                .desired_width(160.0),
-        )
-        .labelled_by(label.id);
+        labelled_field(
+            ui,
+            "Topics",
+            &mut view.topic_filter,
+            "all; or text, home/+/temp",
+            200.0,
+        );
+        labelled_field(ui, "Payload contains", &mut view.text, "any text", 160.0);
         ui.separator();
         let end = tree.log_range().end;
         match view.paused_at {

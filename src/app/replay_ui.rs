@@ -3,6 +3,7 @@
 //! prefix; the replay runs on a thread of its own over a connection of its own and reports
 //! what the broker acknowledged.
 
+use super::cells::labelled_field;
 use super::format;
 use crate::mqtt::TopicFilter;
 use crate::net::ConnectOptions;
@@ -255,21 +256,11 @@ fn form_ui(ui: &mut egui::Ui, dialog: &mut ReplayDialog, targets: &[ReplayTarget
                 );
             });
             ui.end_row();
-            let label = ui.label("Topics");
-            ui.add(
-                egui::TextEdit::singleline(&mut dialog.filters)
-                    .hint_text("all; or filters such as home/# plant/+/temp")
-                    .desired_width(320.0),
-            )
-            .labelled_by(label.id);
+            let hint = "all; or filters such as home/# plant/+/temp";
+            labelled_field(ui, "Topics", &mut dialog.filters, hint, 320.0);
             ui.end_row();
-            let label = ui.label("Prefix");
-            ui.add(
-                egui::TextEdit::singleline(&mut dialog.prefix)
-                    .hint_text("none; or replay/ to publish under replay/…")
-                    .desired_width(320.0),
-            )
-            .labelled_by(label.id);
+            let hint = "none; or replay/ to publish under replay/…";
+            labelled_field(ui, "Prefix", &mut dialog.prefix, hint, 320.0);
             ui.end_row();
         });
 }

@@ -3,6 +3,7 @@
 //! selected one by one, all matching, or "older than…"; cleared (after a confirmation) through
 //! the retained-clear engine, whose progress and acknowledgements show in the status bar.
 
+use super::cells::labelled_field;
 use super::format;
 use super::topic_search::TopicMatcher;
 use crate::model::{NodeId, TopicTree};
@@ -205,13 +206,8 @@ pub fn retained_ui(
 
 fn filter_ui(ui: &mut egui::Ui, view: &mut RetainedView) {
     ui.horizontal(|ui| {
-        let label = ui.label("Topics");
-        ui.add(
-            egui::TextEdit::singleline(&mut view.filter)
-                .hint_text("all; or text, homeassistant/#")
-                .desired_width(220.0),
-        )
-        .labelled_by(label.id);
+        let hint = "all; or text, homeassistant/#";
+        labelled_field(ui, "Topics", &mut view.filter, hint, 220.0);
     });
 }
 

@@ -1,6 +1,7 @@
 //! The timeline under a recording's tab: play and pause, speed, the playhead, and jumps to a
 //! time or a message. It reads the playback and returns what the user asked for.
 
+use super::cells::labelled_field_entered;
 use super::format;
 use super::recording_tab::{Playback, Speed, TimelineAction, parse_jump_time};
 
@@ -74,15 +75,13 @@ pub fn timeline_ui(ui: &mut egui::Ui, playback: &mut Playback) -> Option<Timelin
 /// The two jump fields; Enter or Go jumps.
 fn jump_ui(ui: &mut egui::Ui, playback: &mut Playback) -> Option<TimelineAction> {
     let mut action = None;
-    let label = ui.label("Jump to time");
-    let time_field = ui
-        .add(
-            egui::TextEdit::singleline(&mut playback.jump_time)
-                .desired_width(170.0)
-                .hint_text("14:03:07 or +90"),
-        )
-        .labelled_by(label.id);
-    let entered = time_field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let entered = labelled_field_entered(
+        ui,
+        "Jump to time",
+        &mut playback.jump_time,
+        "14:03:07 or +90",
+        170.0,
+    );
     if ui.button("Go to time").clicked() || entered {
         let start = playback
             .opened
@@ -98,15 +97,13 @@ fn jump_ui(ui: &mut egui::Ui, playback: &mut Playback) -> Option<TimelineAction>
         }
     }
     ui.separator();
-    let label = ui.label("Jump to message");
-    let message_field = ui
-        .add(
-            egui::TextEdit::singleline(&mut playback.jump_message)
-                .desired_width(90.0)
-                .hint_text("number"),
-        )
-        .labelled_by(label.id);
-    let entered = message_field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let entered = labelled_field_entered(
+        ui,
+        "Jump to message",
+        &mut playback.jump_message,
+        "number",
+        90.0,
+    );
     if ui.button("Go to message").clicked() || entered {
         match playback
             .jump_message

@@ -88,12 +88,8 @@ fn the_publish_form_sends_what_was_typed_and_refuses_bad_input() {
     assert_eq!(&again.payload[..], br#"{"on": true}"#);
 }
 
-#[test]
-fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
-    let broker = common::start_broker(BrokerConfig {
-        sys_interval: Duration::ZERO,
-        ..BrokerConfig::default()
-    });
+/// Publish these retained messages to `broker` and wait until it holds them all.
+fn seed_retained<const N: usize>(broker: &canopy::broker::Broker, messages: [(&str, String); N]) {
     let port = broker.local_addr().port();
     let mut seeder = common::manager();
     let (seed_id, _) = seeder.connect(ConnectOptions {
@@ -101,20 +97,33 @@ fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
         ..ConnectOptions::new("127.0.0.1", port)
     });
     common::wait_connected(&seeder, seed_id);
-    for topic in ["old/fw/a", "old/fw/b", "old/fw/c", "keep/config"] {
+    for (topic, payload) in messages {
         seeder.publish(
             seed_id,
             OutgoingMessage {
                 qos: Qos::AtLeastOnce,
                 retain: true,
-                ..OutgoingMessage::new(topic, "v1")
+                ..OutgoingMessage::new(topic, payload)
             },
         );
     }
     common::wait_until(
         || "the seeded retained messages".to_owned(),
         Duration::from_secs(5),
-        || broker.retained_count() >= 4,
+        || broker.retained_count() >= N,
+    );
+}
+
+#[test]
+fn retained_messages_matching_the_filter_are_cleared_after_confirmation() {
+    let broker = common::start_broker(BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
+    let port = broker.local_addr().port();
+    seed_retained(
+        &broker,
+        ["old/fw/a", "old/fw/b", "old/fw/c", "keep/config"].map(|topic| (topic, "v1".to_owned())),
     );
 
     let mut harness = connected_app(port);
@@ -242,31 +251,14 @@ fn the_retained_manager_lists_sorts_selects_and_clears() {
         ..BrokerConfig::default()
     });
     let port = broker.local_addr().port();
-    let mut seeder = common::manager();
-    let (seed_id, _) = seeder.connect(ConnectOptions {
-        subscriptions: Vec::new(),
-        ..ConnectOptions::new("127.0.0.1", port)
-    });
-    common::wait_connected(&seeder, seed_id);
-    for (topic, payload) in [
-        ("homeassistant/light/a/config", "x".repeat(300)),
-        ("homeassistant/light/b/config", "small".to_owned()),
-        ("homeassistant/switch/c/config", "medium payload".to_owned()),
-        ("devices/d/state", "on".to_owned()),
-    ] {
-        seeder.publish(
-            seed_id,
-            OutgoingMessage {
-                qos: Qos::AtLeastOnce,
-                retain: true,
-                ..OutgoingMessage::new(topic, payload)
-            },
-        );
-    }
-    common::wait_until(
-        || "the seeded retained messages".to_owned(),
-        Duration::from_secs(5),
-        || broker.retained_count() >= 4,
+    seed_retained(
+        &broker,
+        [
+            ("homeassistant/light/a/config", "x".repeat(300)),
+            ("homeassistant/light/b/config", "small".to_owned()),
+            ("homeassistant/switch/c/config", "medium payload".to_owned()),
+            ("devices/d/state", "on".to_owned()),
+        ],
     );
     let mut harness = connected_app(port);
     step_until(&mut harness, "the retained topics", |h| {
