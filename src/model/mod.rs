@@ -4,6 +4,7 @@
 //! Nothing here knows about egui, tokio or rumqttc: the network layer hands us [`Incoming`]
 //! batches and the UI reads the tree by reference.
 
+pub mod ha_discovery;
 mod incoming;
 mod interner;
 mod natural_order;
