@@ -15,6 +15,7 @@ fn view_name(view: View) -> &'static str {
         View::Explorer => "Explorer",
         View::Log => "Log",
         View::Retained => "Retained",
+        View::Home => "Home",
         View::Monitor => "Monitor",
         View::Broker => "Broker",
     }
@@ -25,6 +26,7 @@ fn view_named(name: &str) -> Option<View> {
         View::Explorer,
         View::Log,
         View::Retained,
+        View::Home,
         View::Monitor,
         View::Broker,
     ]

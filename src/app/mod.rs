@@ -14,6 +14,7 @@ mod export_ui;
 mod file_picker;
 mod form_error;
 mod format;
+mod home_ui;
 mod latency_probe;
 mod layout;
 mod local_broker;
@@ -81,6 +82,8 @@ pub enum View {
     Log,
     /// The retained messages seen, to review and clear.
     Retained,
+    /// Home Assistant discovery: devices, entities, problems.
+    Home,
     /// The connection's broker dashboard, traffic and latency.
     Monitor,
     /// The bundled broker.

@@ -63,6 +63,8 @@ pub struct Session {
     pub source: Option<std::path::PathBuf>,
     /// The tree's expansion version last saved with the layout.
     pub expansion_saved: Option<u64>,
+    /// The Home view's selection for this connection.
+    pub home_view: super::home_ui::HomeView,
     /// The retained-message manager's state for this connection.
     pub retained_view: super::retained_ui::RetainedView,
     /// The message log's filters and rows for this connection.
@@ -117,6 +119,7 @@ impl Session {
             playback: None,
             log_view: super::log_ui::LogView::default(),
             expansion_saved: None,
+            home_view: super::home_ui::HomeView::default(),
             retained_view: super::retained_ui::RetainedView::default(),
             payload_query: String::new(),
             payload_search: None,

@@ -13,8 +13,8 @@ pub const SHORTCUTS: [(&str, &str); 13] = [
     ("Ctrl+F", "put the cursor in the tree's filter"),
     ("Ctrl+Shift+F", "put the cursor in the payload search"),
     (
-        "Ctrl+1 … Ctrl+5",
-        "Explorer, Log, Retained, Monitor, Broker",
+        "Ctrl+1 … Ctrl+6",
+        "Explorer, Log, Retained, Home, Monitor, Broker",
     ),
     (
         "Ctrl + / Ctrl − / Ctrl 0",
@@ -51,8 +51,9 @@ impl CanopyApp {
             (Key::Num1, View::Explorer),
             (Key::Num2, View::Log),
             (Key::Num3, View::Retained),
-            (Key::Num4, View::Monitor),
-            (Key::Num5, View::Broker),
+            (Key::Num4, View::Home),
+            (Key::Num5, View::Monitor),
+            (Key::Num6, View::Broker),
         ] {
             if pressed(Modifiers::COMMAND, key) {
                 self.view = view;

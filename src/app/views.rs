@@ -63,6 +63,37 @@ impl CanopyApp {
         self.confirm_clear_ui(ui);
     }
 
+    pub(super) fn home_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| match self.active_session_mut() {
+                Some(session) => super::home_ui::home_ui(
+                    ui,
+                    &mut session.home_view,
+                    &session.model.home,
+                    &session.model.tree,
+                    now,
+                ),
+                None => {
+                    ui.weak("Connect to a broker to see its Home Assistant devices.");
+                    None
+                }
+            })
+            .inner;
+        match action {
+            Some(super::home_ui::HomeAction::Clear(topics)) => {
+                self.confirm_clear = Some(ClearRequest {
+                    scope: "flagged in the Home view".to_owned(),
+                    topics,
+                });
+            }
+            Some(super::home_ui::HomeAction::Reveal(topic)) if self.select_topic(&topic) => {
+                self.view = View::Explorer;
+            }
+            Some(super::home_ui::HomeAction::Reveal(_)) | None => {}
+        }
+        self.confirm_clear_ui(ui);
+    }
+
     pub(super) fn monitor_view(&mut self, ui: &mut egui::Ui) {
         let monitor_action = egui::CentralPanel::default()
             .show(ui, |ui| {

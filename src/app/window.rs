@@ -90,6 +90,7 @@ impl CanopyApp {
             View::Monitor => self.monitor_view(ui),
             View::Log => self.log_view(ui, now),
             View::Retained => self.retained_view(ui, now),
+            View::Home => self.home_view(ui, now),
             View::Explorer => self.explorer_view(ui, now),
         }
         match action {
@@ -116,6 +117,8 @@ impl CanopyApp {
             .on_hover_text("Every message in arrival order, across topics");
         ui.selectable_value(&mut self.view, View::Retained, "Retained")
             .on_hover_text("Every retained message seen: review and clear them");
+        ui.selectable_value(&mut self.view, View::Home, "Home")
+            .on_hover_text("Home Assistant discovery: devices, entities and problems");
         ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
         ui.selectable_value(&mut self.view, View::Broker, "Broker");
         ui.separator();

@@ -546,6 +546,19 @@ impl Discovery {
         }
     }
 
+    /// Whether `topic` is under the discovery prefix (a cheap test before [`Self::observe`]).
+    pub fn is_config_topic(&self, topic: &str) -> bool {
+        topic.len() > self.prefix.len()
+            && topic.starts_with(self.prefix.as_str())
+            && topic.as_bytes()[self.prefix.len()] == b'/'
+            && topic.ends_with("/config")
+    }
+
+    /// How many configs are known (any shape).
+    pub fn config_count(&self) -> usize {
+        self.configs.len()
+    }
+
     /// Take a message: a config is added or replaced; an empty payload removes it.
     pub fn observe(&mut self, topic: &str, payload: &[u8], retained: bool) {
         let Some(parsed) = parse_config_topic(&self.prefix, topic) else {

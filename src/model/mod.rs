@@ -41,6 +41,8 @@ pub struct Model {
     pub sys: SysDashboard,
     /// Traffic per topic and subtree over the last minute, for top talkers.
     pub traffic: TrafficStats,
+    /// Home Assistant discovery configs seen, as entities and devices.
+    pub home: ha_discovery::Discovery,
 }
 
 impl Default for Model {
@@ -57,15 +59,21 @@ impl Model {
             message_rate: RateMeter::per_second(),
             sys: SysDashboard::default(),
             traffic: TrafficStats::default(),
+            home: ha_discovery::Discovery::new(ha_discovery::DEFAULT_PREFIX),
         }
     }
 
     /// Apply one batch from the network, in arrival order.
     pub fn apply(&mut self, batch: Vec<Incoming>, now: Instant) {
         self.message_rate.record(now, batch.len() as u64);
-        for incoming in batch.iter().filter(|i| i.topic.starts_with("$SYS/")) {
-            self.sys
-                .ingest(&incoming.topic, &incoming.payload, incoming.received_at);
+        for incoming in &batch {
+            if incoming.topic.starts_with("$SYS/") {
+                self.sys
+                    .ingest(&incoming.topic, &incoming.payload, incoming.received_at);
+            } else if self.home.is_config_topic(&incoming.topic) {
+                self.home
+                    .observe(&incoming.topic, &incoming.payload, incoming.retain);
+            }
         }
         let traffic = &mut self.traffic;
         self.tree.apply_observed(batch, |node, bytes| {

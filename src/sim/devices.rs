@@ -403,6 +403,13 @@ impl Device {
                     .await,
             );
         }
+        for (topic, config, retain) in self.discovery_configs() {
+            sent += u64::from(
+                client
+                    .publish(&topic, 1, retain, Bytes::from(config), Props::default())
+                    .await,
+            );
+        }
         if self.spec.kind == DeviceKind::Plc {
             self.seq = 0;
             let edge = self.spec.base_topic.replace("/+/", "/NBIRTH/");
@@ -430,6 +437,77 @@ impl Device {
             );
         }
         stats.published.fetch_add(sent, Ordering::Relaxed);
+    }
+
+    /// Home Assistant discovery configs for the home devices (retained, with the device's
+    /// status topic as availability), so the Home view has a household to show. The kitchen
+    /// thermostat also publishes two problems: a config left behind by a device that is gone
+    /// (a ghost) and one that is not retained.
+    fn discovery_configs(&self) -> Vec<(String, String, bool)> {
+        let id = &self.spec.id;
+        let base = &self.spec.base_topic;
+        let object = id.replace('-', "_");
+        let room = base.split('/').nth(1).unwrap_or("home");
+        let device = format!(
+            r#""dev":{{"ids":["canopy_demo_{object}"],"name":"{id}","mf":"Canopy demo","mdl":"{:?}","sa":"{room}"}},"avty_t":"{}""#,
+            self.spec.kind,
+            self.status_topic()
+        );
+        let config = |component: &str, body: String| {
+            (
+                format!("homeassistant/{component}/{object}/config"),
+                format!(r#"{{{body},"uniq_id":"canopy_demo_{object}",{device}}}"#),
+                true,
+            )
+        };
+        let mut configs = match self.spec.kind {
+            DeviceKind::Thermostat => vec![config(
+                "sensor",
+                format!(
+                    r#""name":"{room} temperature","stat_t":"{base}","val_tpl":"{{{{ value_json.temperature }}}}","unit_of_meas":"°C","dev_cla":"temperature""#
+                ),
+            )],
+            DeviceKind::Light => vec![config(
+                "light",
+                format!(
+                    r#""name":"{room} light","~":"{base}","stat_t":"~/state","cmd_t":"~/set","pl_on":"on","pl_off":"off""#
+                ),
+            )],
+            DeviceKind::Motion => vec![config(
+                "binary_sensor",
+                format!(
+                    r#""name":"{room} motion","stat_t":"{base}","pl_on":"1","pl_off":"0","dev_cla":"motion""#
+                ),
+            )],
+            DeviceKind::PowerMeter => vec![config(
+                "sensor",
+                format!(
+                    r#""name":"{room} power","stat_t":"{base}","unit_of_meas":"W","dev_cla":"power""#
+                ),
+            )],
+            DeviceKind::Door => vec![config(
+                "binary_sensor",
+                format!(
+                    r#""name":"{room} door","stat_t":"{base}","pl_on":"open","pl_off":"closed""#
+                ),
+            )],
+            _ => Vec::new(),
+        };
+        if id == "thermostat-kitchen" {
+            configs.push((
+                "homeassistant/sensor/old_cellar_sensor/config".to_owned(),
+                r#"{"name":"cellar temperature","stat_t":"home/cellar/old-sensor/temp","avty_t":"devices/old-cellar-sensor/status","uniq_id":"canopy_demo_old_cellar","dev":{"ids":["canopy_demo_old_cellar"],"name":"old-cellar-sensor","mf":"Canopy demo"}}"#.to_owned(),
+                true,
+            ));
+            configs.push((
+                "homeassistant/sensor/kitchen_humidity/config".to_owned(),
+                format!(
+                    r#"{{"name":"kitchen humidity","stat_t":"{base}","val_tpl":"{{{{ value_json.humidity }}}}","uniq_id":"canopy_demo_kitchen_humidity",{device}}}"#
+                ),
+                false,
+            ));
+        }
+        configs
     }
 
     fn plc_metrics(&mut self) -> Vec<Metric> {
@@ -707,6 +785,50 @@ mod tests {
         assert_eq!(ids.len(), 50, "client ids are unique");
         assert_eq!(catalogue(3).len(), 3);
         assert_eq!(catalogue(80).len(), 80);
+    }
+
+    #[test]
+    fn the_household_announces_discovery_configs_home_assistant_accepts() {
+        use crate::model::ha_discovery::{ConfigProblem, Discovery};
+        let options = SimOptions::new("127.0.0.1", 1883);
+        let mut discovery = Discovery::new("homeassistant");
+        for (index, spec) in catalogue(50).into_iter().enumerate() {
+            let device = Device::new(spec, &options, index as u64);
+            for (topic, config, retain) in device.discovery_configs() {
+                discovery.observe(&topic, config.as_bytes(), retain);
+            }
+        }
+        assert!(discovery.broken().is_empty(), "{:?}", discovery.broken());
+        let entities = discovery.entities();
+        assert!(entities.len() >= 20, "{} entities", entities.len());
+        assert!(discovery.devices().len() >= 20);
+        let flagged: Vec<(&str, &ConfigProblem)> = entities
+            .iter()
+            .flat_map(|e| e.problems.iter().map(move |p| (e.config_topic.as_str(), p)))
+            .collect();
+        assert_eq!(
+            flagged,
+            [(
+                "homeassistant/sensor/kitchen_humidity/config",
+                &ConfigProblem::NotRetained
+            )],
+            "one config is not retained on purpose"
+        );
+        let light = entities
+            .iter()
+            .find(|e| e.component == "light")
+            .expect("a light");
+        let state = light.state_topic.as_deref().expect("state topic");
+        assert!(
+            state.starts_with("home/") && state.ends_with("/state"),
+            "{state}"
+        );
+        assert!(
+            light
+                .command_topic
+                .as_deref()
+                .is_some_and(|t| t.ends_with("/set"))
+        );
     }
 
     #[test]

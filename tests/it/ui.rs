@@ -597,3 +597,62 @@ fn shortcuts_focus_the_filter_switch_views_and_are_listed() {
     assert!(shows(&harness, "put the cursor in the tree's filter"));
     assert!(shows(&harness, "Ctrl+Shift+F"));
 }
+
+#[test]
+fn the_home_view_shows_discovered_devices_their_state_and_problems() {
+    use crate::common::ui::shows;
+    let mut app = app_without_connection();
+    let retained = |topic: &str, payload: &str| {
+        let mut message = Incoming::new(topic, payload.to_owned());
+        message.retain = true;
+        message
+    };
+    app.inject(vec![
+        retained(
+            "homeassistant/light/0x01/light/config",
+            r#"{"~":"zigbee2mqtt/Lamp","name":"Lamp","stat_t":"~","cmd_t":"~/set","uniq_id":"lamp",
+                "avty_t":"zigbee2mqtt/Lamp/availability",
+                "dev":{"ids":["z_0x01"],"name":"Hall lamp","mf":"IKEA","mdl":"LED1623G12"}}"#,
+        ),
+        retained(
+            "homeassistant/sensor/hall/temp/config",
+            r#"{"name":"Hall temperature","stat_t":"hall/temp","uniq_id":"hall_t",
+                "dev":{"ids":["hall"],"name":"Hall sensor"}}"#,
+        ),
+        // Not retained, and missing its state topic.
+        Incoming::new("homeassistant/sensor/broken/config", r#"{"name":"Broken"}"#),
+        retained("zigbee2mqtt/Lamp/availability", "online"),
+        Incoming::new("zigbee2mqtt/Lamp", r#"{"state":"ON"}"#),
+        Incoming::new("hall/temp", "21.5"),
+    ]);
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    harness.get_by_label("Home").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "2 devices, 3 entities"));
+    assert!(shows(&harness, "Hall lamp (IKEA LED1623G12)"));
+    assert!(shows(&harness, "available"));
+    assert!(shows(&harness, "21.5"));
+    assert!(shows(&harness, "Problems (2)"));
+    assert!(shows(&harness, "the config is not retained"));
+    assert!(shows(
+        &harness,
+        "the config misses required keys: state_topic"
+    ));
+    harness.get_by_label("Select all flagged").click();
+    harness.run_steps(1);
+    harness.get_by_label("Clear 1 configs…").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "Delete 1 retained message flagged in the Home view?"
+    ));
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(1);
+    // A click on an entity shows its state topic in the explorer.
+    harness.get_by_label("Hall temperature").click();
+    harness.run_steps(2);
+    let session = harness.state().active_session().expect("tab");
+    let selected = session.tree_view.selected.expect("selected");
+    assert_eq!(session.model.tree.topic_name(selected), "hall/temp");
+}

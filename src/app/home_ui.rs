@@ -1,0 +1,225 @@
+//! The Home view: Home Assistant discovery as devices and entities (state and its age,
+//! availability from the availability topics, command topic), the configs with problems, and
+//! clearing flagged configs (after a confirmation, through the retained-clear engine).
+
+use super::format;
+use crate::model::TopicTree;
+use crate::model::ha_discovery::{Availability, Discovery, Entity, availability_of};
+use rustc_hash::FxHashSet;
+use std::time::SystemTime;
+
+/// The view's state for one connection.
+#[derive(Default)]
+pub struct HomeView {
+    /// Config topics ticked for clearing.
+    pub selected: FxHashSet<String>,
+}
+
+/// What the view asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HomeAction {
+    /// Show this topic in the explorer.
+    Reveal(String),
+    /// Confirm, then clear these config topics' retained messages.
+    Clear(Vec<String>),
+}
+
+/// Draw the Home view of `discovery`, reading states and availability from `tree`.
+pub fn home_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomeView,
+    discovery: &Discovery,
+    tree: &TopicTree,
+    now: SystemTime,
+) -> Option<HomeAction> {
+    let entities = discovery.entities();
+    let devices = discovery.devices();
+    if discovery.config_count() == 0 {
+        ui.weak(
+            "No Home Assistant discovery configs seen (topics homeassistant/<component>/…/config).",
+        );
+        return None;
+    }
+    let mut action = None;
+    ui.label(format!(
+        "{}, {}",
+        format::count(devices.len() as u64, "device", "devices"),
+        format::count(entities.len() as u64, "entity", "entities")
+    ));
+    egui::ScrollArea::vertical()
+        .id_salt("home_view")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            if let Some(asked) = problems_ui(ui, view, discovery, &entities) {
+                action = Some(asked);
+            }
+            for (key, (device, members)) in &devices {
+                let mut title = device.name.clone().unwrap_or_else(|| key.clone());
+                let made: Vec<&str> = [device.manufacturer.as_deref(), device.model.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if !made.is_empty() {
+                    title.push_str(&format!(" ({})", made.join(" ")));
+                }
+                egui::CollapsingHeader::new(title)
+                    .id_salt(("home_device", key))
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        if let Some(via) = &device.via_device {
+                            ui.weak(format!("via {via}"));
+                        }
+                        for entity in members {
+                            if let Some(asked) = entity_ui(ui, entity, tree, now) {
+                                action = Some(asked);
+                            }
+                        }
+                    });
+            }
+            let loose: Vec<&Entity> = entities.iter().filter(|e| e.device.is_none()).collect();
+            if !loose.is_empty() {
+                egui::CollapsingHeader::new("Entities without a device")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        for entity in loose {
+                            if let Some(asked) = entity_ui(ui, entity, tree, now) {
+                                action = Some(asked);
+                            }
+                        }
+                    });
+            }
+        });
+    action
+}
+
+/// One entity: component, name, state and its age, availability, command topic.
+fn entity_ui(
+    ui: &mut egui::Ui,
+    entity: &Entity,
+    tree: &TopicTree,
+    now: SystemTime,
+) -> Option<HomeAction> {
+    let last = |topic: &str| {
+        let node = tree.node(tree.find(topic)?)?;
+        let message = node.last_message()?;
+        Some((message.payload.to_vec(), message.received_at))
+    };
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.monospace(&entity.component);
+        let name = entity
+            .name
+            .clone()
+            .or_else(|| entity.unique_id.clone())
+            .unwrap_or_else(|| entity.config_topic.clone());
+        let reveal = entity
+            .state_topic
+            .clone()
+            .unwrap_or(entity.config_topic.clone());
+        if ui
+            .link(name)
+            .on_hover_text(format!("Show {reveal} in the explorer"))
+            .clicked()
+        {
+            action = Some(HomeAction::Reveal(reveal));
+        }
+        match entity.state_topic.as_deref().and_then(last) {
+            Some((payload, at)) => {
+                ui.monospace(crate::payload::preview(&payload, 40));
+                ui.weak(format::age(at, now));
+            }
+            None if entity.state_topic.is_some() => {
+                ui.weak("no state seen");
+            }
+            None => {}
+        }
+        let (text, color) = match availability_of(entity, last) {
+            Availability::NotReported => (String::new(), ui.visuals().weak_text_color()),
+            Availability::Available => (
+                "available".to_owned(),
+                super::colors::adapt(egui::Color32::from_rgb(80, 200, 120), ui.visuals()),
+            ),
+            Availability::Unavailable(since) => (
+                match since {
+                    Some(at) => format!("unavailable ({})", format::age(at, now)),
+                    None => "unavailable".to_owned(),
+                },
+                super::colors::adapt(egui::Color32::from_rgb(230, 90, 80), ui.visuals()),
+            ),
+            Availability::Unknown => (
+                "availability unknown".to_owned(),
+                ui.visuals().weak_text_color(),
+            ),
+        };
+        if !text.is_empty() {
+            ui.colored_label(color, text);
+        }
+        if let Some(command) = &entity.command_topic {
+            ui.weak(format!("commands: {command}"));
+        }
+    });
+    action
+}
+
+/// The configs with problems, ticked for clearing.
+fn problems_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomeView,
+    discovery: &Discovery,
+    entities: &[Entity],
+) -> Option<HomeAction> {
+    let mut flagged: Vec<(String, String)> = discovery
+        .broken()
+        .into_iter()
+        .map(|(topic, problem)| (topic.to_owned(), problem.to_string()))
+        .collect();
+    for entity in entities {
+        for problem in &entity.problems {
+            flagged.push((entity.config_topic.clone(), problem.to_string()));
+        }
+    }
+    if flagged.is_empty() {
+        return None;
+    }
+    let mut action = None;
+    egui::CollapsingHeader::new(format!("Problems ({})", flagged.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            for (topic, problem) in &flagged {
+                ui.horizontal(|ui| {
+                    let mut ticked = view.selected.contains(topic);
+                    if ui.checkbox(&mut ticked, "").changed() {
+                        if ticked {
+                            view.selected.insert(topic.clone());
+                        } else {
+                            view.selected.remove(topic);
+                        }
+                    }
+                    if ui.link(topic).clicked() {
+                        action = Some(HomeAction::Reveal(topic.clone()));
+                    }
+                    ui.label(problem);
+                });
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Select all flagged").clicked() {
+                    view.selected.extend(flagged.iter().map(|(t, _)| t.clone()));
+                }
+                let count = view.selected.len();
+                if ui
+                    .add_enabled(
+                        count > 0,
+                        egui::Button::new(format!("Clear {count} configs…")),
+                    )
+                    .on_hover_text("Publish an empty retained message to each config topic")
+                    .clicked()
+                {
+                    let mut topics: Vec<String> = view.selected.drain().collect();
+                    topics.sort();
+                    action = Some(HomeAction::Clear(topics));
+                }
+            });
+        });
+    ui.separator();
+    action
+}
