@@ -125,7 +125,12 @@ fn entity_ui(
         }
         match entity.state_topic.as_deref().and_then(last) {
             Some((payload, at)) => {
-                ui.monospace(crate::payload::preview(&payload, 40));
+                let shown = entity
+                    .value_template
+                    .as_deref()
+                    .and_then(|t| crate::model::ha_discovery::apply_value_template(t, &payload))
+                    .unwrap_or_else(|| crate::payload::preview(&payload, 40));
+                ui.monospace(shown);
                 ui.weak(format::age(at, now));
             }
             None if entity.state_topic.is_some() => {

@@ -41,7 +41,8 @@ impl CanopyApp {
         self.run_probes(ui.ctx());
         let (action, tab_action) = egui::Panel::top("connect_bar")
             .show(ui, |ui| {
-                let tab_action = ui.horizontal(|ui| self.top_bar_ui(ui)).inner;
+                // Wrapped, so a narrow window shows every button on a second line.
+                let tab_action = ui.horizontal_wrapped(|ui| self.top_bar_ui(ui)).inner;
                 let action = ui
                     .horizontal(|ui| {
                         connection_ui::connect_bar_ui(
@@ -292,20 +293,20 @@ impl CanopyApp {
         {
             action = Some(TabAction::OpenRecording);
         }
-        if ui
-            .button("Keys")
-            .on_hover_text("Keyboard shortcuts (F1)")
-            .clicked()
-        {
-            action = Some(TabAction::Shortcuts);
-        }
-        if ui
-            .button("About")
-            .on_hover_text("Version, license, documentation and where settings are kept")
-            .clicked()
-        {
-            action = Some(TabAction::About);
-        }
+        ui.menu_button("Help", |ui| {
+            if ui.button("Keyboard shortcuts (F1)").clicked() {
+                action = Some(TabAction::Shortcuts);
+                ui.close();
+            }
+            if ui
+                .button("About Canopy")
+                .on_hover_text("Version, license, documentation and where settings are kept")
+                .clicked()
+            {
+                action = Some(TabAction::About);
+                ui.close();
+            }
+        });
         action
     }
 

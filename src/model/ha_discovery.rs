@@ -237,6 +237,9 @@ pub struct Entity {
     pub state_topic: Option<String>,
     /// Where it takes commands, `~` expanded.
     pub command_topic: Option<String>,
+    /// How Home Assistant reads the state (a Jinja template; the simple
+    /// `{{ value_json.key }}` forms are applied by [`apply_value_template`]).
+    pub value_template: Option<String>,
     /// `payload_on` / `payload_off` for switches and lights, when given.
     pub payload_on: Option<String>,
     #[expect(missing_docs, reason = "see payload_on")]
@@ -383,6 +386,7 @@ fn entity(config_topic: &str, component: &str, key: Option<String>, config: &Obj
         unique_id: text(config, "unique_id"),
         state_topic: text(config, "state_topic"),
         command_topic: text(config, "command_topic"),
+        value_template: text(config, "value_template"),
         payload_on: text(config, "payload_on"),
         payload_off: text(config, "payload_off"),
         availability: availability(config),
@@ -469,6 +473,42 @@ fn device(config: &Object) -> Option<DeviceInfo> {
         model: text(&block, "model"),
         sw_version: text(&block, "sw_version"),
         via_device: text(&block, "via_device"),
+    })
+}
+
+/// The state as Home Assistant would show it, for the templates most configs use:
+/// `{{ value }}` and `{{ value_json.a.b }}` (keys and list indexes). Anything else (filters,
+/// expressions) gives `None`: the payload is shown as it is.
+pub fn apply_value_template(template: &str, payload: &[u8]) -> Option<String> {
+    let inner = template
+        .trim()
+        .strip_prefix("{{")?
+        .strip_suffix("}}")?
+        .trim();
+    if inner == "value" {
+        return std::str::from_utf8(payload).ok().map(str::to_owned);
+    }
+    let path = inner.strip_prefix("value_json")?;
+    let mut value: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    for part in path.split('.').skip(1) {
+        let (key, index) = match part.split_once('[') {
+            Some((key, rest)) => (key, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (part, None),
+        };
+        if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        value = value.get(key)?.clone();
+        if let Some(index) = index {
+            value = value.get(index)?.clone();
+        }
+    }
+    if !path.is_empty() && !path.starts_with('.') {
+        return None;
+    }
+    Some(match value {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
     })
 }
 

@@ -254,3 +254,32 @@ fn availability_by_mode() {
         Availability::NotReported
     );
 }
+
+#[test]
+fn simple_value_templates_are_applied() {
+    let payload = br#"{"temperature":21.5,"nested":{"state":"ON"},"list":[1,2,3]}"#;
+    let cases: [(&str, Option<&str>); 8] = [
+        ("{{ value_json.temperature }}", Some("21.5")),
+        ("{{value_json.nested.state}}", Some("ON")),
+        ("{{ value_json.list[1] }}", Some("2")),
+        ("{{ value_json.missing }}", None),
+        ("{{ value_json.temperature | round(0) }}", None),
+        (
+            "{{ value }}",
+            Some(r#"{"temperature":21.5,"nested":{"state":"ON"},"list":[1,2,3]}"#),
+        ),
+        ("value_json.temperature", None),
+        ("{{ value_jsonx }}", None),
+    ];
+    for (template, expected) in cases {
+        assert_eq!(
+            apply_value_template(template, payload).as_deref(),
+            expected,
+            "{template}"
+        );
+    }
+    assert_eq!(
+        apply_value_template("{{ value_json.a }}", b"not json"),
+        None
+    );
+}

@@ -250,7 +250,9 @@ fn the_about_box_names_the_build_the_license_and_the_files() {
     app.use_profiles(ProfileStore::at(dir.path().join("profiles.ron")));
     let mut harness = harness(app);
     harness.run_steps(2);
-    harness.get_by_label("About").click();
+    harness.get_by_label("Help").click();
+    harness.run_steps(3);
+    harness.get_by_label("About Canopy").click();
     harness.run_steps(2);
     let about = harness.get_by_role_and_label(Role::Window, "About Canopy");
     let version = format!("Version {}", canopy::VERSION);
