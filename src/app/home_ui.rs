@@ -4,7 +4,7 @@
 
 use super::format;
 use crate::model::TopicTree;
-use crate::model::ha_discovery::{Availability, Discovery, Entity, availability_of};
+use crate::model::ha_discovery::{Availability, Discovery, Entity, availability_of, staleness};
 use rustc_hash::FxHashSet;
 use std::time::SystemTime;
 
@@ -13,6 +13,8 @@ use std::time::SystemTime;
 pub struct HomeView {
     /// Config topics ticked for clearing.
     pub selected: FxHashSet<String>,
+    /// Clearing also clears the retained state topics of those configs' entities.
+    pub with_states: bool,
 }
 
 /// What the view asks for.
@@ -50,7 +52,7 @@ pub fn home_ui(
         .id_salt("home_view")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if let Some(asked) = problems_ui(ui, view, discovery, &entities) {
+            if let Some(asked) = problems_ui(ui, view, discovery, &entities, tree, now) {
                 action = Some(asked);
             }
             for (key, (device, members)) in &devices {
@@ -166,23 +168,78 @@ fn entity_ui(
     action
 }
 
+/// What the tree last carried on `topic`.
+fn last_in(tree: &TopicTree, topic: &str) -> Option<(Vec<u8>, SystemTime)> {
+    let message = tree.node(tree.find(topic)?)?.last_message()?;
+    Some((message.payload.to_vec(), message.received_at))
+}
+
+/// Every flagged config: its topic and what is wrong (broken configs, entities' problems,
+/// ghosts and long-offline entities).
+fn flagged(
+    discovery: &Discovery,
+    entities: &[Entity],
+    tree: &TopicTree,
+    now: SystemTime,
+) -> Vec<(String, String)> {
+    let mut flagged: Vec<(String, String)> = discovery
+        .broken()
+        .into_iter()
+        .map(|(topic, problem)| (topic.to_owned(), problem.to_string()))
+        .collect();
+    let range = tree.log_range();
+    let newest = range
+        .end
+        .checked_sub(1)
+        .and_then(|seq| tree.logged(seq))
+        .map(|(_, m)| m.received_at);
+    for entity in entities {
+        for problem in &entity.problems {
+            flagged.push((entity.config_topic.clone(), problem.to_string()));
+        }
+        let seen_at = discovery.seen_at(&entity.config_topic).unwrap_or(now);
+        let last = |topic: &str| last_in(tree, topic);
+        if let Some(stale) = staleness(entity, seen_at, newest, now, last) {
+            flagged.push((entity.config_topic.clone(), stale.to_string()));
+        }
+    }
+    flagged
+}
+
+/// The topics a clear of the selected configs covers: the configs, and with `with_states`
+/// their entities' state topics that hold a retained message.
+fn clear_topics(view: &HomeView, entities: &[Entity], tree: &TopicTree) -> Vec<String> {
+    let mut topics: Vec<String> = view.selected.iter().cloned().collect();
+    if view.with_states {
+        for entity in entities
+            .iter()
+            .filter(|e| view.selected.contains(&e.config_topic))
+        {
+            if let Some(state) = &entity.state_topic
+                && tree
+                    .find(state)
+                    .and_then(|id| tree.node(id))
+                    .is_some_and(|n| n.retained)
+            {
+                topics.push(state.clone());
+            }
+        }
+    }
+    topics.sort();
+    topics.dedup();
+    topics
+}
+
 /// The configs with problems, ticked for clearing.
 fn problems_ui(
     ui: &mut egui::Ui,
     view: &mut HomeView,
     discovery: &Discovery,
     entities: &[Entity],
+    tree: &TopicTree,
+    now: SystemTime,
 ) -> Option<HomeAction> {
-    let mut flagged: Vec<(String, String)> = discovery
-        .broken()
-        .into_iter()
-        .map(|(topic, problem)| (topic.to_owned(), problem.to_string()))
-        .collect();
-    for entity in entities {
-        for problem in &entity.problems {
-            flagged.push((entity.config_topic.clone(), problem.to_string()));
-        }
-    }
+    let flagged = flagged(discovery, entities, tree, now);
     if flagged.is_empty() {
         return None;
     }
@@ -210,6 +267,7 @@ fn problems_ui(
                 if ui.button("Select all flagged").clicked() {
                     view.selected.extend(flagged.iter().map(|(t, _)| t.clone()));
                 }
+                ui.checkbox(&mut view.with_states, "and their retained states");
                 let count = view.selected.len();
                 if ui
                     .add_enabled(
@@ -219,8 +277,8 @@ fn problems_ui(
                     .on_hover_text("Publish an empty retained message to each config topic")
                     .clicked()
                 {
-                    let mut topics: Vec<String> = view.selected.drain().collect();
-                    topics.sort();
+                    let topics = clear_topics(view, entities, tree);
+                    view.selected.clear();
                     action = Some(HomeAction::Clear(topics));
                 }
             });

@@ -569,12 +569,78 @@ pub fn availability_of(
     }
 }
 
+/// How long the broker must have been live after a config arrived, its entity's topics silent
+/// all along, before the entity is called a ghost.
+pub const GHOST_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long an entity must have been unavailable to be flagged.
+pub const OFFLINE_LONG: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Why an entity looks stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Staleness {
+    /// Its state and availability topics have not spoken since its config arrived, while the
+    /// broker carried other messages for [`GHOST_AFTER`] after it: the device is gone.
+    Ghost,
+    /// Its availability has said offline for this long (at least [`OFFLINE_LONG`]).
+    OfflineFor(std::time::Duration),
+}
+
+impl std::fmt::Display for Staleness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Staleness::Ghost => write!(
+                f,
+                "nothing on its state or availability topics since its config arrived, while \
+                 the broker is live: the device looks gone (a ghost config)"
+            ),
+            Staleness::OfflineFor(d) => {
+                write!(f, "unavailable for {} h", d.as_secs() / 3600)
+            }
+        }
+    }
+}
+
+/// Whether `entity` (its config received at `seen_at`) looks stale at `now`, given the newest
+/// message the connection received and what its topics last said.
+pub fn staleness(
+    entity: &Entity,
+    seen_at: SystemTime,
+    newest_message: Option<SystemTime>,
+    now: SystemTime,
+    last: impl Fn(&str) -> Option<(Vec<u8>, SystemTime)>,
+) -> Option<Staleness> {
+    let topics: Vec<&str> = entity
+        .state_topic
+        .iter()
+        .map(String::as_str)
+        .chain(entity.availability.iter().map(|a| a.topic.as_str()))
+        .collect();
+    if topics.is_empty() {
+        return None;
+    }
+    let silent = topics.iter().all(|t| last(t).is_none());
+    let live_after = newest_message
+        .and_then(|newest| newest.duration_since(seen_at).ok())
+        .is_some_and(|d| d >= GHOST_AFTER);
+    if silent && live_after {
+        return Some(Staleness::Ghost);
+    }
+    if let Availability::Unavailable(Some(since)) = availability_of(entity, &last) {
+        let down = now.duration_since(since).unwrap_or_default();
+        if down >= OFFLINE_LONG {
+            return Some(Staleness::OfflineFor(down));
+        }
+    }
+    None
+}
+
 /// Every discovery config seen on a connection, kept up to date message by message.
 #[derive(Debug, Default)]
 pub struct Discovery {
     prefix: String,
-    /// By config topic: its entities, or why it gave none.
-    configs: BTreeMap<String, Result<Vec<Entity>, ConfigProblem>>,
+    /// By config topic: its entities (or why it gave none), and when it was received.
+    configs: BTreeMap<String, (Result<Vec<Entity>, ConfigProblem>, SystemTime)>,
 }
 
 impl Discovery {
@@ -599,8 +665,9 @@ impl Discovery {
         self.configs.len()
     }
 
-    /// Take a message: a config is added or replaced; an empty payload removes it.
-    pub fn observe(&mut self, topic: &str, payload: &[u8], retained: bool) {
+    /// Take a message received at `at`: a config is added or replaced; an empty payload
+    /// removes it.
+    pub fn observe(&mut self, topic: &str, payload: &[u8], retained: bool, at: SystemTime) {
         let Some(parsed) = parse_config_topic(&self.prefix, topic) else {
             return;
         };
@@ -610,7 +677,7 @@ impl Discovery {
         }
         self.configs.insert(
             topic.to_owned(),
-            parse_config(topic, &parsed, payload, retained),
+            (parse_config(topic, &parsed, payload, retained), at),
         );
     }
 
@@ -619,7 +686,7 @@ impl Discovery {
         let mut entities: Vec<Entity> = self
             .configs
             .values()
-            .filter_map(|c| c.as_ref().ok())
+            .filter_map(|(c, _)| c.as_ref().ok())
             .flatten()
             .cloned()
             .collect();
@@ -640,11 +707,16 @@ impl Discovery {
         entities
     }
 
+    /// When the config at `topic` was last received.
+    pub fn seen_at(&self, topic: &str) -> Option<SystemTime> {
+        self.configs.get(topic).map(|(_, at)| *at)
+    }
+
     /// Config topics whose payload gave no entity, and why.
     pub fn broken(&self) -> Vec<(&str, &ConfigProblem)> {
         self.configs
             .iter()
-            .filter_map(|(topic, c)| c.as_ref().err().map(|e| (topic.as_str(), e)))
+            .filter_map(|(topic, (c, _))| c.as_ref().err().map(|e| (topic.as_str(), e)))
             .collect()
     }
 

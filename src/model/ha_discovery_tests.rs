@@ -180,14 +180,21 @@ fn the_registry_follows_configs_and_flags_duplicates() {
         "homeassistant/sensor/a/config",
         config("a").as_bytes(),
         true,
+        UNIX_EPOCH,
     );
     discovery.observe(
         "homeassistant/sensor/b/config",
         config("b").as_bytes(),
         true,
+        UNIX_EPOCH,
     );
-    discovery.observe("homeassistant/sensor/c/config", b"not json", true);
-    discovery.observe("home/kitchen/temp", b"21", false);
+    discovery.observe(
+        "homeassistant/sensor/c/config",
+        b"not json",
+        true,
+        UNIX_EPOCH,
+    );
+    discovery.observe("home/kitchen/temp", b"21", false, UNIX_EPOCH);
     let entities = discovery.entities();
     assert_eq!(entities.len(), 2);
     assert!(entities[0].problems.is_empty());
@@ -202,7 +209,7 @@ fn the_registry_follows_configs_and_flags_duplicates() {
     assert_eq!(devices.len(), 1);
     assert_eq!(devices["d1"].1.len(), 2);
     // An empty retained payload removes a config, as it removes the entity in Home Assistant.
-    discovery.observe("homeassistant/sensor/b/config", b"", true);
+    discovery.observe("homeassistant/sensor/b/config", b"", true, UNIX_EPOCH);
     assert_eq!(discovery.entities().len(), 1);
 }
 
@@ -282,4 +289,42 @@ fn simple_value_templates_are_applied() {
         apply_value_template("{{ value_json.a }}", b"not json"),
         None
     );
+}
+
+#[test]
+fn ghosts_and_long_offline_entities_are_told_apart() {
+    let at = |s: u64| UNIX_EPOCH + Duration::from_secs(s);
+    let entity = one(
+        "homeassistant/sensor/cellar/config",
+        r#"{"stat_t":"cellar/temp","avty_t":"cellar/status"}"#,
+    );
+    let silent = |_: &str| None;
+    // Silent topics, but the broker was live for less than GHOST_AFTER after the config: wait.
+    assert_eq!(
+        staleness(&entity, at(100), Some(at(130)), at(130), silent),
+        None
+    );
+    // Live for a minute after it: a ghost.
+    assert_eq!(
+        staleness(&entity, at(100), Some(at(160)), at(160), silent),
+        Some(Staleness::Ghost)
+    );
+    // No other message since: the broker (or the connection) is quiet, not the device.
+    assert_eq!(
+        staleness(&entity, at(100), Some(at(90)), at(1000), silent),
+        None
+    );
+    // Its availability says offline: for two hours, flagged; for a minute, not.
+    let offline = |since: u64| {
+        move |topic: &str| (topic == "cellar/status").then(|| (b"offline".to_vec(), at(since)))
+    };
+    assert_eq!(
+        staleness(&entity, at(100), Some(at(8000)), at(7300), offline(100)),
+        Some(Staleness::OfflineFor(Duration::from_secs(7200)))
+    );
+    assert_eq!(
+        staleness(&entity, at(100), Some(at(200)), at(200), offline(140)),
+        None
+    );
+    assert!(Staleness::Ghost.to_string().contains("ghost config"));
 }

@@ -71,8 +71,12 @@ impl Model {
                 self.sys
                     .ingest(&incoming.topic, &incoming.payload, incoming.received_at);
             } else if self.home.is_config_topic(&incoming.topic) {
-                self.home
-                    .observe(&incoming.topic, &incoming.payload, incoming.retain);
+                self.home.observe(
+                    &incoming.topic,
+                    &incoming.payload,
+                    incoming.retain,
+                    incoming.received_at,
+                );
             }
         }
         let traffic = &mut self.traffic;

@@ -795,7 +795,7 @@ mod tests {
         for (index, spec) in catalogue(50).into_iter().enumerate() {
             let device = Device::new(spec, &options, index as u64);
             for (topic, config, retain) in device.discovery_configs() {
-                discovery.observe(&topic, config.as_bytes(), retain);
+                discovery.observe(&topic, config.as_bytes(), retain, std::time::UNIX_EPOCH);
             }
         }
         assert!(discovery.broken().is_empty(), "{:?}", discovery.broken());

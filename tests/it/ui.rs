@@ -623,17 +623,24 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
         Incoming::new("homeassistant/sensor/broken/config", r#"{"name":"Broken"}"#),
         retained("zigbee2mqtt/Lamp/availability", "online"),
         Incoming::new("zigbee2mqtt/Lamp", r#"{"state":"ON"}"#),
-        Incoming::new("hall/temp", "21.5"),
     ]);
+    // A config left behind: five minutes old, its topics silent while others speak.
+    let mut ghost = retained(
+        "homeassistant/sensor/cellar/config",
+        r#"{"name":"Cellar","stat_t":"cellar/temp","uniq_id":"cellar"}"#,
+    );
+    ghost.received_at = std::time::SystemTime::now() - Duration::from_secs(300);
+    app.inject(vec![ghost, Incoming::new("hall/temp", "21.5")]);
     let mut harness = harness(app);
     harness.run_steps(2);
     harness.get_by_label("Home").click();
     harness.run_steps(2);
-    assert!(shows(&harness, "2 devices, 3 entities"));
+    assert!(shows(&harness, "2 devices, 4 entities"));
     assert!(shows(&harness, "Hall lamp (IKEA LED1623G12)"));
     assert!(shows(&harness, "available"));
     assert!(shows(&harness, "21.5"));
-    assert!(shows(&harness, "Problems (2)"));
+    assert!(shows(&harness, "Problems (3)"));
+    assert!(shows(&harness, "the device looks gone (a ghost config)"));
     assert!(shows(&harness, "the config is not retained"));
     assert!(shows(
         &harness,
@@ -641,11 +648,11 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
     ));
     harness.get_by_label("Select all flagged").click();
     harness.run_steps(1);
-    harness.get_by_label("Clear 1 configs…").click();
+    harness.get_by_label("Clear 2 configs…").click();
     harness.run_steps(2);
     assert!(shows(
         &harness,
-        "Delete 1 retained message flagged in the Home view?"
+        "Delete 2 retained messages flagged in the Home view?"
     ));
     harness.get_by_label("Cancel").click();
     harness.run_steps(1);
