@@ -15,6 +15,8 @@ pub struct HomeView {
     pub selected: FxHashSet<String>,
     /// Clearing also clears the retained state topics of those configs' entities.
     pub with_states: bool,
+    /// What is typed in each entity's command field, by config topic and component key.
+    pub command_values: rustc_hash::FxHashMap<String, String>,
 }
 
 /// What the view asks for.
@@ -24,6 +26,15 @@ pub enum HomeAction {
     Reveal(String),
     /// Confirm, then clear these config topics' retained messages.
     Clear(Vec<String>),
+    /// Confirm, then publish `payload` to the entity's command topic.
+    Command {
+        /// The entity, for the confirmation.
+        entity: String,
+        /// The command topic.
+        topic: String,
+        /// What to send.
+        payload: String,
+    },
 }
 
 /// Draw the Home view of `discovery`, reading states and availability from `tree`.
@@ -72,7 +83,7 @@ pub fn home_ui(
                             ui.weak(format!("via {via}"));
                         }
                         for entity in members {
-                            if let Some(asked) = entity_ui(ui, entity, tree, now) {
+                            if let Some(asked) = entity_ui(ui, view, entity, tree, now) {
                                 action = Some(asked);
                             }
                         }
@@ -84,7 +95,7 @@ pub fn home_ui(
                     .default_open(true)
                     .show(ui, |ui| {
                         for entity in loose {
-                            if let Some(asked) = entity_ui(ui, entity, tree, now) {
+                            if let Some(asked) = entity_ui(ui, view, entity, tree, now) {
                                 action = Some(asked);
                             }
                         }
@@ -97,6 +108,7 @@ pub fn home_ui(
 /// One entity: component, name, state and its age, availability, command topic.
 fn entity_ui(
     ui: &mut egui::Ui,
+    view: &mut HomeView,
     entity: &Entity,
     tree: &TopicTree,
     now: SystemTime,
@@ -161,10 +173,82 @@ fn entity_ui(
         if !text.is_empty() {
             ui.colored_label(color, text);
         }
-        if let Some(command) = &entity.command_topic {
-            ui.weak(format!("commands: {command}"));
+        if let Some(command) = &entity.command_topic
+            && let Some(asked) = command_ui(ui, view, entity, command)
+        {
+            action = Some(asked);
         }
     });
+    action
+}
+
+/// A quick command: On and Off for switches and lights, Press for buttons, a value otherwise.
+fn command_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomeView,
+    entity: &Entity,
+    topic: &str,
+) -> Option<HomeAction> {
+    let name = entity.name.clone().unwrap_or_else(|| topic.to_owned());
+    let command = |payload: String| HomeAction::Command {
+        entity: name.clone(),
+        topic: topic.to_owned(),
+        payload,
+    };
+    let mut action = None;
+    match entity.component.as_str() {
+        "switch" | "light" | "fan" | "siren" => {
+            let on = entity.payload_on.clone().unwrap_or_else(|| "ON".to_owned());
+            let off = entity
+                .payload_off
+                .clone()
+                .unwrap_or_else(|| "OFF".to_owned());
+            if ui
+                .small_button("On")
+                .on_hover_text(format!("Send {on} to {topic}"))
+                .clicked()
+            {
+                action = Some(command(on));
+            }
+            if ui
+                .small_button("Off")
+                .on_hover_text(format!("Send {off} to {topic}"))
+                .clicked()
+            {
+                action = Some(command(off));
+            }
+        }
+        "button" => {
+            if ui
+                .small_button("Press")
+                .on_hover_text(format!("Send PRESS to {topic}"))
+                .clicked()
+            {
+                action = Some(command("PRESS".to_owned()));
+            }
+        }
+        _ => {
+            let key = format!(
+                "{}#{}",
+                entity.config_topic,
+                entity.component_key.as_deref().unwrap_or("")
+            );
+            let value = view.command_values.entry(key).or_default();
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text("value")
+                    .desired_width(80.0),
+            );
+            if ui
+                .add_enabled(!value.is_empty(), egui::Button::new("Send").small())
+                .on_hover_text(format!("Send this to {topic}"))
+                .clicked()
+            {
+                action = Some(command(value.clone()));
+            }
+        }
+    }
+    ui.weak(topic);
     action
 }
 

@@ -157,6 +157,8 @@ pub struct CanopyApp {
     about_open: bool,
     /// The list of keyboard shortcuts is shown.
     shortcuts_open: bool,
+    /// A Home view command waiting for confirmation: (entity, topic, payload).
+    confirm_command: Option<(String, String, String)>,
     /// The layout as last seen (saved with the settings).
     layout: crate::settings::Layout,
     /// When the layout last changed, while that change waits to be saved.
@@ -216,6 +218,7 @@ impl CanopyApp {
             exports: None,
             about_open: false,
             shortcuts_open: false,
+            confirm_command: None,
             layout: crate::settings::Layout::default(),
             layout_changed_at: None,
             tree_panel_width: None,

@@ -89,9 +89,54 @@ impl CanopyApp {
             Some(super::home_ui::HomeAction::Reveal(topic)) if self.select_topic(&topic) => {
                 self.view = View::Explorer;
             }
+            Some(super::home_ui::HomeAction::Command {
+                entity,
+                topic,
+                payload,
+            }) => self.confirm_command = Some((entity, topic, payload)),
             Some(super::home_ui::HomeAction::Reveal(_)) | None => {}
         }
         self.confirm_clear_ui(ui);
+        self.confirm_command_ui(ui);
+    }
+
+    /// Ask before a quick command from the Home view goes out; it goes through the publish
+    /// panel's path (its outcome shows there and in the tab's notices).
+    fn confirm_command_ui(&mut self, ui: &egui::Ui) {
+        let Some((entity, topic, payload)) = &self.confirm_command else {
+            return;
+        };
+        let mut decision = None;
+        let modal = egui::Modal::new(ui.scope_id().with("confirm_command")).show(ui.ctx(), |ui| {
+            ui.heading("Send a command");
+            ui.label(format!("Publish \"{payload}\" to {topic} ({entity})?"));
+            ui.horizontal(|ui| {
+                if ui.button("Send").clicked() {
+                    decision = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    decision = Some(false);
+                }
+            });
+        });
+        if modal.should_close() && decision.is_none() {
+            decision = Some(false);
+        }
+        match decision {
+            Some(true) => {
+                if let Some((entity, topic, payload)) = self.confirm_command.take() {
+                    if let Some(session) = self.active_session_mut() {
+                        session.notice(format!("Sent \"{payload}\" to {topic} ({entity})."));
+                    }
+                    self.publish(crate::net::OutgoingMessage {
+                        qos: crate::mqtt::Qos::AtLeastOnce,
+                        ..crate::net::OutgoingMessage::new(topic, payload)
+                    });
+                }
+            }
+            Some(false) => self.confirm_command = None,
+            None => {}
+        }
     }
 
     pub(super) fn monitor_view(&mut self, ui: &mut egui::Ui) {

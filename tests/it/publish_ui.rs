@@ -295,3 +295,42 @@ fn the_retained_manager_lists_sorts_selects_and_clears() {
         shows(h, "0 retained topics listed, 0 selected")
     });
 }
+
+#[test]
+fn a_home_assistant_switch_is_switched_from_the_home_view_after_confirmation() {
+    use crate::common::ui::shows;
+    let broker = common::start_broker(BrokerConfig {
+        sys_interval: Duration::ZERO,
+        ..BrokerConfig::default()
+    });
+    let port = broker.local_addr().port();
+    seed_retained(
+        &broker,
+        [(
+            "homeassistant/switch/pump/config",
+            r#"{"name":"Pump","~":"garden/pump","stat_t":"~/state","cmd_t":"~/set","pl_on":"start","pl_off":"stop"}"#
+                .to_owned(),
+        )],
+    );
+    let (listener, listener_id) = common::listen(port, "garden/pump/set");
+    let mut harness = connected_app(port);
+    step_until(&mut harness, "the discovery config", |h| {
+        h.state()
+            .active_session()
+            .is_some_and(|s| s.model.home.config_count() == 1)
+    });
+    harness.get_by_label("Home").click();
+    harness.run_steps(2);
+    assert!(shows(&harness, "0 devices, 1 entity"));
+    harness.get_by_label("On").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "Publish \"start\" to garden/pump/set (Pump)?"
+    ));
+    harness.get_by_label("Send").click();
+    harness.run_steps(2);
+    let command = common::next_message(&listener, listener_id);
+    assert_eq!(command.topic, "garden/pump/set");
+    assert_eq!(&command.payload[..], b"start");
+}
