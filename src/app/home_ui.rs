@@ -5,6 +5,7 @@
 use super::format;
 use crate::model::TopicTree;
 use crate::model::ha_discovery::{Availability, Discovery, Entity, availability_of, staleness};
+use crate::model::zigbee2mqtt::{DEFAULT_BASE, Zigbee2Mqtt};
 use rustc_hash::FxHashSet;
 use std::time::SystemTime;
 
@@ -41,15 +42,17 @@ pub enum HomeAction {
 pub fn home_ui(
     ui: &mut egui::Ui,
     view: &mut HomeView,
-    discovery: &Discovery,
+    home: (&Discovery, &Zigbee2Mqtt),
     tree: &TopicTree,
     now: SystemTime,
 ) -> Option<HomeAction> {
+    let (discovery, zigbee) = home;
     let entities = discovery.entities();
     let devices = discovery.devices();
-    if discovery.config_count() == 0 {
+    if discovery.config_count() == 0 && !zigbee.seen() {
         ui.weak(
-            "No Home Assistant discovery configs seen (topics homeassistant/<component>/…/config).",
+            "No Home Assistant discovery configs seen (topics homeassistant/<component>/…/config), \
+             and no zigbee2mqtt bridge.",
         );
         return None;
     }
@@ -64,6 +67,11 @@ pub fn home_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             if let Some(asked) = problems_ui(ui, view, discovery, &entities, tree, now) {
+                action = Some(asked);
+            }
+            if zigbee.seen()
+                && let Some(asked) = zigbee_ui(ui, zigbee, &devices, now)
+            {
                 action = Some(asked);
             }
             for (key, (device, members)) in &devices {
@@ -366,6 +374,90 @@ fn problems_ui(
                     action = Some(HomeAction::Clear(topics));
                 }
             });
+        });
+    ui.separator();
+    action
+}
+
+/// The zigbee2mqtt bridge and its devices: model, power source, last seen, link quality,
+/// availability, and whether Home Assistant discovery knows them.
+fn zigbee_ui(
+    ui: &mut egui::Ui,
+    zigbee: &Zigbee2Mqtt,
+    discovered: &std::collections::BTreeMap<
+        String,
+        (crate::model::ha_discovery::DeviceInfo, Vec<Entity>),
+    >,
+    now: SystemTime,
+) -> Option<HomeAction> {
+    let mut title = format!(
+        "zigbee2mqtt: bridge {}",
+        zigbee.bridge_state.as_deref().unwrap_or("state unknown")
+    );
+    if let Some(version) = &zigbee.version {
+        title.push_str(&format!(", version {version}"));
+    }
+    if let Some(coordinator) = &zigbee.coordinator {
+        title.push_str(&format!(" ({coordinator})"));
+    }
+    let known = |ieee: &str| {
+        !ieee.is_empty()
+            && discovered
+                .values()
+                .any(|(device, _)| device.identifiers.iter().any(|id| id.contains(ieee)))
+    };
+    let mut action = None;
+    egui::CollapsingHeader::new(title)
+        .id_salt("zigbee2mqtt")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("zigbee_devices")
+                .striped(true)
+                .show(ui, |ui| {
+                    for heading in [
+                        "Device",
+                        "Model",
+                        "Power",
+                        "Last seen",
+                        "Link",
+                        "Availability",
+                        "",
+                    ] {
+                        ui.strong(heading);
+                    }
+                    ui.end_row();
+                    for device in zigbee.devices().filter(|d| d.kind != "Coordinator") {
+                        if ui.link(&device.friendly_name).clicked() {
+                            action = Some(HomeAction::Reveal(format!(
+                                "{DEFAULT_BASE}/{}",
+                                device.friendly_name
+                            )));
+                        }
+                        let model: Vec<&str> = [device.vendor.as_deref(), device.model.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect();
+                        ui.label(model.join(" "));
+                        ui.label(device.power_source.as_deref().unwrap_or(""));
+                        ui.label(match (&device.last_seen, device.state_at) {
+                            (Some(seen), _) => seen.clone(),
+                            (None, Some(at)) => format::age(at, now),
+                            (None, None) => "not seen".to_owned(),
+                        });
+                        ui.label(
+                            device
+                                .link_quality
+                                .map_or_else(String::new, |q| q.to_string()),
+                        );
+                        ui.label(device.availability.as_deref().unwrap_or(""));
+                        if known(&device.ieee_address) {
+                            ui.weak("in Home Assistant");
+                        } else {
+                            ui.weak("");
+                        }
+                        ui.end_row();
+                    }
+                });
         });
     ui.separator();
     action

@@ -69,7 +69,7 @@ impl CanopyApp {
                 Some(session) => super::home_ui::home_ui(
                     ui,
                     &mut session.home_view,
-                    &session.model.home,
+                    (&session.model.home, &session.model.zigbee),
                     &session.model.tree,
                     now,
                 ),

@@ -539,6 +539,11 @@ pub fn availability_of(
         .iter()
         .filter_map(|a| {
             let (payload, at) = last(&a.topic)?;
+            // A simple template (`{{ value_json.state }}`) picks the word out first.
+            let payload = match &a.value_template {
+                Some(template) => apply_value_template(template, &payload)?.into_bytes(),
+                None => payload,
+            };
             if payload == a.payload_available.as_bytes() {
                 Some((true, at))
             } else if payload == a.payload_not_available.as_bytes() {

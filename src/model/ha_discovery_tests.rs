@@ -328,3 +328,26 @@ fn ghosts_and_long_offline_entities_are_told_apart() {
     );
     assert!(Staleness::Ghost.to_string().contains("ghost config"));
 }
+
+#[test]
+fn availability_templates_pick_the_word_out_of_json() {
+    let entity = one(
+        "homeassistant/light/0x01/light/config",
+        r#"{"~":"z2m/lamp","cmd_t":"~/set","avty_t":"~/availability","avty_tpl":"{{ value_json.state }}"}"#,
+    );
+    let at = UNIX_EPOCH + Duration::from_secs(5);
+    let said = |word: &'static str| {
+        move |topic: &str| {
+            (topic == "z2m/lamp/availability")
+                .then(|| (format!(r#"{{"state":"{word}"}}"#).into_bytes(), at))
+        }
+    };
+    assert_eq!(
+        availability_of(&entity, said("online")),
+        Availability::Available
+    );
+    assert_eq!(
+        availability_of(&entity, said("offline")),
+        Availability::Unavailable(Some(at))
+    );
+}

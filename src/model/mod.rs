@@ -14,6 +14,7 @@ mod series;
 mod sys_dashboard;
 mod topic_tree;
 mod traffic;
+pub mod zigbee2mqtt;
 
 pub use incoming::{Incoming, Message, MessageProperties};
 pub use interner::{Interner, SegmentId};
@@ -43,6 +44,8 @@ pub struct Model {
     pub traffic: TrafficStats,
     /// Home Assistant discovery configs seen, as entities and devices.
     pub home: ha_discovery::Discovery,
+    /// The zigbee2mqtt bridge and its devices.
+    pub zigbee: zigbee2mqtt::Zigbee2Mqtt,
 }
 
 impl Default for Model {
@@ -60,6 +63,7 @@ impl Model {
             sys: SysDashboard::default(),
             traffic: TrafficStats::default(),
             home: ha_discovery::Discovery::new(ha_discovery::DEFAULT_PREFIX),
+            zigbee: zigbee2mqtt::Zigbee2Mqtt::new(zigbee2mqtt::DEFAULT_BASE),
         }
     }
 
@@ -70,6 +74,9 @@ impl Model {
             if incoming.topic.starts_with("$SYS/") {
                 self.sys
                     .ingest(&incoming.topic, &incoming.payload, incoming.received_at);
+            } else if incoming.topic.starts_with(zigbee2mqtt::DEFAULT_BASE) {
+                self.zigbee
+                    .observe(&incoming.topic, &incoming.payload, incoming.received_at);
             } else if self.home.is_config_topic(&incoming.topic) {
                 self.home.observe(
                     &incoming.topic,

@@ -506,6 +506,7 @@ impl Device {
                 ),
                 false,
             ));
+            configs.extend(zigbee_bridge());
         }
         configs
     }
@@ -678,6 +679,42 @@ impl Device {
     }
 }
 
+/// A small zigbee2mqtt bridge (retained, as zigbee2mqtt publishes them): its state, info and
+/// device list, a state and availability per device, and Home Assistant discovery for one of
+/// the two devices (the other is not in Home Assistant).
+fn zigbee_bridge() -> Vec<(String, String, bool)> {
+    let retained =
+        |topic: &str, payload: &str| (format!("zigbee2mqtt/{topic}"), payload.to_owned(), true);
+    vec![
+        retained("bridge/state", r#"{"state":"online"}"#),
+        retained(
+            "bridge/info",
+            r#"{"version":"1.40.2","coordinator":{"type":"zStack3x0","ieee_address":"0x00124b0001"}}"#,
+        ),
+        retained(
+            "bridge/devices",
+            r#"[{"ieee_address":"0x00124b0001","type":"Coordinator","friendly_name":"Coordinator"},
+{"ieee_address":"0x0017880104a1b2c3","type":"Router","friendly_name":"hall/ceiling","power_source":"Mains (single phase)","definition":{"vendor":"Philips","model":"9290022166","description":"Hue white bulb"}},
+{"ieee_address":"0x00158d0002d4e5f6","type":"EndDevice","friendly_name":"garden/door","power_source":"Battery","definition":{"vendor":"Aqara","model":"MCCGQ11LM","description":"Door sensor"}}]"#,
+        ),
+        retained(
+            "hall/ceiling",
+            r#"{"state":"ON","brightness":180,"linkquality":132,"last_seen":"2026-12-01T06:00:00Z"}"#,
+        ),
+        retained("hall/ceiling/availability", r#"{"state":"online"}"#),
+        retained(
+            "garden/door",
+            r#"{"contact":true,"battery":87,"linkquality":54,"last_seen":"2026-12-01T05:58:12Z"}"#,
+        ),
+        retained("garden/door/availability", r#"{"state":"offline"}"#),
+        (
+            "homeassistant/light/0x0017880104a1b2c3/light/config".to_owned(),
+            r#"{"name":"hall ceiling","~":"zigbee2mqtt/hall/ceiling","stat_t":"~","cmd_t":"~/set","schema":"json","uniq_id":"0x0017880104a1b2c3_light","avty_t":"~/availability","avty_tpl":"{{ value_json.state }}","dev":{"ids":["zigbee2mqtt_0x0017880104a1b2c3"],"name":"hall/ceiling","mf":"Philips","mdl":"Hue white bulb","via_device":"zigbee2mqtt_bridge_0x00124b0001"}}"#.to_owned(),
+            true,
+        ),
+    ]
+}
+
 /// One publish of a device: topic, QoS, retain, payload and MQTT 5 properties.
 struct Reading(String, u8, bool, Bytes, Props);
 
@@ -792,12 +829,19 @@ mod tests {
         use crate::model::ha_discovery::{ConfigProblem, Discovery};
         let options = SimOptions::new("127.0.0.1", 1883);
         let mut discovery = Discovery::new("homeassistant");
+        let mut zigbee = crate::model::zigbee2mqtt::Zigbee2Mqtt::new("zigbee2mqtt");
         for (index, spec) in catalogue(50).into_iter().enumerate() {
             let device = Device::new(spec, &options, index as u64);
             for (topic, config, retain) in device.discovery_configs() {
                 discovery.observe(&topic, config.as_bytes(), retain, std::time::UNIX_EPOCH);
+                zigbee.observe(&topic, config.as_bytes(), std::time::UNIX_EPOCH);
             }
         }
+        assert_eq!(zigbee.bridge_state.as_deref(), Some("online"));
+        let zigbee_devices: Vec<_> = zigbee.devices().collect();
+        assert_eq!(zigbee_devices.len(), 3, "the coordinator and two devices");
+        assert!(zigbee_devices.iter().any(|d| d.link_quality == Some(54)
+            && d.availability.as_deref() == Some("offline")));
         assert!(discovery.broken().is_empty(), "{:?}", discovery.broken());
         let entities = discovery.entities();
         assert!(entities.len() >= 20, "{} entities", entities.len());
@@ -816,7 +860,12 @@ mod tests {
         );
         let light = entities
             .iter()
-            .find(|e| e.component == "light")
+            .find(|e| {
+                e.component == "light"
+                    && e.state_topic
+                        .as_deref()
+                        .is_some_and(|t| t.starts_with("home/"))
+            })
             .expect("a light");
         let state = light.state_topic.as_deref().expect("state topic");
         assert!(

@@ -631,6 +631,20 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
     );
     ghost.received_at = std::time::SystemTime::now() - Duration::from_secs(300);
     app.inject(vec![ghost, Incoming::new("hall/temp", "21.5")]);
+    // A zigbee2mqtt bridge with two devices, one of them the lamp discovered above.
+    app.inject(vec![
+        retained("zigbee2mqtt/bridge/state", r#"{"state":"online"}"#),
+        retained(
+            "zigbee2mqtt/bridge/info",
+            r#"{"version":"1.40.2","coordinator":{"type":"zStack3x0"}}"#,
+        ),
+        retained(
+            "zigbee2mqtt/bridge/devices",
+            r#"[{"ieee_address":"0x01","type":"Router","friendly_name":"Lamp","power_source":"Mains (single phase)","definition":{"vendor":"IKEA","model":"LED1623G12"}},
+                {"ieee_address":"0x02","type":"EndDevice","friendly_name":"garden/door","power_source":"Battery"}]"#,
+        ),
+        Incoming::new("zigbee2mqtt/garden/door", r#"{"contact":true,"linkquality":54}"#),
+    ]);
     let mut harness = harness(app);
     harness.run_steps(2);
     harness.get_by_label("Home").click();
@@ -640,6 +654,16 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
     assert!(shows(&harness, "available"));
     assert!(shows(&harness, "21.5"));
     assert!(shows(&harness, "Problems (3)"));
+    assert!(shows(
+        &harness,
+        "zigbee2mqtt: bridge online, version 1.40.2 (zStack3x0)"
+    ));
+    assert!(shows(&harness, "garden/door"));
+    assert!(shows(&harness, "54"), "the door's link quality");
+    assert!(
+        shows(&harness, "in Home Assistant"),
+        "the lamp is discovered"
+    );
     assert!(shows(&harness, "the device looks gone (a ghost config)"));
     assert!(shows(&harness, "the config is not retained"));
     assert!(shows(
