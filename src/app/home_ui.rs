@@ -18,6 +18,68 @@ pub struct HomeView {
     pub with_states: bool,
     /// What is typed in each entity's command field, by config topic and component key.
     pub command_values: rustc_hash::FxHashMap<String, String>,
+    /// Topics that look like device states with no config pointing at them, and when that
+    /// list was made (it is remade every few seconds while shown).
+    undiscovered: Option<(std::time::Instant, Vec<String>)>,
+}
+
+/// How often the undiscovered topics are looked for while the view is shown.
+const UNDISCOVERED_REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Topics named `state` (the convention of most devices) that carry messages while no
+/// discovery config uses them as a state topic: devices Home Assistant does not know.
+fn undiscovered(tree: &TopicTree, entities: &[Entity]) -> Vec<String> {
+    let known: FxHashSet<&str> = entities
+        .iter()
+        .filter_map(|e| e.state_topic.as_deref())
+        .collect();
+    let mut topics: Vec<String> = (0..tree.node_count())
+        .filter_map(crate::model::NodeId::from_index)
+        .filter(|&id| tree.segment(id) == "state")
+        .filter(|&id| tree.node(id).is_some_and(crate::model::Node::is_topic))
+        .map(|id| tree.topic_name(id))
+        .filter(|topic| !known.contains(topic.as_str()) && !topic.starts_with("$SYS/"))
+        .collect();
+    topics.sort();
+    topics
+}
+
+/// The undiscovered topics, as links.
+fn undiscovered_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomeView,
+    tree: &TopicTree,
+    entities: &[Entity],
+) -> Option<HomeAction> {
+    let stale = view
+        .undiscovered
+        .as_ref()
+        .is_none_or(|(at, _)| at.elapsed() >= UNDISCOVERED_REFRESH);
+    if stale {
+        view.undiscovered = Some((std::time::Instant::now(), undiscovered(tree, entities)));
+        ui.ctx().request_repaint_after(UNDISCOVERED_REFRESH);
+    }
+    let topics = view
+        .undiscovered
+        .as_ref()
+        .map(|(_, t)| t.as_slice())
+        .unwrap_or_default();
+    if topics.is_empty() {
+        return None;
+    }
+    let mut action = None;
+    egui::CollapsingHeader::new(format!("Undiscovered ({})", topics.len()))
+        .id_salt("home_undiscovered")
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.weak("Topics named state that carry messages while no discovery config points at them: devices Home Assistant does not know.");
+            for topic in topics {
+                if ui.link(topic).clicked() {
+                    action = Some(HomeAction::Reveal(topic.clone()));
+                }
+            }
+        });
+    action
 }
 
 /// What the view asks for.
@@ -69,6 +131,12 @@ pub fn home_ui(
             if let Some(asked) = problems_ui(ui, view, discovery, &entities, tree, now) {
                 action = Some(asked);
             }
+            if let Some(asked) = clear_ui(ui, view, &entities, tree) {
+                action = Some(asked);
+            }
+            if let Some(asked) = undiscovered_ui(ui, view, tree, &entities) {
+                action = Some(asked);
+            }
             if zigbee.seen()
                 && let Some(asked) = zigbee_ui(ui, zigbee, &devices, now)
             {
@@ -87,9 +155,19 @@ pub fn home_ui(
                     .id_salt(("home_device", key))
                     .default_open(true)
                     .show(ui, |ui| {
-                        if let Some(via) = &device.via_device {
-                            ui.weak(format!("via {via}"));
-                        }
+                        ui.horizontal(|ui| {
+                            if let Some(via) = &device.via_device {
+                                ui.weak(format!("via {via}"));
+                            }
+                            if ui
+                                .small_button("Select its configs")
+                                .on_hover_text("Tick this device's discovery configs for clearing")
+                                .clicked()
+                            {
+                                view.selected
+                                    .extend(members.iter().map(|e| e.config_topic.clone()));
+                            }
+                        });
                         for entity in members {
                             if let Some(asked) = entity_ui(ui, view, entity, tree, now) {
                                 action = Some(asked);
@@ -355,26 +433,41 @@ fn problems_ui(
                     ui.label(problem);
                 });
             }
-            ui.horizontal(|ui| {
-                if ui.button("Select all flagged").clicked() {
-                    view.selected.extend(flagged.iter().map(|(t, _)| t.clone()));
-                }
-                ui.checkbox(&mut view.with_states, "and their retained states");
-                let count = view.selected.len();
-                if ui
-                    .add_enabled(
-                        count > 0,
-                        egui::Button::new(format!("Clear {count} configs…")),
-                    )
-                    .on_hover_text("Publish an empty retained message to each config topic")
-                    .clicked()
-                {
-                    let topics = clear_topics(view, entities, tree);
-                    view.selected.clear();
-                    action = Some(HomeAction::Clear(topics));
-                }
-            });
+            if ui.button("Select all flagged").clicked() {
+                view.selected.extend(flagged.iter().map(|(t, _)| t.clone()));
+            }
         });
+    action
+}
+
+/// Clearing the ticked configs (flagged ones, or a device's).
+fn clear_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomeView,
+    entities: &[Entity],
+    tree: &TopicTree,
+) -> Option<HomeAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let count = view.selected.len();
+        ui.label(format!("{count} configs selected"));
+        ui.checkbox(&mut view.with_states, "and their retained states");
+        if ui
+            .add_enabled(
+                count > 0,
+                egui::Button::new(format!("Clear {count} configs…")),
+            )
+            .on_hover_text("Publish an empty retained message to each (after a confirmation)")
+            .clicked()
+        {
+            let topics = clear_topics(view, entities, tree);
+            view.selected.clear();
+            action = Some(HomeAction::Clear(topics));
+        }
+        if count > 0 && ui.small_button("Select none").clicked() {
+            view.selected.clear();
+        }
+    });
     ui.separator();
     action
 }

@@ -623,6 +623,15 @@ impl CanopyApp {
                     ),
                     request.scope
                 ));
+                // What will be cleared, topic by topic.
+                egui::ScrollArea::vertical()
+                    .id_salt("clear_list")
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        for topic in &request.topics {
+                            ui.monospace(topic);
+                        }
+                    });
                 ui.horizontal(|ui| {
                     if ui
                         .button(format!("Clear {}", request.topics.len()))

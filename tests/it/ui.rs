@@ -644,6 +644,8 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
                 {"ieee_address":"0x02","type":"EndDevice","friendly_name":"garden/door","power_source":"Battery"}]"#,
         ),
         Incoming::new("zigbee2mqtt/garden/door", r#"{"contact":true,"linkquality":54}"#),
+        // A device's state that no config points at.
+        Incoming::new("garage/fan/state", "on"),
     ]);
     let mut harness = harness(app);
     harness.run_steps(2);
@@ -678,6 +680,7 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
         &harness,
         "Delete 2 retained messages flagged in the Home view?"
     ));
+    assert!(shows(&harness, "homeassistant/sensor/cellar/config"), "the list of what goes");
     harness.get_by_label("Cancel").click();
     harness.run_steps(1);
     // A click on an entity shows its state topic in the explorer.
