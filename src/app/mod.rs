@@ -533,6 +533,15 @@ impl CanopyApp {
         };
         if let Some(name) = &name {
             session.tree_view.expand_when_seen(self.expanded_for(name));
+            if let Some(prefix) = self
+                .profiles
+                .profiles
+                .iter()
+                .find(|p| &p.name == name)
+                .and_then(|p| p.discovery_prefix.as_deref())
+            {
+                session.model.home = crate::model::ha_discovery::Discovery::new(prefix);
+            }
         }
         session.name = name;
         self.sessions.push(session);

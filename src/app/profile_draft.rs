@@ -11,6 +11,7 @@ pub(super) struct Draft {
     pub(super) port: String,
     pub(super) keep_alive: String,
     pub(super) session_expiry: String,
+    pub(super) discovery_prefix: String,
     pub(super) subscriptions: String,
     pub(super) alpn: String,
     pub(super) ca_file: String,
@@ -70,6 +71,7 @@ impl Draft {
                 .session_expiry_secs
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
+            discovery_prefix: profile.discovery_prefix.clone().unwrap_or_default(),
             subscriptions: profile
                 .subscriptions
                 .iter()
@@ -134,6 +136,14 @@ impl Draft {
                     format!("'{text}' is not a number of seconds"),
                 )
             })?),
+        };
+        profile.discovery_prefix = match self.discovery_prefix.trim().trim_end_matches('/') {
+            "" => None,
+            prefix => {
+                crate::mqtt::TopicName::new(prefix)
+                    .map_err(|e| FieldError::new("Discovery prefix", format!("'{prefix}' {e}")))?;
+                Some(prefix.to_owned())
+            }
         };
         profile.subscriptions = parse_subscriptions(&self.subscriptions)?;
         profile.tls.alpn = self

@@ -443,6 +443,7 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> egui:
         "Host" => "broker.example.com or 192.168.1.10",
         "Client ID" => "random when empty",
         "Session expiry (s)" => "none",
+        "Discovery prefix" => "homeassistant",
         _ => "",
     };
     let label = ui.label(label);
@@ -561,6 +562,9 @@ fn connection_fields_ui(ui: &mut egui::Ui, draft: &mut Draft, keyring: bool) {
             field(ui, "Session expiry (s)", &mut draft.session_expiry, 70.0);
             ui.end_row();
             field(ui, "Keep alive (s)", &mut draft.keep_alive, 70.0);
+            ui.end_row();
+            field(ui, "Discovery prefix", &mut draft.discovery_prefix, 160.0)
+                .on_hover_text("Home Assistant's MQTT discovery prefix (homeassistant when empty)");
             ui.end_row();
         });
 }

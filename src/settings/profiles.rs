@@ -108,6 +108,9 @@ pub struct Profile {
     /// MQTT 5 session expiry in seconds.
     #[serde(default)]
     pub session_expiry_secs: Option<u32>,
+    /// Home Assistant's discovery prefix on this broker (`homeassistant` when `None`).
+    #[serde(default)]
+    pub discovery_prefix: Option<String>,
     /// Keep-alive in seconds.
     #[serde(default = "default_keep_alive")]
     pub keep_alive_secs: u16,
@@ -173,6 +176,7 @@ impl Profile {
             password: PasswordStorage::None,
             clean_start: true,
             session_expiry_secs: None,
+            discovery_prefix: None,
             keep_alive_secs: default_keep_alive(),
             last_will: None,
             subscriptions: default_subscriptions(),

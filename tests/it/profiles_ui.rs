@@ -345,3 +345,51 @@ fn the_layout_and_a_profiles_open_branches_are_remembered() {
         "home/kitchen is open: its topic shows"
     );
 }
+
+#[test]
+fn a_profile_sets_its_discovery_prefix() {
+    use canopy::settings::Profile;
+    let broker = common::start_broker(canopy::broker::BrokerConfig::default());
+    let port = broker.local_addr().port();
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut profile = Profile::new("Home", "127.0.0.1", port);
+    profile.discovery_prefix = Some("ha".to_owned());
+    ProfileStore::at(dir.path().join("profiles.ron"))
+        .save(&[profile])
+        .expect("profiles");
+    let mut app = CanopyApp::new(Ok(common::manager()), None);
+    app.use_profiles(ProfileStore::at(dir.path().join("profiles.ron")));
+    app.open_tab(
+        canopy::net::ConnectOptions::new("127.0.0.1", port),
+        Some("Home".into()),
+    );
+    app.inject(vec![
+        canopy::model::Incoming::new("ha/sensor/cellar/config", r#"{"stat_t":"cellar/t"}"#),
+        canopy::model::Incoming::new("homeassistant/sensor/other/config", r#"{"stat_t":"x"}"#),
+    ]);
+    let session = app.active_session().expect("tab");
+    assert_eq!(
+        session.model.home.config_count(),
+        1,
+        "only the profile's prefix"
+    );
+    // The form refuses a prefix that is not a topic.
+    let mut harness = harness(app);
+    harness.state_mut().set_profiles_window(true);
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::Window, "Connections")
+        .get_by_label("Home")
+        .click();
+    harness.run_steps(2);
+    fill(&mut harness, "Discovery prefix", "ha/#");
+    click(&mut harness, "Save");
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_all_by_label_contains("Discovery prefix: 'ha/#'")
+            .next()
+            .is_some(),
+        "the bad field is named"
+    );
+}

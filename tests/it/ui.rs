@@ -680,7 +680,10 @@ fn the_home_view_shows_discovered_devices_their_state_and_problems() {
         &harness,
         "Delete 2 retained messages flagged in the Home view?"
     ));
-    assert!(shows(&harness, "homeassistant/sensor/cellar/config"), "the list of what goes");
+    assert!(
+        shows(&harness, "homeassistant/sensor/cellar/config"),
+        "the list of what goes"
+    );
     harness.get_by_label("Cancel").click();
     harness.run_steps(1);
     // A click on an entity shows its state topic in the explorer.
