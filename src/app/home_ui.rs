@@ -38,7 +38,12 @@ fn undiscovered(tree: &TopicTree, entities: &[Entity]) -> Vec<String> {
         .filter(|&id| tree.segment(id) == "state")
         .filter(|&id| tree.node(id).is_some_and(crate::model::Node::is_topic))
         .map(|id| tree.topic_name(id))
-        .filter(|topic| !known.contains(topic.as_str()) && !topic.starts_with("$SYS/"))
+        // Bridges (zigbee2mqtt's bridge/state) are not devices.
+        .filter(|topic| {
+            !known.contains(topic.as_str())
+                && !topic.starts_with("$SYS/")
+                && !topic.contains("/bridge/")
+        })
         .collect();
     topics.sort();
     topics
