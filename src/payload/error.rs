@@ -13,6 +13,7 @@ pub enum Format {
     MessagePack,
     Cbor,
     SparkplugB,
+    Protobuf,
     Hex,
     Base64,
 }
@@ -24,6 +25,7 @@ impl fmt::Display for Format {
             Format::MessagePack => "MessagePack",
             Format::Cbor => "CBOR",
             Format::SparkplugB => "Sparkplug B",
+            Format::Protobuf => "protobuf",
             Format::Hex => "hex",
             Format::Base64 => "base64",
         })

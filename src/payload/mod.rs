@@ -9,7 +9,8 @@ pub mod diff;
 mod encode;
 mod error;
 mod json;
-pub mod sparkplug;
+pub mod protobuf_raw;
+mod sparkplug;
 pub mod value;
 
 pub use binary::DecodedImage;
@@ -60,13 +61,16 @@ pub enum PayloadView {
     Cbor,
     /// Sparkplug B protobuf, decoded to a tree of metrics.
     Sparkplug,
+    /// Any protobuf without its schema: field numbers and wire types, like
+    /// `protoc --decode_raw`.
+    ProtobufRaw,
     /// A PNG or JPEG image drawn inline.
     Image,
 }
 
 impl PayloadView {
     /// Every view, in menu order.
-    pub const ALL: [PayloadView; 9] = [
+    pub const ALL: [PayloadView; 10] = [
         PayloadView::Auto,
         PayloadView::Text,
         PayloadView::Json,
@@ -75,6 +79,7 @@ impl PayloadView {
         PayloadView::MessagePack,
         PayloadView::Cbor,
         PayloadView::Sparkplug,
+        PayloadView::ProtobufRaw,
         PayloadView::Image,
     ];
 
@@ -89,6 +94,7 @@ impl PayloadView {
             PayloadView::MessagePack => "MessagePack",
             PayloadView::Cbor => "CBOR",
             PayloadView::Sparkplug => "Sparkplug B",
+            PayloadView::ProtobufRaw => "Protobuf (raw)",
             PayloadView::Image => "Image",
         }
     }
@@ -101,6 +107,7 @@ impl PayloadView {
                 | PayloadView::MessagePack
                 | PayloadView::Cbor
                 | PayloadView::Sparkplug
+                | PayloadView::ProtobufRaw
         )
     }
 }
@@ -262,6 +269,7 @@ pub fn decode(payload: &[u8], view: PayloadView) -> Result<Value, PayloadError> 
         PayloadView::MessagePack => binary::msgpack(payload),
         PayloadView::Cbor => binary::cbor(payload),
         PayloadView::Sparkplug => sparkplug::decode(payload),
+        PayloadView::ProtobufRaw => protobuf_raw::decode_raw(payload),
         other => Err(PayloadError::NotStructured(other.label())),
     }
 }
@@ -281,7 +289,8 @@ pub fn render(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Rendered {
         PayloadView::Json
         | PayloadView::MessagePack
         | PayloadView::Cbor
-        | PayloadView::Sparkplug => match decode(payload, resolved) {
+        | PayloadView::Sparkplug
+        | PayloadView::ProtobufRaw => match decode(payload, resolved) {
             Ok(value) if value.node_count() > MAX_TREE_VALUES => Rendered {
                 view: resolved,
                 note: Some(format!(

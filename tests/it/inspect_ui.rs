@@ -226,3 +226,30 @@ fn two_fields_from_two_topics_on_one_chart_and_exported() {
     assert!(lines[4].ends_with(",home/garage/power,home/garage/power,$,231"));
     harness.get_by_label_contains("Exported 4 samples");
 }
+
+#[test]
+fn any_protobuf_is_shown_raw_by_field_number() {
+    let mut payload = vec![0x08, 0x96, 0x01, 0x12, 0x07];
+    payload.extend_from_slice(b"testing");
+    payload.extend_from_slice(&[0x1a, 0x02, 0x08, 0x2a]);
+    let mut harness = harness(app_with(vec![
+        Incoming::new("pb/reading", payload),
+        Incoming::new("pb/text", r#"{"a": 1}"#),
+    ]));
+    harness.run_steps(2);
+    open(&mut harness, "pb/reading");
+    // Auto shows bytes (protobuf cannot be recognised without a schema); the raw view decodes.
+    click_button(&mut harness, "Protobuf (raw)");
+    for row in ["1: 150", "2: \"testing\"", "1: 42"] {
+        assert!(exists(&harness, row), "row {row}");
+    }
+    // JSON is not protobuf (its `{` reads as a group): the view says so and shows the bytes.
+    open(&mut harness, "pb/text");
+    click_button(&mut harness, "Protobuf (raw)");
+    assert!(
+        harness
+            .query_all_by_label_contains("not protobuf:")
+            .next()
+            .is_some()
+    );
+}
