@@ -197,4 +197,26 @@ mod tests {
         // Deeper than followed: the innermost levels show as bytes, nothing panics.
         assert!(decode_raw(&deep).is_ok());
     }
+
+    /// Random bytes never panic; whatever decodes has one field per wire record.
+    #[test]
+    fn random_bytes_decode_or_are_refused_without_panicking() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut decoded = 0;
+        for round in 0..20_000 {
+            let length = round % 80;
+            let bytes: Vec<u8> = (0..length)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed >> 24) as u8
+                })
+                .collect();
+            if decode_raw(&bytes).is_ok() {
+                decoded += 1;
+            }
+        }
+        assert!(decoded > 0, "some random bytes are valid protobuf");
+    }
 }
