@@ -1,5 +1,6 @@
 //! Small building blocks of the list views and dialogs: table cells of a fixed width with their
-//! content on the left (egui's `add_sized` centres what it holds), and labelled text fields.
+//! content on the left (egui's `add_sized` centres what it holds), labelled text fields, and
+//! the confirmation every destructive or outgoing action asks for.
 
 /// Add `widget` in a cell `width` points wide and one row high, aligned left.
 pub fn cell(ui: &mut egui::Ui, width: f32, widget: impl egui::Widget) -> egui::Response {
@@ -44,4 +45,33 @@ pub fn labelled_field_entered(
 ) -> bool {
     let field = labelled_field(ui, label, text, hint, width);
     field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+}
+
+/// A modal that asks before something is done: `question` draws what will happen, then the
+/// `confirm` and Cancel buttons. `Some(true)` when confirmed, `Some(false)` when cancelled or
+/// closed, `None` while it waits.
+pub fn confirm_modal(
+    ui: &egui::Ui,
+    id: &str,
+    heading: &str,
+    confirm: &str,
+    question: impl FnOnce(&mut egui::Ui),
+) -> Option<bool> {
+    let mut decision = None;
+    let modal = egui::Modal::new(ui.scope_id().with(id)).show(ui.ctx(), |ui| {
+        ui.heading(heading);
+        question(ui);
+        ui.horizontal(|ui| {
+            if ui.button(confirm).clicked() {
+                decision = Some(true);
+            }
+            if ui.button("Cancel").clicked() {
+                decision = Some(false);
+            }
+        });
+    });
+    if modal.should_close() && decision.is_none() {
+        decision = Some(false);
+    }
+    decision
 }

@@ -106,22 +106,10 @@ impl CanopyApp {
         let Some((entity, topic, payload)) = &self.confirm_command else {
             return;
         };
-        let mut decision = None;
-        let modal = egui::Modal::new(ui.scope_id().with("confirm_command")).show(ui.ctx(), |ui| {
-            ui.heading("Send a command");
-            ui.label(format!("Publish \"{payload}\" to {topic} ({entity})?"));
-            ui.horizontal(|ui| {
-                if ui.button("Send").clicked() {
-                    decision = Some(true);
-                }
-                if ui.button("Cancel").clicked() {
-                    decision = Some(false);
-                }
+        let decision =
+            super::cells::confirm_modal(ui, "confirm_command", "Send a command", "Send", |ui| {
+                ui.label(format!("Publish \"{payload}\" to {topic} ({entity})?"));
             });
-        });
-        if modal.should_close() && decision.is_none() {
-            decision = Some(false);
-        }
         match decision {
             Some(true) => {
                 if let Some((entity, topic, payload)) = self.confirm_command.take() {

@@ -610,10 +610,13 @@ impl CanopyApp {
         let Some(request) = &self.confirm_clear else {
             return;
         };
-        let mut decision = None;
-        let modal =
-            egui::Modal::new(ui.scope_id().with("confirm_clear_retained")).show(ui.ctx(), |ui| {
-                ui.heading("Clear retained messages");
+        let confirm = format!("Clear {}", request.topics.len());
+        let decision = super::cells::confirm_modal(
+            ui,
+            "confirm_clear_retained",
+            "Clear retained messages",
+            &confirm,
+            |ui| {
                 ui.label(format!(
                     "Delete {} {}? The broker will no longer hand them to new subscribers.",
                     format::count(
@@ -632,21 +635,8 @@ impl CanopyApp {
                             ui.monospace(topic);
                         }
                     });
-                ui.horizontal(|ui| {
-                    if ui
-                        .button(format!("Clear {}", request.topics.len()))
-                        .clicked()
-                    {
-                        decision = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        decision = Some(false);
-                    }
-                });
-            });
-        if modal.should_close() && decision.is_none() {
-            decision = Some(false);
-        }
+            },
+        );
         match decision {
             Some(true) => {
                 if let Some(request) = self.confirm_clear.take() {
