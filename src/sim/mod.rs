@@ -2,6 +2,7 @@
 //! own MQTT connection, so a new user sees a living tree at once and benchmarks have a load.
 
 mod devices;
+mod household;
 pub mod sparkplug;
 
 pub use devices::{DeviceKind, DeviceSpec, catalogue};
