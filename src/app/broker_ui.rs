@@ -143,9 +143,7 @@ fn header_ui(ui: &mut egui::Ui, local: &LocalBroker, actions: &mut Vec<BrokerAct
 }
 
 fn labelled_edit(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(text).desired_width(width))
-        .labelled_by(label.id);
+    super::cells::labelled_field(ui, label, text, "", width);
 }
 
 fn settings_ui(ui: &mut egui::Ui, local: &mut LocalBroker) {

@@ -446,13 +446,7 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) -> egui:
         "Discovery prefix" => "homeassistant",
         _ => "",
     };
-    let label = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .desired_width(width)
-            .hint_text(hint),
-    )
-    .labelled_by(label.id)
+    super::cells::labelled_field(ui, label, text, hint, width)
 }
 
 fn file_field(ui: &mut egui::Ui, label: &str, text: &mut String, picker: &mut dyn FilePicker) {
