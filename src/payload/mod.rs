@@ -690,4 +690,23 @@ mod tests {
         assert!(lines[1].starts_with("00000010  58 59 5a "));
         assert!(lines[1].ends_with("XYZ"));
     }
+
+    /// The payload fuzzer's corpus, every file in every view, once in the normal suite.
+    #[test]
+    fn the_fuzz_corpus_renders_in_every_view_without_panicking() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/payload");
+        let mut files = 0;
+        for path in std::fs::read_dir(folder)
+            .expect("the corpus")
+            .flatten()
+            .map(|e| e.path())
+        {
+            let bytes = std::fs::read(&path).expect("read");
+            for view in PayloadView::ALL {
+                let _ = render(&bytes, view, &Hint::default());
+            }
+            files += 1;
+        }
+        assert!(files > 100, "{files} files");
+    }
 }
