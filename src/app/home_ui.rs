@@ -148,37 +148,9 @@ pub fn home_ui(
                 action = Some(asked);
             }
             for (key, (device, members)) in &devices {
-                let mut title = device.name.clone().unwrap_or_else(|| key.clone());
-                let made: Vec<&str> = [device.manufacturer.as_deref(), device.model.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                if !made.is_empty() {
-                    title.push_str(&format!(" ({})", made.join(" ")));
+                if let Some(asked) = device_ui(ui, view, key, device, members, tree, now) {
+                    action = Some(asked);
                 }
-                egui::CollapsingHeader::new(title)
-                    .id_salt(("home_device", key))
-                    .default_open(true)
-                    .show(ui, |ui| {
-                        ui.horizontal(|ui| {
-                            if let Some(via) = &device.via_device {
-                                ui.weak(format!("via {via}"));
-                            }
-                            if ui
-                                .small_button("Select its configs")
-                                .on_hover_text("Tick this device's discovery configs for clearing")
-                                .clicked()
-                            {
-                                view.selected
-                                    .extend(members.iter().map(|e| e.config_topic.clone()));
-                            }
-                        });
-                        for entity in members {
-                            if let Some(asked) = entity_ui(ui, view, entity, tree, now) {
-                                action = Some(asked);
-                            }
-                        }
-                    });
             }
             let loose: Vec<&Entity> = entities.iter().filter(|e| e.device.is_none()).collect();
             if !loose.is_empty() {
@@ -191,6 +163,51 @@ pub fn home_ui(
                             }
                         }
                     });
+            }
+        });
+    action
+}
+
+/// A device (its name, maker and model, what it connects through) with its entities.
+fn device_ui(
+    ui: &mut egui::Ui,
+    view: &mut HomeView,
+    key: &str,
+    device: &crate::model::ha_discovery::DeviceInfo,
+    members: &[Entity],
+    tree: &TopicTree,
+    now: SystemTime,
+) -> Option<HomeAction> {
+    let mut title = device.name.clone().unwrap_or_else(|| key.to_owned());
+    let made: Vec<&str> = [device.manufacturer.as_deref(), device.model.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !made.is_empty() {
+        title.push_str(&format!(" ({})", made.join(" ")));
+    }
+    let mut action = None;
+    egui::CollapsingHeader::new(title)
+        .id_salt(("home_device", key))
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if let Some(via) = &device.via_device {
+                    ui.weak(format!("via {via}"));
+                }
+                if ui
+                    .small_button("Select its configs")
+                    .on_hover_text("Tick this device's discovery configs for clearing")
+                    .clicked()
+                {
+                    view.selected
+                        .extend(members.iter().map(|e| e.config_topic.clone()));
+                }
+            });
+            for entity in members {
+                if let Some(asked) = entity_ui(ui, view, entity, tree, now) {
+                    action = Some(asked);
+                }
             }
         });
     action
@@ -525,33 +542,11 @@ fn zigbee_ui(
                     }
                     ui.end_row();
                     for device in zigbee.devices().filter(|d| d.kind != "Coordinator") {
-                        if ui.link(&device.friendly_name).clicked() {
+                        if zigbee_row_ui(ui, device, known(&device.ieee_address), now) {
                             action = Some(HomeAction::Reveal(format!(
                                 "{DEFAULT_BASE}/{}",
                                 device.friendly_name
                             )));
-                        }
-                        let model: Vec<&str> = [device.vendor.as_deref(), device.model.as_deref()]
-                            .into_iter()
-                            .flatten()
-                            .collect();
-                        ui.label(model.join(" "));
-                        ui.label(device.power_source.as_deref().unwrap_or(""));
-                        ui.label(match (&device.last_seen, device.state_at) {
-                            (Some(seen), _) => seen.clone(),
-                            (None, Some(at)) => format::age(at, now),
-                            (None, None) => "not seen".to_owned(),
-                        });
-                        ui.label(
-                            device
-                                .link_quality
-                                .map_or_else(String::new, |q| q.to_string()),
-                        );
-                        ui.label(device.availability.as_deref().unwrap_or(""));
-                        if known(&device.ieee_address) {
-                            ui.weak("in Home Assistant");
-                        } else {
-                            ui.weak("");
                         }
                         ui.end_row();
                     }
@@ -559,4 +554,37 @@ fn zigbee_ui(
         });
     ui.separator();
     action
+}
+
+/// One zigbee device as a grid row; true when its name is clicked.
+fn zigbee_row_ui(
+    ui: &mut egui::Ui,
+    device: &crate::model::zigbee2mqtt::ZigbeeDevice,
+    in_home_assistant: bool,
+    now: SystemTime,
+) -> bool {
+    let clicked = ui.link(&device.friendly_name).clicked();
+    let model: Vec<&str> = [device.vendor.as_deref(), device.model.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    ui.label(model.join(" "));
+    ui.label(device.power_source.as_deref().unwrap_or(""));
+    ui.label(match (&device.last_seen, device.state_at) {
+        (Some(seen), _) => seen.clone(),
+        (None, Some(at)) => format::age(at, now),
+        (None, None) => "not seen".to_owned(),
+    });
+    ui.label(
+        device
+            .link_quality
+            .map_or_else(String::new, |q| q.to_string()),
+    );
+    ui.label(device.availability.as_deref().unwrap_or(""));
+    ui.weak(if in_home_assistant {
+        "in Home Assistant"
+    } else {
+        ""
+    });
+    clicked
 }

@@ -21,5 +21,6 @@ mod profiles_ui;
 mod publish;
 mod publish_ui;
 mod record;
+mod record_ui;
 mod sub_cli;
 mod ui;
