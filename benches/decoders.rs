@@ -71,6 +71,7 @@ fn binary_4k() -> Vec<u8> {
 const HINT: Hint<'static> = Hint {
     topic: "bench/topic",
     content_type: None,
+    aliases: None,
 };
 
 #[divan::bench]
@@ -129,7 +130,7 @@ fn preview_json(bencher: divan::Bencher) {
 fn chart_sample_json_field(bencher: divan::Bencher) {
     let payload = json_reading();
     let path = Path(vec![PathSegment::Key("humidity".into())]);
-    bencher.bench(|| payload::sample(divan::black_box(&payload), PayloadView::Json, &path));
+    bencher.bench(|| payload::sample(divan::black_box(&payload), PayloadView::Json, &path, &HINT));
 }
 
 #[divan::bench]
@@ -141,9 +142,79 @@ fn diff_json_readings(bencher: divan::Bencher) {
         .into_bytes();
     bencher.bench(|| {
         payload::diff(
-            divan::black_box(&old),
-            divan::black_box(&new),
+            (divan::black_box(&old), &HINT),
+            (divan::black_box(&new), &HINT),
             PayloadView::Json,
         )
     });
+}
+
+/// An edge node's NBIRTH naming 100 metrics (aliases 0–99) and an NDATA carrying all of them by
+/// alias only, as plants publish them.
+fn sparkplug_aliased_100() -> (Vec<u8>, Vec<u8>) {
+    use canopy::mqtt::sparkplug::{Metric, MetricValue, Payload, datatype};
+    let named = (0..100u64)
+        .map(|i| {
+            let mut metric = Metric::named(
+                &format!("Line/Motor{i}/RPM"),
+                datatype::DOUBLE,
+                MetricValue::Double(0.0),
+            );
+            metric.alias = Some(i);
+            metric
+        })
+        .collect();
+    let birth = Payload {
+        timestamp: Some(1_763_780_000_000),
+        seq: Some(0),
+        metrics: named,
+        ..Payload::default()
+    };
+    let data = Payload {
+        timestamp: Some(1_763_780_000_123),
+        seq: Some(1),
+        metrics: (0..100u64)
+            .map(|i| Metric::aliased(i, MetricValue::Double(1450.0 + i as f64)))
+            .collect(),
+        ..Payload::default()
+    };
+    (birth.to_bytes(), data.to_bytes())
+}
+
+/// The message panel showing an aliased NDATA with its names resolved.
+#[divan::bench]
+fn render_sparkplug_ndata_aliased_100(bencher: divan::Bencher) {
+    let (_, data) = sparkplug_aliased_100();
+    let names: canopy::mqtt::sparkplug::AliasNames = (0..100u64)
+        .map(|i| (i, format!("Line/Motor{i}/RPM")))
+        .collect();
+    let hint = Hint {
+        topic: "spBv1.0/plant/NDATA/edge1",
+        content_type: None,
+        aliases: Some(&names),
+    };
+    bencher
+        .counter(divan::counter::BytesCount::new(data.len()))
+        .bench(|| payload::render(divan::black_box(&data), PayloadView::Sparkplug, &hint));
+}
+
+/// The session model taking an aliased NDATA (what every Sparkplug message costs on arrival).
+#[divan::bench]
+fn session_observe_ndata_aliased_100(bencher: divan::Bencher) {
+    let (birth, data) = sparkplug_aliased_100();
+    let mut sessions = canopy::model::sparkplug::Sessions::default();
+    let at = std::time::SystemTime::now();
+    sessions.observe("spBv1.0/plant/NBIRTH/edge1", &birth, at, 0);
+    let mut message = 1;
+    bencher
+        .counter(divan::counter::BytesCount::new(data.len()))
+        .bench_local(|| {
+            message += 1;
+            sessions.observe(
+                "spBv1.0/plant/NDATA/edge1",
+                divan::black_box(&data),
+                at,
+                message,
+            )
+        });
 }

@@ -1,6 +1,7 @@
 //! The chart of one connection: which topics and fields are plotted, their samples, and the
 //! view settings. Fed from each batch before it reaches the tree; drawn by `plot_ui`.
 
+use crate::model::sparkplug::{AliasNames, Sessions};
 use crate::model::{Incoming, Message, Series};
 use crate::payload::{self, Path, PayloadView, Value};
 use rustc_hash::FxHashSet;
@@ -107,6 +108,15 @@ pub struct Chart {
     next_color: usize,
 }
 
+/// The hint a plotted message is decoded with.
+fn hint<'a>(topic: &'a str, aliases: Option<&'a AliasNames>) -> payload::Hint<'a> {
+    payload::Hint {
+        topic,
+        content_type: None,
+        aliases,
+    }
+}
+
 /// Why a series could not be added.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AddError {
@@ -122,7 +132,7 @@ impl Chart {
         topic: &str,
         path: Path,
         view: PayloadView,
-        history: &VecDeque<Message>,
+        (history, sparkplug): (&VecDeque<Message>, &Sessions),
     ) -> Result<(), AddError> {
         self.open = true;
         if self
@@ -134,7 +144,8 @@ impl Chart {
         }
         let mut series = Series::default();
         for message in history {
-            if let Some(y) = payload::sample(&message.payload, view, &path) {
+            let hint = hint(topic, sparkplug.aliases_at(topic, message.seq));
+            if let Some(y) = payload::sample(&message.payload, view, &path, &hint) {
                 series.push(unix_secs(message.received_at), y);
             }
         }
@@ -151,16 +162,23 @@ impl Chart {
     }
 
     /// Refill every series from the history kept in `tree` (the tree was replaced).
-    pub fn refill(&mut self, tree: &crate::model::TopicTree) {
+    pub fn refill(&mut self, tree: &crate::model::TopicTree, sparkplug: &Sessions) {
         for chart_series in &mut self.series {
             chart_series.series = Series::default();
             let Some(node) = tree.find(&chart_series.topic).and_then(|id| tree.node(id)) else {
                 continue;
             };
             for message in node.history() {
-                if let Some(y) =
-                    payload::sample(&message.payload, chart_series.view, &chart_series.path)
-                {
+                let hint = hint(
+                    &chart_series.topic,
+                    sparkplug.aliases_at(&chart_series.topic, message.seq),
+                );
+                if let Some(y) = payload::sample(
+                    &message.payload,
+                    chart_series.view,
+                    &chart_series.path,
+                    &hint,
+                ) {
                     chart_series.series.push(unix_secs(message.received_at), y);
                 }
             }
@@ -175,16 +193,21 @@ impl Chart {
         }
     }
 
-    /// Take samples from a batch. Each payload is decoded at most once, however many fields of
-    /// it are plotted; messages on other topics cost one hash lookup.
-    pub fn ingest(&mut self, batch: &[Incoming]) {
+    /// Take samples from a batch whose first message the tree numbers `first_seq`. Each payload
+    /// is decoded at most once, however many fields of it are plotted; messages on other topics
+    /// cost one hash lookup.
+    pub fn ingest(&mut self, batch: &[Incoming], first_seq: u64, sparkplug: &Sessions) {
         if self.topics.is_empty() {
             return;
         }
-        for incoming in batch {
+        for (index, incoming) in batch.iter().enumerate() {
             if !self.topics.contains(&incoming.topic) {
                 continue;
             }
+            let hint = hint(
+                &incoming.topic,
+                sparkplug.aliases_at(&incoming.topic, first_seq + index as u64),
+            );
             let x = unix_secs(incoming.received_at);
             let mut decoded: Option<(PayloadView, Option<Value>)> = None;
             for chart_series in self.series.iter_mut().filter(|s| s.topic == incoming.topic) {
@@ -195,7 +218,7 @@ impl Chart {
                     {
                         decoded = Some((
                             chart_series.view,
-                            payload::decode(&incoming.payload, chart_series.view).ok(),
+                            payload::decode(&incoming.payload, chart_series.view, &hint).ok(),
                         ));
                     }
                     decoded
@@ -204,7 +227,12 @@ impl Chart {
                         .and_then(|value| value.get(&chart_series.path))
                         .and_then(Value::as_f64)
                 } else {
-                    payload::sample(&incoming.payload, chart_series.view, &chart_series.path)
+                    payload::sample(
+                        &incoming.payload,
+                        chart_series.view,
+                        &chart_series.path,
+                        &hint,
+                    )
                 };
                 if let Some(y) = y {
                     chart_series.series.push(x, y);
@@ -272,25 +300,49 @@ mod tests {
             1,
         )]);
         chart
-            .add("s/1", field("t"), PayloadView::Json, &history)
+            .add(
+                "s/1",
+                field("t"),
+                PayloadView::Json,
+                (&history, &Sessions::default()),
+            )
             .expect("added");
         chart
-            .add("s/1", field("h"), PayloadView::Json, &history)
+            .add(
+                "s/1",
+                field("h"),
+                PayloadView::Json,
+                (&history, &Sessions::default()),
+            )
             .expect("added");
         chart
-            .add("p/2", Path::default(), PayloadView::Text, &VecDeque::new())
+            .add(
+                "p/2",
+                Path::default(),
+                PayloadView::Text,
+                (&VecDeque::new(), &Sessions::default()),
+            )
             .expect("added");
         assert_eq!(
-            chart.add("s/1", field("t"), PayloadView::Json, &history),
+            chart.add(
+                "s/1",
+                field("t"),
+                PayloadView::Json,
+                (&history, &Sessions::default())
+            ),
             Err(AddError::AlreadyPlotted)
         );
-        chart.ingest(&[
-            at("s/1", r#"{"t":2,"h":51}"#, 11),
-            at("p/2", "7.5", 11),
-            at("other", "1", 11),
-            at("s/1", "broken", 12),
-            at("p/2", "offline", 12),
-        ]);
+        chart.ingest(
+            &[
+                at("s/1", r#"{"t":2,"h":51}"#, 11),
+                at("p/2", "7.5", 11),
+                at("other", "1", 11),
+                at("s/1", "broken", 12),
+                at("p/2", "offline", 12),
+            ],
+            0,
+            &Sessions::default(),
+        );
         let points: Vec<_> = chart
             .series
             .iter()
@@ -301,7 +353,7 @@ mod tests {
         assert_eq!(points[2], [[11.0, 7.5]]);
 
         chart.remove(2);
-        chart.ingest(&[at("p/2", "8", 13)]);
+        chart.ingest(&[at("p/2", "8", 13)], 0, &Sessions::default());
         assert_eq!(chart.series.len(), 2);
     }
 
@@ -309,12 +361,21 @@ mod tests {
     fn csv_export_quotes_and_orders() {
         let mut chart = Chart::default();
         chart
-            .add("a,b", field("x"), PayloadView::Json, &VecDeque::new())
+            .add(
+                "a,b",
+                field("x"),
+                PayloadView::Json,
+                (&VecDeque::new(), &Sessions::default()),
+            )
             .expect("added");
-        chart.ingest(&[
-            at("a,b", r#"{"x":1.5}"#, 1_700_000_000),
-            at("a,b", r#"{"x":-2}"#, 1_700_000_001),
-        ]);
+        chart.ingest(
+            &[
+                at("a,b", r#"{"x":1.5}"#, 1_700_000_000),
+                at("a,b", r#"{"x":-2}"#, 1_700_000_001),
+            ],
+            0,
+            &Sessions::default(),
+        );
         let csv = chart.to_csv();
         let lines: Vec<_> = csv.lines().collect();
         assert_eq!(lines[0], "time_utc,unix_ms,series,topic,field,value");

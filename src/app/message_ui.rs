@@ -97,7 +97,8 @@ impl MessageView {
             _ => {
                 let rendered = payload::render(&message.payload, view, hint);
                 let plain_number = !rendered.view.is_structured()
-                    && payload::sample(&message.payload, rendered.view, &Path::default()).is_some();
+                    && payload::sample(&message.payload, rendered.view, &Path::default(), hint)
+                        .is_some();
                 CachedRender {
                     seq: message.seq,
                     view,
@@ -112,7 +113,13 @@ impl MessageView {
         self.rendered = Some(cached);
     }
 
-    fn diff(&mut self, previous: &Message, message: &Message, view: PayloadView) -> &PayloadDiff {
+    fn diff(
+        &mut self,
+        previous: &Message,
+        message: &Message,
+        view: PayloadView,
+        hints: [&Hint<'_>; 2],
+    ) -> &PayloadDiff {
         let fresh = matches!(&self.diff, Some((old, new, cached, _))
             if *old == previous.seq && *new == message.seq && *cached == view);
         if !fresh {
@@ -125,7 +132,11 @@ impl MessageView {
                     previous.seq,
                     message.seq,
                     view,
-                    payload::diff(&previous.payload, &message.payload, view),
+                    payload::diff(
+                        (&previous.payload, hints[0]),
+                        (&message.payload, hints[1]),
+                        view,
+                    ),
                 )
             })
             .3
@@ -136,10 +147,11 @@ impl MessageView {
 pub fn message_ui(
     ui: &mut egui::Ui,
     view: &mut MessageView,
-    tree: &TopicTree,
+    model: &crate::model::Model,
     selected: Option<NodeId>,
     now: SystemTime,
 ) -> Option<MessageAction> {
+    let tree = &model.tree;
     let Some((id, node)) = selected.and_then(|id| tree.node(id).map(|node| (id, node))) else {
         ui.weak("Select a topic in the tree to see its messages.");
         return None;
@@ -179,6 +191,7 @@ pub fn message_ui(
     let hint = Hint {
         topic: &topic,
         content_type,
+        aliases: model.sparkplug.aliases_at(&topic, message.seq),
     };
     let (chosen, payload_label) = view_picker_ui(ui, view, &topic);
     let selected_path = view.selected_path.as_ref().map(|(_, path)| path.clone());
@@ -205,7 +218,13 @@ pub fn message_ui(
         topic: &topic,
     };
     body_ui(ui, view, id, selected_path, &body);
-    changes_ui(ui, view, node, message, rendered.view);
+    changes_ui(
+        ui,
+        view,
+        (node, &topic, &model.sparkplug),
+        message,
+        rendered.view,
+    );
     history_ui(ui, view, tree, id, message.seq);
     view.keep(cached);
     action
@@ -352,11 +371,16 @@ fn payload_toolbar_ui(
 fn changes_ui(
     ui: &mut egui::Ui,
     view: &mut MessageView,
-    node: &Node,
+    (node, topic, sparkplug): (&Node, &str, &crate::model::sparkplug::Sessions),
     message: &Message,
     shown_as: PayloadView,
 ) {
     let history = node.history();
+    let hint = |seq| Hint {
+        topic,
+        content_type: None,
+        aliases: sparkplug.aliases_at(topic, seq),
+    };
     let previous = history
         .iter()
         .position(|m| m.seq == message.seq)
@@ -366,7 +390,8 @@ fn changes_ui(
         .default_open(true)
         .show(ui, |ui| match previous {
             Some(previous) => {
-                let diff = view.diff(previous, message, shown_as);
+                let (old, new) = (hint(previous.seq), hint(message.seq));
+                let diff = view.diff(previous, message, shown_as, [&old, &new]);
                 egui::ScrollArea::vertical()
                     .id_salt("diff_scroll")
                     .max_height((ui.available_height() * 0.4).max(60.0))

@@ -47,7 +47,11 @@ pub fn search_field_ui(ui: &mut egui::Ui, query: &mut String) -> Option<SearchAc
 /// Go on searching for a few milliseconds; asks for another frame while unfinished. Binary
 /// payloads are searched through their decoded text (MessagePack, CBOR and Sparkplug B as JSON,
 /// chosen as the message panel's Auto view chooses).
-pub fn step(search: &mut PayloadSearch, tree: &TopicTree, ctx: &egui::Context) {
+pub fn step(
+    search: &mut PayloadSearch,
+    (tree, sparkplug): (&TopicTree, &crate::model::sparkplug::Sessions),
+    ctx: &egui::Context,
+) {
     if !search.done {
         let mut decoded = |id: NodeId, message: &crate::model::Message| {
             let topic = tree.topic_name(id);
@@ -57,12 +61,13 @@ pub fn step(search: &mut PayloadSearch, tree: &TopicTree, ctx: &egui::Context) {
                     .properties
                     .as_deref()
                     .and_then(|p| p.content_type.as_deref()),
+                aliases: sparkplug.aliases_at(&topic, message.seq),
             };
             let view = crate::payload::auto_view(&message.payload, &hint);
             if !view.is_structured() {
                 return None;
             }
-            crate::payload::decode(&message.payload, view)
+            crate::payload::decode(&message.payload, view, &hint)
                 .ok()
                 .map(|value| value.to_json_pretty())
         };

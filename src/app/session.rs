@@ -157,8 +157,11 @@ impl Session {
             let probe = &mut self.probe;
             batch.retain(|m| !probe.on_message(&m.topic, &m.payload, m.received_at));
         }
-        self.chart.ingest(&batch);
-        self.model.apply(batch, now);
+        let chart = &mut self.chart;
+        self.model
+            .apply_with(batch, now, |model, batch, first_seq| {
+                chart.ingest(batch, first_seq, &model.sparkplug);
+            });
     }
 
     /// Show `model` instead of the current one (a recording's playhead moved): the selection
@@ -193,7 +196,7 @@ impl Session {
         self.payload_search = None;
         self.log_view.forget_rows();
         self.retained_view.forget_rows();
-        self.chart.refill(tree);
+        self.chart.refill(tree, &self.model.sparkplug);
     }
 
     /// Add a notice, dropping the oldest past the limit.

@@ -442,6 +442,7 @@ impl CanopyApp {
                             search: &mut session.payload_search,
                             message_view: &mut session.message_view,
                             tree: &session.model.tree,
+                            sparkplug: &session.model.sparkplug,
                         };
                         topic_tree_ui::topic_tree_ui(
                             ui,
@@ -494,7 +495,7 @@ impl CanopyApp {
                 Some(session) => message_ui::message_ui(
                     ui,
                     &mut session.message_view,
-                    &session.model.tree,
+                    &session.model,
                     session.tree_view.selected,
                     now,
                 ),
@@ -664,7 +665,11 @@ impl CanopyApp {
             .find(topic)
             .and_then(|id| tree.node(id))
             .map_or(&empty, |node| node.history());
-        if session.chart.add(topic, path, view, history) == Err(AddError::AlreadyPlotted) {
+        if session
+            .chart
+            .add(topic, path, view, (history, &session.model.sparkplug))
+            == Err(AddError::AlreadyPlotted)
+        {
             session.notice(format!("{topic} is already on the chart."));
         }
     }

@@ -1,5 +1,5 @@
-//! The pure data model: topic tree, per-topic history, numeric series, rates, `$SYS` and
-//! traffic statistics.
+//! The pure data model: topic tree, per-topic history, numeric series, rates, `$SYS`, traffic
+//! statistics and the protocol sessions riding on MQTT (Sparkplug B, Home Assistant, zigbee2mqtt).
 //!
 //! Nothing here knows about egui, tokio or rumqttc: the network layer hands us [`Incoming`]
 //! batches and the UI reads the tree by reference.
@@ -11,6 +11,7 @@ mod natural_order;
 mod payload_search;
 mod rate;
 mod series;
+pub mod sparkplug;
 mod sys_dashboard;
 mod topic_tree;
 mod traffic;
@@ -46,6 +47,8 @@ pub struct Model {
     pub home: ha_discovery::Discovery,
     /// The zigbee2mqtt bridge and its devices.
     pub zigbee: zigbee2mqtt::Zigbee2Mqtt,
+    /// Sparkplug B edge nodes, devices and primary hosts.
+    pub sparkplug: sparkplug::Sessions,
 }
 
 impl Default for Model {
@@ -64,19 +67,42 @@ impl Model {
             traffic: TrafficStats::default(),
             home: ha_discovery::Discovery::new(ha_discovery::DEFAULT_PREFIX),
             zigbee: zigbee2mqtt::Zigbee2Mqtt::new(zigbee2mqtt::DEFAULT_BASE),
+            sparkplug: sparkplug::Sessions::default(),
         }
     }
 
     /// Apply one batch from the network, in arrival order.
     pub fn apply(&mut self, batch: Vec<Incoming>, now: Instant) {
+        self.apply_with(batch, now, |_, _, _| {});
+    }
+
+    /// Apply one batch; `before_insert` sees it after the protocol sessions (Sparkplug…) took
+    /// it and before the tree does, with the sequence number the tree will give its first
+    /// message: so a plot can decode a data message with the aliases of a birth in the same batch.
+    pub fn apply_with(
+        &mut self,
+        batch: Vec<Incoming>,
+        now: Instant,
+        before_insert: impl FnOnce(&Self, &[Incoming], u64),
+    ) {
         self.message_rate.record(now, batch.len() as u64);
-        for incoming in &batch {
+        // The tree numbers messages in arrival order; the Sparkplug sessions point at them.
+        let first_seq = self.tree.total_messages();
+        for (index, incoming) in batch.iter().enumerate() {
             if incoming.topic.starts_with("$SYS/") {
                 self.sys
                     .ingest(&incoming.topic, &incoming.payload, incoming.received_at);
             } else if incoming.topic.starts_with(zigbee2mqtt::DEFAULT_BASE) {
                 self.zigbee
                     .observe(&incoming.topic, &incoming.payload, incoming.received_at);
+            } else if incoming.topic.starts_with("spBv1.0/") || incoming.topic.starts_with("STATE/")
+            {
+                self.sparkplug.observe(
+                    &incoming.topic,
+                    &incoming.payload,
+                    incoming.received_at,
+                    first_seq + index as u64,
+                );
             } else if self.home.is_config_topic(&incoming.topic) {
                 self.home.observe(
                     &incoming.topic,
@@ -86,6 +112,7 @@ impl Model {
                 );
             }
         }
+        before_insert(self, &batch, first_seq);
         let traffic = &mut self.traffic;
         self.tree.apply_observed(batch, |node, bytes| {
             traffic.record(node, bytes as u64, now);

@@ -1,10 +1,12 @@
 //! MQTT's own vocabulary, shared by every part of Canopy: quality of service, protocol versions,
-//! reason codes, and topic names and filters (validation and matching).
+//! reason codes, topic names and filters (validation and matching), and Sparkplug B's namespace
+//! and payload schema.
 //!
 //! Depends on nothing else in Canopy; everything else may use it.
 
 mod qos;
 mod reason;
+pub mod sparkplug;
 mod topic;
 mod version;
 

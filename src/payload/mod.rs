@@ -119,6 +119,9 @@ pub struct Hint<'a> {
     pub topic: &'a str,
     /// The MQTT 5 content type its publisher declared.
     pub content_type: Option<&'a str>,
+    /// Sparkplug B aliases in effect when it arrived (from the session model), so metrics that
+    /// carry only an alias show their names.
+    pub aliases: Option<&'a crate::mqtt::sparkplug::AliasNames>,
 }
 
 /// The view `Auto` stands for: by namespace, then declared content type, then magic bytes, then
@@ -259,7 +262,7 @@ pub fn hex_dump(payload: &[u8]) -> String {
 }
 
 /// Decode a payload in a structured view into a value tree, or say why it does not fit.
-pub fn decode(payload: &[u8], view: PayloadView) -> Result<Value, PayloadError> {
+pub fn decode(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Result<Value, PayloadError> {
     match view {
         PayloadView::Json => {
             let text =
@@ -268,7 +271,7 @@ pub fn decode(payload: &[u8], view: PayloadView) -> Result<Value, PayloadError> 
         }
         PayloadView::MessagePack => binary::msgpack(payload),
         PayloadView::Cbor => binary::cbor(payload),
-        PayloadView::Sparkplug => sparkplug::decode(payload),
+        PayloadView::Sparkplug => sparkplug::decode(payload, hint.aliases),
         PayloadView::ProtobufRaw => protobuf_raw::decode_raw(payload),
         other => Err(PayloadError::NotStructured(other.label())),
     }
@@ -290,7 +293,7 @@ pub fn render(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Rendered {
         | PayloadView::MessagePack
         | PayloadView::Cbor
         | PayloadView::Sparkplug
-        | PayloadView::ProtobufRaw => match decode(payload, resolved) {
+        | PayloadView::ProtobufRaw => match decode(payload, resolved, hint) {
             Ok(value) if value.node_count() > MAX_TREE_VALUES => Rendered {
                 view: resolved,
                 note: Some(format!(
@@ -385,9 +388,9 @@ impl Body {
 
 /// A plot sample from a payload: the number at `path` in a structured view, or the whole text
 /// read as a number (`21.5`, ` 7 `) when the path is the root.
-pub fn sample(payload: &[u8], view: PayloadView, path: &Path) -> Option<f64> {
+pub fn sample(payload: &[u8], view: PayloadView, path: &Path, hint: &Hint<'_>) -> Option<f64> {
     if view.is_structured() {
-        return decode(payload, view).ok()?.get(path)?.as_f64();
+        return decode(payload, view, hint).ok()?.get(path)?.as_f64();
     }
     if !path.is_root() {
         return None;
@@ -412,13 +415,15 @@ pub enum PayloadDiff {
 }
 
 /// Compare two payloads shown in `view` (already resolved from `Auto`). Text and hex diffs look
-/// at the first 64 KiB of each payload.
-pub fn diff(old: &[u8], new: &[u8], view: PayloadView) -> PayloadDiff {
+/// at the first 64 KiB of each payload. Each payload comes with its own hint (a Sparkplug rebirth
+/// between them changes the aliases).
+pub fn diff(old: (&[u8], &Hint<'_>), new: (&[u8], &Hint<'_>), view: PayloadView) -> PayloadDiff {
+    let ((old, old_hint), (new, new_hint)) = (old, new);
     if old == new {
         return PayloadDiff::Identical;
     }
     if view.is_structured()
-        && let (Ok(before), Ok(after)) = (decode(old, view), decode(new, view))
+        && let (Ok(before), Ok(after)) = (decode(old, view, old_hint), decode(new, view, new_hint))
     {
         let changes = diff::structural(&before, &after);
         return if changes.is_empty() {
@@ -481,6 +486,7 @@ mod tests {
         Hint {
             topic,
             content_type: None,
+            aliases: None,
         }
     }
 
@@ -506,6 +512,7 @@ mod tests {
         let declared = |content_type| Hint {
             topic: "t",
             content_type: Some(content_type),
+            aliases: None,
         };
         let cases: Vec<(&[u8], Hint<'_>, PayloadView)> = vec![
             (b"{\"a\":1}", hint("t"), PayloadView::Json),
@@ -632,43 +639,91 @@ mod tests {
             )
         };
         let root = Path::default();
-        assert_eq!(sample(b" 21.5\n", PayloadView::Text, &root), Some(21.5));
-        assert_eq!(sample(b"on", PayloadView::Text, &root), None);
-        assert_eq!(sample(b"nan", PayloadView::Text, &root), None);
         assert_eq!(
-            sample(br#"{"s":{"t":3}}"#, PayloadView::Json, &path(&["s", "t"])),
+            sample(b" 21.5\n", PayloadView::Text, &root, &Hint::default()),
+            Some(21.5)
+        );
+        assert_eq!(
+            sample(b"on", PayloadView::Text, &root, &Hint::default()),
+            None
+        );
+        assert_eq!(
+            sample(b"nan", PayloadView::Text, &root, &Hint::default()),
+            None
+        );
+        assert_eq!(
+            sample(
+                br#"{"s":{"t":3}}"#,
+                PayloadView::Json,
+                &path(&["s", "t"]),
+                &Hint::default()
+            ),
             Some(3.0)
         );
         assert_eq!(
-            sample(br#"{"s":1}"#, PayloadView::Json, &path(&["x"])),
+            sample(
+                br#"{"s":1}"#,
+                PayloadView::Json,
+                &path(&["x"]),
+                &Hint::default()
+            ),
             None
         );
-        assert_eq!(sample(b"{bad", PayloadView::Json, &path(&["x"])), None);
         assert_eq!(
-            sample(b"\x81\xA1t\x07", PayloadView::MessagePack, &path(&["t"])),
+            sample(b"{bad", PayloadView::Json, &path(&["x"]), &Hint::default()),
+            None
+        );
+        assert_eq!(
+            sample(
+                b"\x81\xA1t\x07",
+                PayloadView::MessagePack,
+                &path(&["t"]),
+                &Hint::default()
+            ),
             Some(7.0)
         );
     }
 
     #[test]
     fn payload_diffs() {
-        assert_eq!(diff(b"a", b"a", PayloadView::Text), PayloadDiff::Identical);
         assert_eq!(
-            diff(br#"{"a":1}"#, br#"{ "a": 1 }"#, PayloadView::Json),
+            diff(
+                (b"a", &Hint::default()),
+                (b"a", &Hint::default()),
+                PayloadView::Text
+            ),
             PayloadDiff::Identical
         );
-        let PayloadDiff::Structural(changes) =
-            diff(br#"{"a":1}"#, br#"{"a":2}"#, PayloadView::Json)
-        else {
+        assert_eq!(
+            diff(
+                (br#"{"a":1}"#, &Hint::default()),
+                (br#"{ "a": 1 }"#, &Hint::default()),
+                PayloadView::Json
+            ),
+            PayloadDiff::Identical
+        );
+        let PayloadDiff::Structural(changes) = diff(
+            (br#"{"a":1}"#, &Hint::default()),
+            (br#"{"a":2}"#, &Hint::default()),
+            PayloadView::Json,
+        ) else {
             panic!("structural diff expected");
         };
         assert_eq!(changes.len(), 1);
         // Invalid JSON on one side: compared as text lines.
         assert!(matches!(
-            diff(br#"{"a":1}"#, b"{broken", PayloadView::Json),
+            diff(
+                (br#"{"a":1}"#, &Hint::default()),
+                (b"{broken", &Hint::default()),
+                PayloadView::Json
+            ),
             PayloadDiff::Lines(_)
         ));
-        let PayloadDiff::Lines(lines) = diff(b"\x00\x01", b"\x00\x02", PayloadView::Hex) else {
+        let PayloadDiff::Lines(lines) = diff(
+            (b"\x00\x01", &Hint::default()),
+            (b"\x00\x02", &Hint::default()),
+            PayloadView::Hex,
+        ) else {
             panic!("hex diff expected");
         };
         assert!(

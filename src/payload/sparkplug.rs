@@ -7,6 +7,10 @@
 use super::error::{Format, PayloadError};
 use super::value::Value;
 
+use crate::mqtt::sparkplug::{
+    self as sp, AliasNames, DataSet, Metric, MetricValue, Payload, ScalarValue, Template,
+};
+
 /// The topic namespace of Sparkplug B.
 pub const NAMESPACE: &str = "spBv1.0/";
 
@@ -16,87 +20,9 @@ pub fn is_sparkplug_topic(topic: &str) -> bool {
     topic.starts_with(NAMESPACE) && !topic[NAMESPACE.len()..].starts_with("STATE/")
 }
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct Payload {
-    #[prost(uint64, optional, tag = "1")]
-    timestamp: Option<u64>,
-    #[prost(message, repeated, tag = "2")]
-    metrics: Vec<Metric>,
-    #[prost(uint64, optional, tag = "3")]
-    seq: Option<u64>,
-    #[prost(string, optional, tag = "4")]
-    uuid: Option<String>,
-    #[prost(bytes = "vec", optional, tag = "5")]
-    body: Option<Vec<u8>>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Metric {
-    #[prost(string, optional, tag = "1")]
-    name: Option<String>,
-    #[prost(uint64, optional, tag = "2")]
-    alias: Option<u64>,
-    #[prost(uint64, optional, tag = "3")]
-    timestamp: Option<u64>,
-    #[prost(uint32, optional, tag = "4")]
-    datatype: Option<u32>,
-    #[prost(bool, optional, tag = "5")]
-    is_historical: Option<bool>,
-    #[prost(bool, optional, tag = "6")]
-    is_transient: Option<bool>,
-    #[prost(bool, optional, tag = "7")]
-    is_null: Option<bool>,
-    #[prost(oneof = "MetricValue", tags = "10, 11, 12, 13, 14, 15, 16")]
-    value: Option<MetricValue>,
-}
-
-#[derive(Clone, PartialEq, prost::Oneof)]
-enum MetricValue {
-    #[prost(uint32, tag = "10")]
-    Int(u32),
-    #[prost(uint64, tag = "11")]
-    Long(u64),
-    #[prost(float, tag = "12")]
-    Float(f32),
-    #[prost(double, tag = "13")]
-    Double(f64),
-    #[prost(bool, tag = "14")]
-    Boolean(bool),
-    #[prost(string, tag = "15")]
-    String(String),
-    #[prost(bytes = "vec", tag = "16")]
-    Bytes(Vec<u8>),
-}
-
-/// Sparkplug B data type names, by their numbers in the specification.
-fn datatype_name(datatype: u32) -> &'static str {
-    match datatype {
-        1 => "Int8",
-        2 => "Int16",
-        3 => "Int32",
-        4 => "Int64",
-        5 => "UInt8",
-        6 => "UInt16",
-        7 => "UInt32",
-        8 => "UInt64",
-        9 => "Float",
-        10 => "Double",
-        11 => "Boolean",
-        12 => "String",
-        13 => "DateTime",
-        14 => "Text",
-        15 => "UUID",
-        16 => "DataSet",
-        17 => "Bytes",
-        18 => "File",
-        19 => "Template",
-        _ => "Unknown",
-    }
-}
-
-/// Decode a Sparkplug B payload into a value tree.
-pub fn decode(payload: &[u8]) -> Result<Value, PayloadError> {
-    use prost::Message as _;
+/// Decode a Sparkplug B payload into a value tree; `aliases` (from the birth in effect when it
+/// arrived) names the metrics that carry only an alias.
+pub fn decode(payload: &[u8], aliases: Option<&AliasNames>) -> Result<Value, PayloadError> {
     let decoded =
         Payload::decode(payload).map_err(|e| PayloadError::invalid(Format::SparkplugB, e))?;
     let mut entries = Vec::new();
@@ -109,58 +35,61 @@ pub fn decode(payload: &[u8]) -> Result<Value, PayloadError> {
     if let Some(uuid) = decoded.uuid {
         entries.push(("uuid".to_owned(), Value::String(uuid)));
     }
-    let metrics = decoded
-        .metrics
-        .into_iter()
-        .map(|metric| {
-            let key = match (&metric.name, metric.alias) {
-                (Some(name), _) => name.clone(),
-                (None, Some(alias)) => format!("alias {alias}"),
-                (None, None) => "(unnamed)".to_owned(),
-            };
-            (key, metric_value(metric))
-        })
-        .collect();
-    entries.push(("metrics".to_owned(), Value::Object(metrics)));
+    entries.push((
+        "metrics".to_owned(),
+        metrics_value(&decoded.metrics, aliases),
+    ));
     if let Some(body) = decoded.body {
         entries.push(("body".to_owned(), Value::Bytes(body)));
     }
     Ok(Value::Object(entries))
 }
 
-fn metric_value(metric: Metric) -> Value {
+/// Metrics as an object keyed by name. Recursion (templates hold metrics) is bounded by prost's
+/// nesting limit of 100 messages.
+fn metrics_value(metrics: &[Metric], aliases: Option<&AliasNames>) -> Value {
+    Value::Object(
+        metrics
+            .iter()
+            .map(|metric| {
+                let key = match (&metric.name, metric.alias) {
+                    (Some(name), _) => name.clone(),
+                    (None, Some(alias)) => match aliases.and_then(|names| names.get(&alias)) {
+                        Some(name) => name.clone(),
+                        None => format!("alias {alias}"),
+                    },
+                    (None, None) => "(unnamed)".to_owned(),
+                };
+                (key, metric_value(metric, aliases))
+            })
+            .collect(),
+    )
+}
+
+fn metric_value(metric: &Metric, aliases: Option<&AliasNames>) -> Value {
     let datatype = metric.datatype.unwrap_or(0);
-    let value = if metric.is_null == Some(true) {
-        Value::Null
-    } else {
-        match metric.value {
-            // Sparkplug packs signed types into the unsigned fields: reinterpret by width.
-            Some(MetricValue::Int(raw)) => Value::Number(match datatype {
-                1 => (raw as u8 as i8).to_string(),
-                2 => (raw as u16 as i16).to_string(),
-                3 => (raw as i32).to_string(),
-                _ => raw.to_string(),
-            }),
-            Some(MetricValue::Long(raw)) => Value::Number(match datatype {
-                4 => (raw as i64).to_string(),
-                _ => raw.to_string(),
-            }),
-            Some(MetricValue::Float(f)) => Value::Number(f.to_string()),
-            Some(MetricValue::Double(f)) => Value::Number(f.to_string()),
-            Some(MetricValue::Boolean(b)) => Value::Bool(b),
-            Some(MetricValue::String(s)) => Value::String(s),
-            Some(MetricValue::Bytes(b)) => Value::Bytes(b),
-            None if matches!(datatype, 16 | 19) => {
-                Value::String(format!("<{} not decoded>", datatype_name(datatype)))
-            }
-            None => Value::Null,
+    let value = match &metric.value {
+        _ if metric.null() => Value::Null,
+        Some(MetricValue::Float(_) | MetricValue::Double(_)) => match metric.number(datatype) {
+            Some(number) => Value::Number(number.to_string()),
+            None => Value::String(metric.value_text(datatype)),
+        },
+        Some(MetricValue::Int(_) | MetricValue::Long(_)) => {
+            Value::Number(metric.value_text(datatype))
         }
+        Some(MetricValue::Boolean(b)) => Value::Bool(*b),
+        Some(MetricValue::String(s)) => Value::String(s.clone()),
+        Some(MetricValue::Bytes(b)) => Value::Bytes(b.clone()),
+        Some(MetricValue::DataSet(data_set)) => data_set_value(data_set),
+        Some(MetricValue::Template(template)) => template_value(template, aliases),
+        Some(MetricValue::Extension(_)) => Value::String("(extension)".to_owned()),
+        None => Value::Null,
     };
     let mut entries = vec![
         ("value".to_owned(), value),
         (
             "type".to_owned(),
-            Value::String(datatype_name(datatype).to_owned()),
+            Value::String(sp::datatype_name(datatype).to_owned()),
         ),
     ];
     if let Some(alias) = metric.alias {
@@ -175,6 +104,89 @@ fn metric_value(metric: Metric) -> Value {
     if metric.is_transient == Some(true) {
         entries.push(("transient".to_owned(), Value::Bool(true)));
     }
+    if let Some(properties) = &metric.properties {
+        let properties = properties
+            .keys
+            .iter()
+            .zip(&properties.values)
+            .map(|(key, value)| (key.clone(), Value::String(sp::property_text(value))))
+            .collect();
+        entries.push(("properties".to_owned(), Value::Object(properties)));
+    }
+    Value::Object(entries)
+}
+
+/// A data set as an array of rows, each an object keyed by column name.
+fn data_set_value(data_set: &DataSet) -> Value {
+    let rows = data_set
+        .rows
+        .iter()
+        .map(|row| {
+            Value::Object(
+                row.elements
+                    .iter()
+                    .enumerate()
+                    .map(|(index, cell)| {
+                        let column = data_set
+                            .columns
+                            .get(index)
+                            .cloned()
+                            .unwrap_or_else(|| format!("column {index}"));
+                        (column, scalar(cell.value.as_ref()))
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Value::Array(rows)
+}
+
+fn scalar(value: Option<&ScalarValue>) -> Value {
+    match value {
+        None => Value::Null,
+        Some(ScalarValue::Int(v)) => Value::Number(v.to_string()),
+        Some(ScalarValue::Long(v)) => Value::Number(v.to_string()),
+        Some(ScalarValue::Float(v)) if v.is_finite() => Value::Number(v.to_string()),
+        Some(ScalarValue::Double(v)) if v.is_finite() => Value::Number(v.to_string()),
+        Some(ScalarValue::Boolean(v)) => Value::Bool(*v),
+        Some(other) => Value::String(sp::scalar_text(Some(other))),
+    }
+}
+
+fn template_value(template: &Template, aliases: Option<&AliasNames>) -> Value {
+    let mut entries = Vec::new();
+    if let Some(reference) = &template.template_ref {
+        entries.push(("template".to_owned(), Value::String(reference.clone())));
+    }
+    if let Some(version) = &template.version {
+        entries.push(("version".to_owned(), Value::String(version.clone())));
+    }
+    if template.is_definition == Some(true) {
+        entries.push(("definition".to_owned(), Value::Bool(true)));
+    }
+    if !template.parameters.is_empty() {
+        let parameters = template
+            .parameters
+            .iter()
+            .map(|p| {
+                let value = p.value.as_ref().map(|v| match v {
+                    sp::ParameterValue::Int(v) => ScalarValue::Int(*v),
+                    sp::ParameterValue::Long(v) => ScalarValue::Long(*v),
+                    sp::ParameterValue::Float(v) => ScalarValue::Float(*v),
+                    sp::ParameterValue::Double(v) => ScalarValue::Double(*v),
+                    sp::ParameterValue::Boolean(v) => ScalarValue::Boolean(*v),
+                    sp::ParameterValue::String(v) => ScalarValue::String(v.clone()),
+                    sp::ParameterValue::Extension(e) => ScalarValue::Extension(e.clone()),
+                });
+                (p.name.clone().unwrap_or_default(), scalar(value.as_ref()))
+            })
+            .collect();
+        entries.push(("parameters".to_owned(), Value::Object(parameters)));
+    }
+    entries.push((
+        "metrics".to_owned(),
+        metrics_value(&template.metrics, aliases),
+    ));
     Value::Object(entries)
 }
 
@@ -213,7 +225,7 @@ mod tests {
             ..Payload::default()
         }
         .encode_to_vec();
-        let value = decode(&payload).expect("decodes");
+        let value = decode(&payload, None).expect("decodes");
         let at = |metric: &str| {
             value
                 .get(&Path(vec![
@@ -245,7 +257,7 @@ mod tests {
                 value: SimValue::Double(1.25),
             }],
         );
-        let value = decode(&bytes).expect("decodes");
+        let value = decode(&bytes, None).expect("decodes");
         let speed = value.get(&Path(vec![
             PathSegment::Key("metrics".into()),
             PathSegment::Key("Line/Speed".into()),
@@ -254,10 +266,123 @@ mod tests {
         assert_eq!(speed.and_then(Value::as_f64), Some(1.25));
     }
 
+    fn key(path: &[&str]) -> Path {
+        Path(path.iter().map(|k| PathSegment::Key((*k).into())).collect())
+    }
+
+    #[test]
+    fn aliases_are_named_by_the_birth_in_effect() {
+        let data = Payload {
+            metrics: vec![
+                Metric::aliased(2, MetricValue::Double(3.5)),
+                Metric::aliased(9, MetricValue::Boolean(true)),
+            ],
+            ..Payload::default()
+        }
+        .encode_to_vec();
+        let names = AliasNames::from([(2, "Line/Speed".to_owned())]);
+        let value = decode(&data, Some(&names)).expect("decodes");
+        let speed = value.get(&key(&["metrics", "Line/Speed", "value"]));
+        assert_eq!(speed.and_then(Value::as_f64), Some(3.5));
+        assert_eq!(
+            value.get(&key(&["metrics", "Line/Speed", "alias"])),
+            Some(&Value::Number("2".into()))
+        );
+        assert!(
+            value.get(&key(&["metrics", "alias 9", "value"])).is_some(),
+            "unknown alias"
+        );
+        let bare = decode(&data, None).expect("decodes");
+        assert!(bare.get(&key(&["metrics", "alias 2", "value"])).is_some());
+    }
+
+    #[test]
+    fn data_sets_templates_and_properties() {
+        use crate::mqtt::sparkplug::{
+            DataSetValue, Parameter, ParameterValue, PropertySet, PropertyValue, PropertyValueKind,
+            Row, datatype,
+        };
+        let cell = |v| DataSetValue { value: Some(v) };
+        let table = DataSet {
+            num_of_columns: Some(2),
+            columns: vec!["step".into(), "ok".into()],
+            types: vec![7, 11],
+            rows: vec![
+                Row {
+                    elements: vec![cell(ScalarValue::Int(1)), cell(ScalarValue::Boolean(true))],
+                },
+                Row {
+                    elements: vec![cell(ScalarValue::Int(2))],
+                },
+            ],
+        };
+        let template = Template {
+            template_ref: Some("Motor".into()),
+            parameters: vec![Parameter {
+                name: Some("rated".into()),
+                r#type: Some(datatype::DOUBLE),
+                value: Some(ParameterValue::Double(7.5)),
+            }],
+            metrics: vec![Metric::named(
+                "RPM",
+                datatype::INT32,
+                MetricValue::Int(1450),
+            )],
+            ..Template::default()
+        };
+        let mut with_units = Metric::named("Temp", datatype::DOUBLE, MetricValue::Double(20.0));
+        with_units.properties = Some(PropertySet {
+            keys: vec!["engUnit".into()],
+            values: vec![PropertyValue {
+                r#type: Some(datatype::STRING),
+                is_null: None,
+                value: Some(PropertyValueKind::String("°C".into())),
+            }],
+        });
+        let payload = Payload {
+            metrics: vec![
+                Metric::named("Recipe", datatype::DATASET, MetricValue::DataSet(table)),
+                Metric::named(
+                    "Motor1",
+                    datatype::TEMPLATE,
+                    MetricValue::Template(template),
+                ),
+                with_units,
+            ],
+            ..Payload::default()
+        }
+        .encode_to_vec();
+        let value = decode(&payload, None).expect("decodes");
+        let at = |path: &[&str]| value.get(&key(path)).cloned();
+        let Some(Value::Array(rows)) = at(&["metrics", "Recipe", "value"]) else {
+            panic!("a data set is an array of rows: {value:?}");
+        };
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0],
+            Value::Object(vec![
+                ("step".into(), Value::Number("1".into())),
+                ("ok".into(), Value::Bool(true)),
+            ])
+        );
+        assert_eq!(
+            at(&["metrics", "Motor1", "value", "metrics", "RPM", "value"]),
+            Some(Value::Number("1450".into()))
+        );
+        assert_eq!(
+            at(&["metrics", "Motor1", "value", "parameters", "rated"]),
+            Some(Value::Number("7.5".into()))
+        );
+        assert_eq!(
+            at(&["metrics", "Temp", "properties", "engUnit"]),
+            Some(Value::String("°C".into()))
+        );
+    }
+
     #[test]
     fn malformed_protobuf_is_refused() {
         for bad in [&[0x12, 0x10, 0x0A][..], &[0xFF; 12], &[0x0A], &[0x08]] {
-            assert!(decode(bad).is_err(), "{bad:?}");
+            assert!(decode(bad, None).is_err(), "{bad:?}");
         }
     }
 
