@@ -54,14 +54,25 @@ fn cbor_reading() -> Vec<u8> {
 
 /// A Sparkplug B DDATA payload with ten metrics, as the demo fleet sends.
 fn sparkplug_reading() -> Vec<u8> {
-    use canopy::sim::sparkplug::{Metric, MetricValue, encode_payload};
+    use canopy::mqtt::sparkplug::{Metric, MetricValue, Payload, datatype};
     let metrics: Vec<Metric> = (0..10)
-        .map(|i| Metric {
-            name: format!("Line/Motor{i}/RPM"),
-            value: MetricValue::Double(1450.0 + f64::from(i)),
+        .map(|i| {
+            let mut metric = Metric::named(
+                &format!("Line/Motor{i}/RPM"),
+                datatype::DOUBLE,
+                MetricValue::Double(1450.0 + f64::from(i)),
+            );
+            metric.timestamp = Some(1_763_780_000_123);
+            metric
         })
         .collect();
-    encode_payload(1_763_780_000_123, 42, &metrics)
+    Payload {
+        timestamp: Some(1_763_780_000_123),
+        seq: Some(42),
+        metrics,
+        ..Payload::default()
+    }
+    .to_bytes()
 }
 
 fn binary_4k() -> Vec<u8> {

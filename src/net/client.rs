@@ -227,7 +227,7 @@ async fn with_host(
 
 impl Client {
     /// Send one SUBSCRIBE for all `subscriptions`.
-    pub(super) fn try_subscribe(&self, subscriptions: &[Subscription]) -> Result<(), NetError> {
+    pub(crate) fn try_subscribe(&self, subscriptions: &[Subscription]) -> Result<(), NetError> {
         if subscriptions.is_empty() {
             return Ok(());
         }
@@ -377,29 +377,48 @@ fn v5_properties(
 }
 
 impl EventLoop {
-    /// Drive the connection one step; `Ok(true)` when the step was the broker's CONNACK. For
-    /// clients that only publish (the demo fleet) and need to know no more than that.
-    pub(crate) async fn step(&mut self) -> Result<bool, NetError> {
+    /// Drive the connection one step, for clients that publish and listen to little (the demo
+    /// fleet): whether the step was the broker's CONNACK or a message, and its topic.
+    pub(crate) async fn step(&mut self) -> Result<Step, NetError> {
         match self {
             EventLoop::V311(event_loop) => event_loop
                 .poll()
                 .await
-                .map(|event| matches!(event, rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))))
+                .map(|event| match event {
+                    rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_)) => Step::Connected,
+                    rumqttc::Event::Incoming(rumqttc::Packet::Publish(publish)) => {
+                        Step::Message(publish.topic)
+                    }
+                    _ => Step::Other,
+                })
                 .map_err(|e| NetError::Connection(e.to_string())),
             EventLoop::V5(event_loop) => event_loop
                 .poll()
                 .await
                 .map(|event| {
-                    matches!(
-                        event,
-                        rumqttc::v5::Event::Incoming(rumqttc::v5::mqttbytes::v5::Packet::ConnAck(
-                            _
-                        ))
-                    )
+                    use rumqttc::v5::mqttbytes::v5::Packet;
+                    match event {
+                        rumqttc::v5::Event::Incoming(Packet::ConnAck(_)) => Step::Connected,
+                        rumqttc::v5::Event::Incoming(Packet::Publish(publish)) => {
+                            Step::Message(String::from_utf8_lossy(&publish.topic).into_owned())
+                        }
+                        _ => Step::Other,
+                    }
                 })
                 .map_err(|e| NetError::Connection(e.to_string())),
         }
     }
+}
+
+/// What one step of an [`EventLoop`] was.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The broker accepted the connection.
+    Connected,
+    /// A message arrived on this topic.
+    Message(String),
+    /// Anything else.
+    Other,
 }
 
 #[cfg(test)]

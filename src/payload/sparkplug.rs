@@ -246,26 +246,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_demo_fleet_encoder_agrees() {
-        use crate::sim::sparkplug::{Metric as SimMetric, MetricValue as SimValue, encode_payload};
-        let bytes = encode_payload(
-            42,
-            3,
-            &[SimMetric {
-                name: "Line/Speed".into(),
-                value: SimValue::Double(1.25),
-            }],
-        );
-        let value = decode(&bytes, None).expect("decodes");
-        let speed = value.get(&Path(vec![
-            PathSegment::Key("metrics".into()),
-            PathSegment::Key("Line/Speed".into()),
-            PathSegment::Key("value".into()),
-        ]));
-        assert_eq!(speed.and_then(Value::as_f64), Some(1.25));
-    }
-
     fn key(path: &[&str]) -> Path {
         Path(path.iter().map(|k| PathSegment::Key((*k).into())).collect())
     }

@@ -1,15 +1,16 @@
 //! The simulated devices: what each one is, what it publishes, and its connection's life.
 
-use super::sparkplug::{self, Metric, MetricValue};
+use super::sparkplug::{self, EdgeNode};
 use super::{DROPOUT_ABSENCE, FleetStats, SimOptions};
 use crate::model::MessageProperties;
 use crate::mqtt::{ProtocolVersion, Qos};
+use crate::net::client::Step;
 use crate::net::client::{self, Client};
-use crate::net::{ConnectOptions, LastWill, OutgoingMessage};
+use crate::net::{ConnectOptions, LastWill, OutgoingMessage, Subscription};
 use bytes::Bytes;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// What a simulated device is.
@@ -37,6 +38,8 @@ pub enum DeviceKind {
     Alarm,
     /// Sparkplug B edge node with one PLC device.
     Plc,
+    /// A Sparkplug primary host application: only its `STATE`.
+    SparkplugHost,
 }
 
 /// One device of the fleet.
@@ -126,6 +129,11 @@ pub fn catalogue(count: usize) -> Vec<DeviceSpec> {
             format!("spBv1.0/factory/+/line{line}-edge"),
         ));
     }
+    factory.push((
+        DeviceKind::SparkplugHost,
+        sparkplug::HOST.to_owned(),
+        format!("spBv1.0/STATE/{}", sparkplug::HOST),
+    ));
     let mut interleaved = Vec::new();
     let (mut h, mut f) = (home.into_iter(), factory.into_iter());
     loop {
@@ -250,7 +258,10 @@ pub(super) struct Device {
     value: f64,
     counter: u64,
     on: bool,
-    seq: u64,
+    /// The Sparkplug side of a PLC.
+    edge: Option<EdgeNode>,
+    /// Set when an NCMD asked the edge node to rebirth.
+    rebirth: Arc<AtomicBool>,
 }
 
 impl Device {
@@ -263,7 +274,6 @@ impl Device {
         let mut rng = Rng::new(options.seed ^ (index + 1).wrapping_mul(0x1000_0001));
         let value = rng.unit();
         Self {
-            spec,
             host: options.host.clone(),
             port: options.port,
             period: Duration::from_secs_f64(1.0 / rate),
@@ -272,7 +282,10 @@ impl Device {
             value,
             counter: 0,
             on: index.is_multiple_of(2),
-            seq: 0,
+            edge: (spec.kind == DeviceKind::Plc)
+                .then(|| EdgeNode::new(spec.base_topic.rsplit('/').next().unwrap_or_default())),
+            rebirth: Arc::new(AtomicBool::new(false)),
+            spec,
         }
     }
 
@@ -309,7 +322,11 @@ impl Device {
                         if lifetime.is_some_and(|life| started.elapsed() >= life) {
                             break false;
                         }
-                        self.publish_reading(&client, &stats).await;
+                        if self.rebirth.swap(false, Ordering::Relaxed) {
+                            self.publish_births(&client, &stats).await;
+                        } else {
+                            self.publish_reading(&client, &stats).await;
+                        }
                     }
                 }
             };
@@ -331,7 +348,7 @@ impl Device {
     }
 
     fn connect(
-        &self,
+        &mut self,
         stats: &Arc<FleetStats>,
     ) -> Result<(SimClient, tokio::task::JoinHandle<()>, Arc<Presence>), crate::net::NetError> {
         let status = self.status_topic();
@@ -345,18 +362,47 @@ impl Device {
         options.client_id = self.spec.id.clone();
         options.keep_alive_secs = 15;
         options.subscriptions = Vec::new();
-        options.last_will = Some(LastWill {
-            topic: status,
-            payload: Bytes::from_static(b"offline"),
-            qos: Qos::AtLeastOnce,
-            retain: true,
+        options.last_will = Some(match (&mut self.edge, self.spec.kind) {
+            (Some(edge), _) => {
+                let (topic, payload, _) = edge.next_session();
+                LastWill {
+                    topic,
+                    payload: Bytes::from(payload),
+                    qos: Qos::AtLeastOnce,
+                    retain: false,
+                }
+            }
+            (None, DeviceKind::SparkplugHost) => {
+                let (topic, payload, _) = sparkplug::host_state(false);
+                LastWill {
+                    topic,
+                    payload: Bytes::from(payload),
+                    qos: Qos::AtLeastOnce,
+                    retain: true,
+                }
+            }
+            (None, _) => LastWill {
+                topic: status,
+                payload: Bytes::from_static(b"offline"),
+                qos: Qos::AtLeastOnce,
+                retain: true,
+            },
         });
         let (client, mut event_loop, _no_tls_origin) = client::build(&options)?;
+        if let Some(edge) = &self.edge {
+            client.try_subscribe(&[Subscription {
+                filter: edge.command_topic(),
+                qos: Qos::AtLeastOnce,
+            }])?;
+        }
+        let rebirth = Arc::clone(&self.rebirth);
         let task = tokio::spawn(async move {
             loop {
                 match event_loop.step().await {
-                    Ok(true) => task_presence.up(),
-                    Ok(false) => {}
+                    Ok(Step::Connected) => task_presence.up(),
+                    // Only an edge node subscribes, to its commands: the one it obeys is Rebirth.
+                    Ok(Step::Message(_)) => rebirth.store(true, Ordering::Relaxed),
+                    Ok(Step::Other) => {}
                     Err(_) => {
                         task_presence.down();
                         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -370,19 +416,33 @@ impl Device {
     /// Birth: retained "online" status and config; Sparkplug birth certificates for PLCs.
     async fn announce(&mut self, client: &SimClient, stats: &FleetStats) {
         let mut sent = 0;
-        sent += u64::from(
-            client
-                .publish(
-                    &self.status_topic(),
-                    1,
-                    true,
-                    Bytes::from_static(b"online"),
-                    Props::default(),
-                )
-                .await,
-        );
+        match self.spec.kind {
+            // Their births and STATE say whether they are online.
+            DeviceKind::Plc => {}
+            DeviceKind::SparkplugHost => {
+                let (topic, payload, qos) = sparkplug::host_state(true);
+                sent += u64::from(
+                    client
+                        .publish(&topic, qos, true, Bytes::from(payload), Props::default())
+                        .await,
+                );
+            }
+            _ => {
+                sent += u64::from(
+                    client
+                        .publish(
+                            &self.status_topic(),
+                            1,
+                            true,
+                            Bytes::from_static(b"online"),
+                            Props::default(),
+                        )
+                        .await,
+                );
+            }
+        }
         let config = match self.spec.kind {
-            DeviceKind::Plc => None,
+            DeviceKind::Plc | DeviceKind::SparkplugHost => None,
             kind => Some(format!(
                 r#"{{"device":"{}","kind":"{kind:?}","firmware":"2.{}.{}","interval_ms":{}}}"#,
                 self.spec.id,
@@ -410,72 +470,45 @@ impl Device {
                     .await,
             );
         }
-        if self.spec.kind == DeviceKind::Plc {
-            self.seq = 0;
-            let edge = self.spec.base_topic.replace("/+/", "/NBIRTH/");
-            let now = unix_millis();
-            let birth = sparkplug::encode_payload(
-                now,
-                self.seq,
-                &[Metric {
-                    name: "bdSeq".into(),
-                    value: MetricValue::Long(0),
-                }],
-            );
-            sent += u64::from(
-                client
-                    .publish(&edge, 0, false, Bytes::from(birth), Props::default())
-                    .await,
-            );
-            let device = format!("{}/plc", self.spec.base_topic.replace("/+/", "/DBIRTH/"));
-            self.seq += 1;
-            let birth = sparkplug::encode_payload(now, self.seq, &self.plc_metrics());
-            sent += u64::from(
-                client
-                    .publish(&device, 0, false, Bytes::from(birth), Props::default())
-                    .await,
-            );
-        }
         stats.published.fetch_add(sent, Ordering::Relaxed);
+        self.publish_births(client, stats).await;
     }
 
-    fn plc_metrics(&mut self) -> Vec<Metric> {
+    /// A PLC's NBIRTH and DBIRTH (on connecting, and when asked to rebirth).
+    async fn publish_births(&mut self, client: &SimClient, stats: &FleetStats) {
         self.rng.drift(&mut self.value, 0.5, 0.5);
-        vec![
-            Metric {
-                name: "Motor/RPM".into(),
-                value: MetricValue::Double(1450.0 + self.value * 100.0),
-            },
-            Metric {
-                name: "Motor/Running".into(),
-                value: MetricValue::Boolean(true),
-            },
-            Metric {
-                name: "Output/Count".into(),
-                value: MetricValue::Long(self.counter as i64),
-            },
-            Metric {
-                name: "Mode".into(),
-                value: MetricValue::Text("AUTO".into()),
-            },
-        ]
+        let rpm = 1450.0 + self.value * 100.0;
+        let Some(edge) = &mut self.edge else {
+            return;
+        };
+        for (topic, payload, qos) in edge.births(rpm, self.counter) {
+            if client
+                .publish(&topic, qos, false, Bytes::from(payload), Props::default())
+                .await
+            {
+                stats.published.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     async fn publish_reading(&mut self, client: &SimClient, stats: &FleetStats) {
-        let Reading(topic, qos, retain, payload, props) = self.next_reading();
+        let Some(Reading(topic, qos, retain, payload, props)) = self.next_reading() else {
+            return;
+        };
         self.counter += 1;
         if client.publish(&topic, qos, retain, payload, props).await {
             stats.published.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// What the device publishes next, as its kind would.
-    fn next_reading(&mut self) -> Reading {
+    /// What the device publishes next, as its kind would (a primary host publishes only its
+    /// `STATE`, when it connects).
+    fn next_reading(&mut self) -> Option<Reading> {
         let base = self.spec.base_topic.clone();
         let plain = |topic: String, payload: String| {
             Reading(topic, 0, false, Bytes::from(payload), Props::default())
         };
-        match self.spec.kind {
+        Some(match self.spec.kind {
             DeviceKind::Thermostat => self.thermostat(base),
             DeviceKind::Light => self.light(&base),
             DeviceKind::Motion => plain(base, u8::from(self.rng.unit() < 0.2).to_string()),
@@ -513,13 +546,13 @@ impl Device {
             DeviceKind::Alarm => self.alarm(base),
             DeviceKind::Plc => {
                 self.counter += 1;
-                self.seq = (self.seq + 1) % 256;
-                let metrics = self.plc_metrics();
-                let payload = sparkplug::encode_payload(unix_millis(), self.seq, &metrics);
-                let topic = format!("{}/plc", self.spec.base_topic.replace("/+/", "/DDATA/"));
-                Reading(topic, 0, false, Bytes::from(payload), Props::default())
+                self.rng.drift(&mut self.value, 0.5, 0.5);
+                let rpm = 1450.0 + self.value * 100.0;
+                let (topic, payload, qos) = self.edge.as_mut()?.data(rpm, self.counter);
+                Reading(topic, qos, false, Bytes::from(payload), Props::default())
             }
-        }
+            DeviceKind::SparkplugHost => return None,
+        })
     }
 
     fn thermostat(&mut self, base: String) -> Reading {
@@ -628,12 +661,6 @@ impl Presence {
             self.stats.connected.fetch_sub(1, Ordering::Relaxed);
         }
     }
-}
-
-fn unix_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A tiny valid PNG (a 4×4 grey image whose shade changes), so image viewers have something real.

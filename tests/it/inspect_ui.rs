@@ -111,14 +111,20 @@ fn binary_formats_are_decoded_and_bad_ones_shown_as_bytes() {
     image::RgbaImage::from_pixel(4, 3, image::Rgba([10, 200, 30, 255]))
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .expect("encode png");
-    let sparkplug = canopy::sim::sparkplug::encode_payload(
-        1_700_000_000_000,
-        5,
-        &[canopy::sim::sparkplug::Metric {
-            name: "Motor/RPM".into(),
-            value: canopy::sim::sparkplug::MetricValue::Long(1450),
-        }],
-    );
+    let sparkplug = {
+        use canopy::mqtt::sparkplug::{Metric, MetricValue, Payload, datatype};
+        Payload {
+            timestamp: Some(1_700_000_000_000),
+            seq: Some(5),
+            metrics: vec![Metric::named(
+                "Motor/RPM",
+                datatype::INT64,
+                MetricValue::Long(1450),
+            )],
+            ..Payload::default()
+        }
+        .to_bytes()
+    };
     let mut harness = harness(app_with(vec![
         packed,
         Incoming::new("cam/snapshot", png),
