@@ -16,6 +16,7 @@ fn view_name(view: View) -> &'static str {
         View::Log => "Log",
         View::Retained => "Retained",
         View::Home => "Home",
+        View::Sparkplug => "Sparkplug",
         View::Monitor => "Monitor",
         View::Broker => "Broker",
     }
@@ -27,6 +28,7 @@ fn view_named(name: &str) -> Option<View> {
         View::Log,
         View::Retained,
         View::Home,
+        View::Sparkplug,
         View::Monitor,
         View::Broker,
     ]

@@ -34,6 +34,7 @@ mod replay_ui;
 mod retained_ui;
 mod session;
 mod shortcuts_ui;
+mod sparkplug_ui;
 mod status_bar_ui;
 mod timeline_ui;
 mod topic_search;
@@ -84,6 +85,8 @@ pub enum View {
     Retained,
     /// Home Assistant discovery: devices, entities, problems.
     Home,
+    /// Sparkplug B: groups, edge nodes, devices, metrics, problems.
+    Sparkplug,
     /// The connection's broker dashboard, traffic and latency.
     Monitor,
     /// The bundled broker.
@@ -159,6 +162,8 @@ pub struct CanopyApp {
     shortcuts_open: bool,
     /// A Home view command waiting for confirmation: (entity, topic, payload).
     confirm_command: Option<(String, String, String)>,
+    /// A Rebirth asked for in the Sparkplug view, waiting for confirmation: (group, edge node).
+    confirm_rebirth: Option<(String, String)>,
     /// The layout as last seen (saved with the settings).
     layout: crate::settings::Layout,
     /// When the layout last changed, while that change waits to be saved.
@@ -219,6 +224,7 @@ impl CanopyApp {
             about_open: false,
             shortcuts_open: false,
             confirm_command: None,
+            confirm_rebirth: None,
             layout: crate::settings::Layout::default(),
             layout_changed_at: None,
             tree_panel_width: None,

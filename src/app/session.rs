@@ -65,6 +65,8 @@ pub struct Session {
     pub expansion_saved: Option<u64>,
     /// The Home view's selection for this connection.
     pub home_view: super::home_ui::HomeView,
+    /// The Sparkplug view's selection, filter and sort.
+    pub sparkplug_view: super::sparkplug_ui::SparkplugView,
     /// The retained-message manager's state for this connection.
     pub retained_view: super::retained_ui::RetainedView,
     /// The message log's filters and rows for this connection.
@@ -120,6 +122,7 @@ impl Session {
             log_view: super::log_ui::LogView::default(),
             expansion_saved: None,
             home_view: super::home_ui::HomeView::default(),
+            sparkplug_view: super::sparkplug_ui::SparkplugView::default(),
             retained_view: super::retained_ui::RetainedView::default(),
             payload_query: String::new(),
             payload_search: None,

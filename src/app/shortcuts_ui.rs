@@ -13,8 +13,8 @@ pub const SHORTCUTS: [(&str, &str); 13] = [
     ("Ctrl+F", "put the cursor in the tree's filter"),
     ("Ctrl+Shift+F", "put the cursor in the payload search"),
     (
-        "Ctrl+1 … Ctrl+6",
-        "Explorer, Log, Retained, Home, Monitor, Broker",
+        "Ctrl+1 … Ctrl+7",
+        "Explorer, Log, Retained, Home, Sparkplug, Monitor, Broker",
     ),
     (
         "Ctrl + / Ctrl − / Ctrl 0",
@@ -52,8 +52,9 @@ impl CanopyApp {
             (Key::Num2, View::Log),
             (Key::Num3, View::Retained),
             (Key::Num4, View::Home),
-            (Key::Num5, View::Monitor),
-            (Key::Num6, View::Broker),
+            (Key::Num5, View::Sparkplug),
+            (Key::Num6, View::Monitor),
+            (Key::Num7, View::Broker),
         ] {
             if pressed(Modifiers::COMMAND, key) {
                 self.view = view;

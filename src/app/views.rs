@@ -4,7 +4,9 @@
 use super::export_ui::{ExportSource, TopicSelection};
 use super::monitor_ui::MonitorAction;
 use super::session::Session;
+use super::sparkplug_ui::SparkplugAction;
 use super::{CanopyApp, View, log_ui, monitor_ui, repaint, topic_tree_ui};
+use crate::mqtt::sparkplug as sp;
 use crate::net::ClearRequest;
 use std::time::{Instant, SystemTime};
 
@@ -127,6 +129,83 @@ impl CanopyApp {
         }
     }
 
+    pub(super) fn sparkplug_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
+        let action = match self.active_session_mut() {
+            Some(session) => super::sparkplug_ui::sparkplug_ui(
+                ui,
+                &mut session.sparkplug_view,
+                &session.model.sparkplug,
+                now,
+            ),
+            None => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    ui.weak("Connect to a broker to see its Sparkplug B edge nodes.");
+                });
+                None
+            }
+        };
+        match action {
+            Some(SparkplugAction::Rebirth { group, node }) => {
+                self.confirm_rebirth = Some((group, node));
+            }
+            Some(SparkplugAction::Plot { topic, name }) => {
+                let path = crate::payload::Path(
+                    ["metrics", name.as_str(), "value"]
+                        .into_iter()
+                        .map(|key| crate::payload::PathSegment::Key(key.to_owned()))
+                        .collect(),
+                );
+                self.plot(&topic, path, crate::payload::PayloadView::Sparkplug);
+            }
+            Some(SparkplugAction::Show { topic, seq }) => {
+                if let Some(session) = self.active_session_mut()
+                    && let Some(id) = session.model.tree.find(&topic)
+                {
+                    session.tree_view.reveal(&session.model.tree, id);
+                    session.message_view.pin(id, seq);
+                    self.view = View::Explorer;
+                }
+            }
+            None => {}
+        }
+        self.confirm_rebirth_ui(ui);
+    }
+
+    /// Ask before a Rebirth goes out: it makes the edge node publish all its births again.
+    fn confirm_rebirth_ui(&mut self, ui: &egui::Ui) {
+        let Some((group, node)) = &self.confirm_rebirth else {
+            return;
+        };
+        let topic = sp::topic(group, sp::MessageType::NCmd, node, None);
+        let decision = super::cells::confirm_modal(
+            ui,
+            "confirm_rebirth",
+            "Request a rebirth",
+            "Send Rebirth",
+            |ui| {
+                ui.label(format!(
+                    "Ask edge node {node} (group {group}) to publish its births again?"
+                ));
+                ui.weak(format!("Publishes NCMD {} = true to {topic}.", sp::REBIRTH));
+            },
+        );
+        match decision {
+            Some(true) => {
+                if let Some((group, node)) = self.confirm_rebirth.take() {
+                    let millis = now_millis();
+                    let payload = sp::Payload::rebirth_command(millis).to_bytes();
+                    if let Some(session) = self.active_session_mut() {
+                        session.notice(format!("Sent Rebirth to {group}/{node}."));
+                    }
+                    // Sparkplug sends commands at QoS 0, not retained.
+                    self.publish(crate::net::OutgoingMessage::new(topic, payload));
+                }
+            }
+            Some(false) => self.confirm_rebirth = None,
+            None => {}
+        }
+    }
+
     pub(super) fn monitor_view(&mut self, ui: &mut egui::Ui) {
         let monitor_action = egui::CentralPanel::default()
             .show(ui, |ui| {
@@ -220,4 +299,10 @@ impl PayloadSearchPanel<'_> {
             None => {}
         }
     }
+}
+
+fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -92,6 +92,7 @@ impl CanopyApp {
             View::Log => self.log_view(ui, now),
             View::Retained => self.retained_view(ui, now),
             View::Home => self.home_view(ui, now),
+            View::Sparkplug => self.sparkplug_view(ui, now),
             View::Explorer => self.explorer_view(ui, now),
         }
         match action {
@@ -120,6 +121,10 @@ impl CanopyApp {
             .on_hover_text("Every retained message seen: review and clear them");
         ui.selectable_value(&mut self.view, View::Home, "Home")
             .on_hover_text("Home Assistant discovery: devices, entities and problems");
+        ui.selectable_value(&mut self.view, View::Sparkplug, "Sparkplug")
+            .on_hover_text(
+                "Sparkplug B: edge nodes, devices, metrics by name, seq and birth problems",
+            );
         ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
         ui.selectable_value(&mut self.view, View::Broker, "Broker");
         ui.separator();

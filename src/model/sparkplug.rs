@@ -54,7 +54,8 @@ pub struct MetricState {
     pub alias: Option<u64>,
     /// Sparkplug data type number (from the birth; data messages rarely repeat it).
     pub datatype: u32,
-    /// The latest message's metric (value, timestamp, properties, metadata).
+    /// The latest message's metric (value, timestamp, properties, metadata); without a
+    /// timestamp of its own it takes its payload's.
     pub latest: Metric,
     /// When that message arrived.
     pub updated_at: SystemTime,
@@ -66,6 +67,16 @@ impl MetricState {
     /// The value in words.
     pub fn value_text(&self) -> String {
         self.latest.value_text(self.datatype)
+    }
+
+    /// Its engineering unit, from the birth's `engUnit` property.
+    pub fn unit(&self) -> Option<&str> {
+        let properties = self.latest.properties.as_ref()?;
+        let index = properties.keys.iter().position(|k| k == "engUnit")?;
+        match &properties.values.get(index)?.value {
+            Some(crate::mqtt::sparkplug::PropertyValueKind::String(unit)) => Some(unit),
+            _ => None,
+        }
     }
 
     /// The value as a number, for sorting and plots.
@@ -635,6 +646,16 @@ fn update_all(
 ) -> u64 {
     let mut dropped = 0;
     for metric in &payload.metrics {
+        let stamped;
+        let metric = if metric.timestamp.is_none() && payload.timestamp.is_some() {
+            stamped = Metric {
+                timestamp: payload.timestamp,
+                ..metric.clone()
+            };
+            &stamped
+        } else {
+            metric
+        };
         let name = match (&metric.name, metric.alias) {
             (Some(name), _) => name.clone(),
             (None, Some(alias)) => match names.and_then(|n| n.get(&alias)) {

@@ -577,6 +577,20 @@ pub fn scalar_text(value: Option<&ScalarValue>) -> String {
     }
 }
 
+/// A template parameter's value in words.
+pub fn parameter_text(value: Option<&ParameterValue>) -> String {
+    match value {
+        None => "null".to_owned(),
+        Some(ParameterValue::Int(v)) => v.to_string(),
+        Some(ParameterValue::Long(v)) => v.to_string(),
+        Some(ParameterValue::Float(v)) => v.to_string(),
+        Some(ParameterValue::Double(v)) => v.to_string(),
+        Some(ParameterValue::Boolean(v)) => v.to_string(),
+        Some(ParameterValue::String(v)) => v.clone(),
+        Some(ParameterValue::Extension(_)) => "extension".to_owned(),
+    }
+}
+
 /// A property's value in words (nested sets as `{key: value, …}`, bounded by prost's depth).
 pub fn property_text(value: &PropertyValue) -> String {
     if value.is_null == Some(true) {

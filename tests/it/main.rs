@@ -22,5 +22,6 @@ mod publish;
 mod publish_ui;
 mod record;
 mod record_ui;
+mod sparkplug_ui;
 mod sub_cli;
 mod ui;

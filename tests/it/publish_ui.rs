@@ -11,18 +11,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::Duration;
 
-/// The app connected to `port`, drawn in a harness, once subscriptions are acknowledged.
-fn connected_app(port: u16) -> Harness<'static, CanopyApp> {
-    let mut app = CanopyApp::new(Ok(common::manager()), None);
-    app.connect(ConnectOptions::new("127.0.0.1", port));
-    let mut harness = crate::common::ui::harness(app);
-    step_until(&mut harness, "the subscriptions", |h| {
-        h.state()
-            .active_session()
-            .is_some_and(|s| s.active_subscriptions.len() == 2)
-    });
-    harness
-}
+use crate::common::ui::connected_app;
 
 fn step_until(
     harness: &mut Harness<'_, CanopyApp>,

@@ -18,6 +18,25 @@ pub fn harness(app: CanopyApp) -> Harness<'static, CanopyApp> {
         )
 }
 
+/// The app connected to the broker on `port`, drawn in a harness, once its subscriptions are
+/// acknowledged.
+pub fn connected_app(port: u16) -> Harness<'static, CanopyApp> {
+    let mut app = CanopyApp::new(Ok(super::manager()), None);
+    app.connect(canopy::net::ConnectOptions::new("127.0.0.1", port));
+    let mut harness = harness(app);
+    step_until(
+        &mut harness,
+        "the subscriptions",
+        Duration::from_secs(10),
+        |h| {
+            h.state()
+                .active_session()
+                .is_some_and(|s| s.active_subscriptions.len() == 2)
+        },
+    );
+    harness
+}
+
 /// Step frames until `done` holds; panics naming `what` after `timeout`.
 pub fn step_until(
     harness: &mut Harness<'_, CanopyApp>,
