@@ -83,6 +83,7 @@ const HINT: Hint<'static> = Hint {
     topic: "bench/topic",
     content_type: None,
     aliases: None,
+    message_type: None,
 };
 
 #[divan::bench]
@@ -203,6 +204,7 @@ fn render_sparkplug_ndata_aliased_100(bencher: divan::Bencher) {
         topic: "spBv1.0/plant/NDATA/edge1",
         content_type: None,
         aliases: Some(&names),
+        message_type: None,
     };
     bencher
         .counter(divan::counter::BytesCount::new(data.len()))

@@ -1,8 +1,7 @@
 //! The chart of one connection: which topics and fields are plotted, their samples, and the
 //! view settings. Fed from each batch before it reaches the tree; drawn by `plot_ui`.
 
-use crate::model::sparkplug::{AliasNames, Sessions};
-use crate::model::{Incoming, Message, Series};
+use crate::model::{Incoming, Message, Model, Series};
 use crate::payload::{self, Path, PayloadView, Value};
 use rustc_hash::FxHashSet;
 use std::collections::VecDeque;
@@ -108,12 +107,14 @@ pub struct Chart {
     next_color: usize,
 }
 
-/// The hint a plotted message is decoded with.
-fn hint<'a>(topic: &'a str, aliases: Option<&'a AliasNames>) -> payload::Hint<'a> {
+/// The hint the `seq`-th message, on `topic`, is decoded with when plotted: the Sparkplug
+/// aliases in effect when it arrived, the protobuf type bound to its topic.
+fn hint<'a>(topic: &'a str, seq: u64, model: &'a Model) -> payload::Hint<'a> {
     payload::Hint {
         topic,
         content_type: None,
-        aliases,
+        aliases: model.sparkplug.aliases_at(topic, seq),
+        message_type: model.protobuf.message_for(topic),
     }
 }
 
@@ -132,7 +133,7 @@ impl Chart {
         topic: &str,
         path: Path,
         view: PayloadView,
-        (history, sparkplug): (&VecDeque<Message>, &Sessions),
+        (history, model): (&VecDeque<Message>, &Model),
     ) -> Result<(), AddError> {
         self.open = true;
         if self
@@ -144,7 +145,7 @@ impl Chart {
         }
         let mut series = Series::default();
         for message in history {
-            let hint = hint(topic, sparkplug.aliases_at(topic, message.seq));
+            let hint = hint(topic, message.seq, model);
             if let Some(y) = payload::sample(&message.payload, view, &path, &hint) {
                 series.push(unix_secs(message.received_at), y);
             }
@@ -162,17 +163,15 @@ impl Chart {
     }
 
     /// Refill every series from the history kept in `tree` (the tree was replaced).
-    pub fn refill(&mut self, tree: &crate::model::TopicTree, sparkplug: &Sessions) {
+    pub fn refill(&mut self, model: &Model) {
+        let tree = &model.tree;
         for chart_series in &mut self.series {
             chart_series.series = Series::default();
             let Some(node) = tree.find(&chart_series.topic).and_then(|id| tree.node(id)) else {
                 continue;
             };
             for message in node.history() {
-                let hint = hint(
-                    &chart_series.topic,
-                    sparkplug.aliases_at(&chart_series.topic, message.seq),
-                );
+                let hint = hint(&chart_series.topic, message.seq, model);
                 if let Some(y) = payload::sample(
                     &message.payload,
                     chart_series.view,
@@ -196,7 +195,7 @@ impl Chart {
     /// Take samples from a batch whose first message the tree numbers `first_seq`. Each payload
     /// is decoded at most once, however many fields of it are plotted; messages on other topics
     /// cost one hash lookup.
-    pub fn ingest(&mut self, batch: &[Incoming], first_seq: u64, sparkplug: &Sessions) {
+    pub fn ingest(&mut self, batch: &[Incoming], first_seq: u64, model: &Model) {
         if self.topics.is_empty() {
             return;
         }
@@ -204,10 +203,7 @@ impl Chart {
             if !self.topics.contains(&incoming.topic) {
                 continue;
             }
-            let hint = hint(
-                &incoming.topic,
-                sparkplug.aliases_at(&incoming.topic, first_seq + index as u64),
-            );
+            let hint = hint(&incoming.topic, first_seq + index as u64, model);
             let x = unix_secs(incoming.received_at);
             let mut decoded: Option<(PayloadView, Option<Value>)> = None;
             for chart_series in self.series.iter_mut().filter(|s| s.topic == incoming.topic) {
@@ -304,7 +300,7 @@ mod tests {
                 "s/1",
                 field("t"),
                 PayloadView::Json,
-                (&history, &Sessions::default()),
+                (&history, &Model::default()),
             )
             .expect("added");
         chart
@@ -312,7 +308,7 @@ mod tests {
                 "s/1",
                 field("h"),
                 PayloadView::Json,
-                (&history, &Sessions::default()),
+                (&history, &Model::default()),
             )
             .expect("added");
         chart
@@ -320,7 +316,7 @@ mod tests {
                 "p/2",
                 Path::default(),
                 PayloadView::Text,
-                (&VecDeque::new(), &Sessions::default()),
+                (&VecDeque::new(), &Model::default()),
             )
             .expect("added");
         assert_eq!(
@@ -328,7 +324,7 @@ mod tests {
                 "s/1",
                 field("t"),
                 PayloadView::Json,
-                (&history, &Sessions::default())
+                (&history, &Model::default())
             ),
             Err(AddError::AlreadyPlotted)
         );
@@ -341,7 +337,7 @@ mod tests {
                 at("p/2", "offline", 12),
             ],
             0,
-            &Sessions::default(),
+            &Model::default(),
         );
         let points: Vec<_> = chart
             .series
@@ -353,7 +349,7 @@ mod tests {
         assert_eq!(points[2], [[11.0, 7.5]]);
 
         chart.remove(2);
-        chart.ingest(&[at("p/2", "8", 13)], 0, &Sessions::default());
+        chart.ingest(&[at("p/2", "8", 13)], 0, &Model::default());
         assert_eq!(chart.series.len(), 2);
     }
 
@@ -365,7 +361,7 @@ mod tests {
                 "a,b",
                 field("x"),
                 PayloadView::Json,
-                (&VecDeque::new(), &Sessions::default()),
+                (&VecDeque::new(), &Model::default()),
             )
             .expect("added");
         chart.ingest(
@@ -374,7 +370,7 @@ mod tests {
                 at("a,b", r#"{"x":-2}"#, 1_700_000_001),
             ],
             0,
-            &Sessions::default(),
+            &Model::default(),
         );
         let csv = chart.to_csv();
         let lines: Vec<_> = csv.lines().collect();

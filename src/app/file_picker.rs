@@ -9,6 +9,11 @@ pub trait FilePicker {
     /// Where to save a new file (`suggested_name` pre-filled), or `None` if the user cancelled.
     fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf>;
 
+    /// The chosen folder, or `None` if the user cancelled (or the picker picks no folders).
+    fn pick_folder(&mut self, _title: &str) -> Option<std::path::PathBuf> {
+        None
+    }
+
     /// Whether a dialog can be shown at all. When not, callers save to a default folder or
     /// say so, instead of a click that silently does nothing.
     fn available(&self) -> bool {
@@ -33,6 +38,10 @@ pub struct SystemFilePicker;
 impl FilePicker for SystemFilePicker {
     fn pick_file(&mut self, title: &str) -> Option<std::path::PathBuf> {
         rfd::FileDialog::new().set_title(title).pick_file()
+    }
+
+    fn pick_folder(&mut self, title: &str) -> Option<std::path::PathBuf> {
+        rfd::FileDialog::new().set_title(title).pick_folder()
     }
 
     fn save_file(&mut self, title: &str, suggested_name: &str) -> Option<std::path::PathBuf> {

@@ -192,6 +192,7 @@ pub fn message_ui(
         topic: &topic,
         content_type,
         aliases: model.sparkplug.aliases_at(&topic, message.seq),
+        message_type: model.protobuf.message_for(&topic),
     };
     let (chosen, payload_label) = view_picker_ui(ui, view, &topic);
     let selected_path = view.selected_path.as_ref().map(|(_, path)| path.clone());
@@ -218,13 +219,7 @@ pub fn message_ui(
         topic: &topic,
     };
     body_ui(ui, view, id, selected_path, &body);
-    changes_ui(
-        ui,
-        view,
-        (node, &topic, &model.sparkplug),
-        message,
-        rendered.view,
-    );
+    changes_ui(ui, view, (node, &topic, model), message, rendered.view);
     history_ui(ui, view, tree, id, message.seq);
     view.keep(cached);
     action
@@ -371,7 +366,7 @@ fn payload_toolbar_ui(
 fn changes_ui(
     ui: &mut egui::Ui,
     view: &mut MessageView,
-    (node, topic, sparkplug): (&Node, &str, &crate::model::sparkplug::Sessions),
+    (node, topic, model): (&Node, &str, &crate::model::Model),
     message: &Message,
     shown_as: PayloadView,
 ) {
@@ -379,7 +374,8 @@ fn changes_ui(
     let hint = |seq| Hint {
         topic,
         content_type: None,
-        aliases: sparkplug.aliases_at(topic, seq),
+        aliases: model.sparkplug.aliases_at(topic, seq),
+        message_type: model.protobuf.message_for(topic),
     };
     let previous = history
         .iter()

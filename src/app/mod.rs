@@ -32,6 +32,8 @@ mod recording_tab;
 pub mod repaint;
 mod replay_ui;
 mod retained_ui;
+mod schemas;
+mod schemas_ui;
 mod session;
 mod shortcuts_ui;
 mod sparkplug_ui;
@@ -164,6 +166,9 @@ pub struct CanopyApp {
     confirm_command: Option<(String, String, String)>,
     /// A Rebirth asked for in the Sparkplug view, waiting for confirmation: (group, edge node).
     confirm_rebirth: Option<(String, String)>,
+    schemas_window: schemas_ui::SchemasWindow,
+    /// Where the last schema change was kept, for the Schemas window.
+    schemas_saved: Option<String>,
     /// The layout as last seen (saved with the settings).
     layout: crate::settings::Layout,
     /// When the layout last changed, while that change waits to be saved.
@@ -225,6 +230,8 @@ impl CanopyApp {
             shortcuts_open: false,
             confirm_command: None,
             confirm_rebirth: None,
+            schemas_window: schemas_ui::SchemasWindow::default(),
+            schemas_saved: None,
             layout: crate::settings::Layout::default(),
             layout_changed_at: None,
             tree_panel_width: None,
@@ -547,6 +554,13 @@ impl CanopyApp {
                 .and_then(|p| p.discovery_prefix.as_deref())
             {
                 session.model.home = crate::model::ha_discovery::Discovery::new(prefix);
+            }
+            if let Some(profile) = self.profiles.profiles.iter().find(|p| &p.name == name) {
+                session.schemas = schemas::SessionSchemas::load(
+                    profile.schema_folder.clone(),
+                    profile.protobuf_bindings.clone(),
+                );
+                session.model.protobuf = session.schemas.resolved();
             }
         }
         session.name = name;

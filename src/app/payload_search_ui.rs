@@ -47,11 +47,8 @@ pub fn search_field_ui(ui: &mut egui::Ui, query: &mut String) -> Option<SearchAc
 /// Go on searching for a few milliseconds; asks for another frame while unfinished. Binary
 /// payloads are searched through their decoded text (MessagePack, CBOR and Sparkplug B as JSON,
 /// chosen as the message panel's Auto view chooses).
-pub fn step(
-    search: &mut PayloadSearch,
-    (tree, sparkplug): (&TopicTree, &crate::model::sparkplug::Sessions),
-    ctx: &egui::Context,
-) {
+pub fn step(search: &mut PayloadSearch, model: &crate::model::Model, ctx: &egui::Context) {
+    let tree = &model.tree;
     if !search.done {
         let mut decoded = |id: NodeId, message: &crate::model::Message| {
             let topic = tree.topic_name(id);
@@ -61,7 +58,8 @@ pub fn step(
                     .properties
                     .as_deref()
                     .and_then(|p| p.content_type.as_deref()),
-                aliases: sparkplug.aliases_at(&topic, message.seq),
+                aliases: model.sparkplug.aliases_at(&topic, message.seq),
+                message_type: model.protobuf.message_for(&topic),
             };
             let view = crate::payload::auto_view(&message.payload, &hint);
             if !view.is_structured() {

@@ -110,6 +110,42 @@ impl ProfilesState {
         problem
     }
 
+    /// Change saved profile `name`'s schema folder and protobuf bindings and write the list
+    /// (off the window's thread). False when there is no such profile.
+    pub fn set_schemas(
+        &mut self,
+        name: &str,
+        (folder, bindings): (Option<String>, Vec<crate::settings::StoredBinding>),
+        ctx: &egui::Context,
+    ) -> bool {
+        let Some(index) = self.profiles.iter().position(|p| p.name == name) else {
+            return false;
+        };
+        let profile = &mut self.profiles[index];
+        profile.schema_folder = folder;
+        profile.protobuf_bindings = bindings;
+        // The form edits a copy: keep it in step, or saving the form would undo this.
+        if self.selected == Some(index) {
+            self.draft.profile.schema_folder = profile.schema_folder.clone();
+            self.draft.profile.protobuf_bindings = profile.protobuf_bindings.clone();
+        }
+        let Some(store) = self.store.clone() else {
+            return true;
+        };
+        let profiles = self.profiles.clone();
+        let job: Box<dyn FnOnce() -> ProfilesDone + Send> =
+            Box::new(move || match store.save(&profiles) {
+                Ok(()) => {
+                    ProfilesDone::done(None, "Saved the protobuf schemas and bindings.".to_owned())
+                }
+                Err(error) => ProfilesDone::failed(format!("Could not save the bindings: {error}")),
+            });
+        self.worker
+            .get_or_insert_with(|| Worker::new("canopy-profiles"))
+            .run(ctx, job);
+        true
+    }
+
     /// Select profile `index` for editing.
     pub fn select(&mut self, index: usize) {
         if let Some(profile) = self.profiles.get(index) {

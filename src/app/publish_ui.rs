@@ -24,6 +24,10 @@ pub struct PublishForm {
     pub payload: String,
     /// How the payload is written.
     pub format: PayloadFormat,
+    /// Encode the payload (JSON) as this protobuf message type.
+    pub protobuf_type: Option<prost_reflect::MessageDescriptor>,
+    /// The topic the protobuf type was last chosen for (a new topic picks its bound type).
+    protobuf_topic: String,
     pub qos: Qos,
     pub retain: bool,
     /// MQTT 5 content type.
@@ -64,8 +68,11 @@ impl PublishForm {
         crate::mqtt::TopicName::new(topic).map_err(|e| FieldError::new("Topic", e))?;
         let bytes = match &self.file {
             Some((_, contents)) => contents.to_vec(),
-            None => payload::encode(&self.payload, self.format)
-                .map_err(|e| FieldError::new("Payload", e))?,
+            None => match &self.protobuf_type {
+                Some(message) => payload::protobuf::encode_json(&self.payload, message),
+                None => payload::encode(&self.payload, self.format),
+            }
+            .map_err(|e| FieldError::new("Payload", e))?,
         };
         let mut user_properties = Vec::new();
         for line in self
@@ -237,10 +244,11 @@ pub fn completions(tree: &TopicTree, typed: &str, limit: usize) -> Vec<String> {
 pub fn publish_ui(
     ui: &mut egui::Ui,
     form: &mut PublishForm,
-    tree: Option<&TopicTree>,
+    session: Option<&super::session::Session>,
     selected: Option<NodeId>,
     mqtt5: bool,
 ) -> PublishRequests {
+    let tree = session.map(|s| &s.model.tree);
     // Pre-fill the selected topic when the selection changes.
     if selected != form.last_selected {
         form.last_selected = selected;
@@ -250,6 +258,11 @@ pub fn publish_ui(
     }
     let top = ui.horizontal(|ui| top_row_ui(ui, form)).inner;
     completions_ui(ui, form, tree, top.topic_focused);
+    if let Some(session) = session
+        && let Some(schemas) = &session.schemas.compiled
+    {
+        ui.horizontal(|ui| protobuf_row_ui(ui, form, schemas, &session.model.protobuf));
+    }
     let pick_file = ui.horizontal(|ui| file_and_save_row_ui(ui, form)).inner;
     let payload_focused = payload_ui(ui, form);
     // Ctrl+Enter anywhere in the panel's fields publishes.
@@ -275,6 +288,51 @@ pub fn publish_ui(
     PublishRequests {
         pick_file,
         send: to_send,
+    }
+}
+
+/// The protobuf type the JSON payload is encoded as: the topic's bound type when the topic
+/// changes, or the user's choice.
+fn protobuf_row_ui(
+    ui: &mut egui::Ui,
+    form: &mut PublishForm,
+    schemas: &payload::protobuf::Schemas,
+    bindings: &crate::model::protobuf_bindings::ProtobufBindings,
+) {
+    if form.protobuf_topic != form.topic {
+        form.protobuf_topic.clone_from(&form.topic);
+        form.protobuf_type = bindings.message_for(form.topic.trim()).cloned();
+    }
+    let label = ui.label("As protobuf");
+    let shown = form
+        .protobuf_type
+        .as_ref()
+        .map_or("no (send as the format says)", |m| m.full_name())
+        .to_owned();
+    egui::ComboBox::from_id_salt("publish_protobuf_type")
+        .selected_text(shown)
+        .width(240.0)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(form.protobuf_type.is_none(), "no")
+                .clicked()
+            {
+                form.protobuf_type = None;
+            }
+            for name in schemas.message_names() {
+                let chosen = form
+                    .protobuf_type
+                    .as_ref()
+                    .is_some_and(|m| m.full_name() == name);
+                if ui.selectable_label(chosen, &name).clicked() {
+                    form.protobuf_type = schemas.message(&name);
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if form.protobuf_type.is_some() {
+        ui.weak("write the message as JSON; it is encoded on Publish");
     }
 }
 

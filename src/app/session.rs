@@ -65,6 +65,8 @@ pub struct Session {
     pub expansion_saved: Option<u64>,
     /// The Home view's selection for this connection.
     pub home_view: super::home_ui::HomeView,
+    /// The protobuf schema folder and bindings of this connection.
+    pub schemas: super::schemas::SessionSchemas,
     /// The Sparkplug view's selection, filter and sort.
     pub sparkplug_view: super::sparkplug_ui::SparkplugView,
     /// The retained-message manager's state for this connection.
@@ -123,6 +125,7 @@ impl Session {
             expansion_saved: None,
             home_view: super::home_ui::HomeView::default(),
             sparkplug_view: super::sparkplug_ui::SparkplugView::default(),
+            schemas: super::schemas::SessionSchemas::default(),
             retained_view: super::retained_ui::RetainedView::default(),
             payload_query: String::new(),
             payload_search: None,
@@ -163,7 +166,7 @@ impl Session {
         let chart = &mut self.chart;
         self.model
             .apply_with(batch, now, |model, batch, first_seq| {
-                chart.ingest(batch, first_seq, &model.sparkplug);
+                chart.ingest(batch, first_seq, model);
             });
     }
 
@@ -174,6 +177,8 @@ impl Session {
         let old = &self.model.tree;
         // The budget may have changed since the model was ordered.
         model.tree.set_history_budget(old.history_budget());
+        // The bindings are the connection's, not the recording's.
+        model.protobuf = self.model.protobuf.clone();
         // Building the model is not traffic: the rate shows what plays from here.
         model.message_rate = crate::model::RateMeter::per_second();
         let selected = self.tree_view.selected.map(|id| old.topic_name(id));
@@ -199,7 +204,7 @@ impl Session {
         self.payload_search = None;
         self.log_view.forget_rows();
         self.retained_view.forget_rows();
-        self.chart.refill(tree, &self.model.sparkplug);
+        self.chart.refill(&self.model);
     }
 
     /// Add a notice, dropping the oldest past the limit.

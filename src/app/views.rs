@@ -271,7 +271,7 @@ pub(super) struct PayloadSearchPanel<'a> {
     pub(super) search: &'a mut Option<crate::model::PayloadSearch>,
     pub(super) message_view: &'a mut super::message_ui::MessageView,
     pub(super) tree: &'a crate::model::TopicTree,
-    pub(super) sparkplug: &'a crate::model::sparkplug::Sessions,
+    pub(super) model: &'a crate::model::Model,
 }
 
 impl PayloadSearchPanel<'_> {
@@ -282,7 +282,7 @@ impl PayloadSearchPanel<'_> {
             .horizontal(|ui| search_ui::search_field_ui(ui, self.query))
             .inner;
         if let Some(search) = self.search.as_mut() {
-            search_ui::step(search, (self.tree, self.sparkplug), ui.ctx());
+            search_ui::step(search, self.model, ui.ctx());
             if let Some(asked) = search_ui::hits_ui(ui, search, self.tree) {
                 action = Some(asked);
             }

@@ -86,6 +86,7 @@ impl CanopyApp {
         self.status_bar(ui);
         self.export_progress_panel(ui);
         self.profiles_window(ui);
+        self.schemas_window_ui(ui.ctx());
         match self.view {
             View::Broker => self.broker_view(ui),
             View::Monitor => self.monitor_view(ui),
@@ -128,6 +129,13 @@ impl CanopyApp {
         ui.selectable_value(&mut self.view, View::Monitor, "Monitor");
         ui.selectable_value(&mut self.view, View::Broker, "Broker");
         ui.separator();
+        if ui
+            .button("Schemas…")
+            .on_hover_text("Protobuf schemas (.proto folder) and which topics they decode")
+            .clicked()
+        {
+            self.schemas_window.show();
+        }
         ui.toggle_value(&mut self.publish_open, "Publish panel")
             .on_hover_text("Show or hide the publish panel");
         if let Some(session) = self.active_session_mut() {
@@ -447,7 +455,7 @@ impl CanopyApp {
                             search: &mut session.payload_search,
                             message_view: &mut session.message_view,
                             tree: &session.model.tree,
-                            sparkplug: &session.model.sparkplug,
+                            model: &session.model,
                         };
                         topic_tree_ui::topic_tree_ui(
                             ui,
@@ -481,7 +489,7 @@ impl CanopyApp {
                             publish_ui::publish_ui(
                                 ui,
                                 &mut self.publish,
-                                session.map(|s| &s.model.tree),
+                                session,
                                 session.and_then(|s| s.tree_view.selected),
                                 mqtt5,
                             )
@@ -672,7 +680,7 @@ impl CanopyApp {
             .map_or(&empty, |node| node.history());
         if session
             .chart
-            .add(topic, path, view, (history, &session.model.sparkplug))
+            .add(topic, path, view, (history, &session.model))
             == Err(AddError::AlreadyPlotted)
         {
             session.notice(format!("{topic} is already on the chart."));

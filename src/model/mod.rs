@@ -9,6 +9,7 @@ mod incoming;
 mod interner;
 mod natural_order;
 mod payload_search;
+pub mod protobuf_bindings;
 mod rate;
 mod series;
 pub mod sparkplug;
@@ -49,6 +50,8 @@ pub struct Model {
     pub zigbee: zigbee2mqtt::Zigbee2Mqtt,
     /// Sparkplug B edge nodes, devices and primary hosts.
     pub sparkplug: sparkplug::Sessions,
+    /// Protobuf message types bound to topic filters (set by the app from the profile).
+    pub protobuf: protobuf_bindings::ProtobufBindings,
 }
 
 impl Default for Model {
@@ -68,6 +71,7 @@ impl Model {
             home: ha_discovery::Discovery::new(ha_discovery::DEFAULT_PREFIX),
             zigbee: zigbee2mqtt::Zigbee2Mqtt::new(zigbee2mqtt::DEFAULT_BASE),
             sparkplug: sparkplug::Sessions::default(),
+            protobuf: protobuf_bindings::ProtobufBindings::default(),
         }
     }
 

@@ -14,6 +14,6 @@ pub use qos::Qos;
 pub use reason::ReasonCode;
 pub use topic::{
     DEFAULT_MAX_TOPIC_BYTES, DEFAULT_MAX_TOPIC_LEVELS, EVERY_TOPIC, TopicError, TopicFilter,
-    TopicLimits, TopicName, matches,
+    TopicLimits, TopicName, matches, specificity_cmp,
 };
 pub use version::{ParseVersionError, ProtocolVersion};

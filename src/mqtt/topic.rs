@@ -280,6 +280,36 @@ impl AsRef<str> for TopicFilter {
     }
 }
 
+/// Which of two filters that match the same topic is the more specific: level by level from the
+/// left, a literal level beats `+`, which beats `#`; then the longer filter (but `a` beats
+/// `a/#`). So
+/// `factory/line1/+` > `factory/+/telemetry` > `factory/#` > `#`.
+pub fn specificity_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn rank(level: &str) -> u8 {
+        match level {
+            "#" => 0,
+            "+" => 1,
+            _ => 2,
+        }
+    }
+    let mut left = a.split('/');
+    let mut right = b.split('/');
+    loop {
+        match (left.next(), right.next()) {
+            (Some(x), Some(y)) => match rank(x).cmp(&rank(y)) {
+                std::cmp::Ordering::Equal => {}
+                unequal => return unequal,
+            },
+            // `a/#` also matches `a` itself, but less specifically than `a`.
+            (Some("#"), None) => return std::cmp::Ordering::Less,
+            (None, Some("#")) => return std::cmp::Ordering::Greater,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (None, None) => return std::cmp::Ordering::Equal,
+        }
+    }
+}
+
 /// Whether the filter proper `filter` (valid, without `$share/GROUP/`) matches the topic name
 /// `topic`. Topics starting with `$` are not matched by a filter that starts with a wildcard
 /// (MQTT 5.0 §4.7.2). A loop over levels: no recursion, whatever the depth.
@@ -458,5 +488,22 @@ mod tests {
                 .expect("valid without limits");
         assert!(filter.matches(&deep));
         assert!(matches(&deep, &deep));
+    }
+
+    #[test]
+    fn the_most_specific_filter_wins() {
+        use std::cmp::Ordering::*;
+        let cases = [
+            ("factory/line1/+", "factory/+/telemetry", Greater),
+            ("factory/+/telemetry", "factory/#", Greater),
+            ("factory/#", "#", Greater),
+            ("factory/line1/telemetry", "factory/line1/+", Greater),
+            ("+/+", "+/+/#", Greater),
+            ("a/b", "a/b", Equal),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(specificity_cmp(a, b), expected, "{a} vs {b}");
+            assert_eq!(specificity_cmp(b, a), expected.reverse(), "{b} vs {a}");
+        }
     }
 }

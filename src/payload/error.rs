@@ -63,6 +63,8 @@ pub enum PayloadError {
         format: &'static str,
         reason: String,
     },
+    #[error("no protobuf message type is bound to this topic (Schemas… binds one)")]
+    NoSchema,
     #[error("{0} is not a structured view")]
     NotStructured(&'static str),
 }

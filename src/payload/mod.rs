@@ -9,6 +9,7 @@ pub mod diff;
 mod encode;
 mod error;
 mod json;
+pub mod protobuf;
 pub mod protobuf_raw;
 mod sparkplug;
 pub mod value;
@@ -61,6 +62,8 @@ pub enum PayloadView {
     Cbor,
     /// Sparkplug B protobuf, decoded to a tree of metrics.
     Sparkplug,
+    /// Protobuf decoded by the message type bound to the topic.
+    Protobuf,
     /// Any protobuf without its schema: field numbers and wire types, like
     /// `protoc --decode_raw`.
     ProtobufRaw,
@@ -70,7 +73,7 @@ pub enum PayloadView {
 
 impl PayloadView {
     /// Every view, in menu order.
-    pub const ALL: [PayloadView; 10] = [
+    pub const ALL: [PayloadView; 11] = [
         PayloadView::Auto,
         PayloadView::Text,
         PayloadView::Json,
@@ -79,6 +82,7 @@ impl PayloadView {
         PayloadView::MessagePack,
         PayloadView::Cbor,
         PayloadView::Sparkplug,
+        PayloadView::Protobuf,
         PayloadView::ProtobufRaw,
         PayloadView::Image,
     ];
@@ -94,6 +98,7 @@ impl PayloadView {
             PayloadView::MessagePack => "MessagePack",
             PayloadView::Cbor => "CBOR",
             PayloadView::Sparkplug => "Sparkplug B",
+            PayloadView::Protobuf => "Protobuf (schema)",
             PayloadView::ProtobufRaw => "Protobuf (raw)",
             PayloadView::Image => "Image",
         }
@@ -107,6 +112,7 @@ impl PayloadView {
                 | PayloadView::MessagePack
                 | PayloadView::Cbor
                 | PayloadView::Sparkplug
+                | PayloadView::Protobuf
                 | PayloadView::ProtobufRaw
         )
     }
@@ -122,12 +128,18 @@ pub struct Hint<'a> {
     /// Sparkplug B aliases in effect when it arrived (from the session model), so metrics that
     /// carry only an alias show their names.
     pub aliases: Option<&'a crate::mqtt::sparkplug::AliasNames>,
+    /// The protobuf message type the topic is bound to.
+    pub message_type: Option<&'a prost_reflect::MessageDescriptor>,
 }
 
 /// The view `Auto` stands for: by namespace, then declared content type, then magic bytes, then
 /// a cheap look at the text. MessagePack and CBOR are never guessed from bytes alone (nearly any
 /// bytes are valid MessagePack): they need a content type, CBOR's self-describe tag, or the user.
 pub fn auto_view(payload: &[u8], hint: &Hint<'_>) -> PayloadView {
+    // A binding is the user's word, above any guess.
+    if hint.message_type.is_some() {
+        return PayloadView::Protobuf;
+    }
     if sparkplug::is_sparkplug_topic(hint.topic) {
         return PayloadView::Sparkplug;
     }
@@ -272,6 +284,10 @@ pub fn decode(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Result<Valu
         PayloadView::MessagePack => binary::msgpack(payload),
         PayloadView::Cbor => binary::cbor(payload),
         PayloadView::Sparkplug => sparkplug::decode(payload, hint.aliases),
+        PayloadView::Protobuf => match hint.message_type {
+            Some(message) => protobuf::decode(payload, message),
+            None => Err(PayloadError::NoSchema),
+        },
         PayloadView::ProtobufRaw => protobuf_raw::decode_raw(payload),
         other => Err(PayloadError::NotStructured(other.label())),
     }
@@ -293,6 +309,7 @@ pub fn render(payload: &[u8], view: PayloadView, hint: &Hint<'_>) -> Rendered {
         | PayloadView::MessagePack
         | PayloadView::Cbor
         | PayloadView::Sparkplug
+        | PayloadView::Protobuf
         | PayloadView::ProtobufRaw => match decode(payload, resolved, hint) {
             Ok(value) if value.node_count() > MAX_TREE_VALUES => Rendered {
                 view: resolved,
@@ -487,6 +504,7 @@ mod tests {
             topic,
             content_type: None,
             aliases: None,
+            message_type: None,
         }
     }
 
@@ -513,6 +531,7 @@ mod tests {
             topic: "t",
             content_type: Some(content_type),
             aliases: None,
+            message_type: None,
         };
         let cases: Vec<(&[u8], Hint<'_>, PayloadView)> = vec![
             (b"{\"a\":1}", hint("t"), PayloadView::Json),

@@ -3,11 +3,12 @@
 //! overwritten.
 
 mod profiles;
+pub mod schema_folder;
 pub mod secrets;
 
 pub use profiles::{
-    PROFILES_SCHEMA_VERSION, PasswordStorage, Profile, ProfileStore, StoredSubscription, StoredTls,
-    StoredTransport, StoredWill,
+    PROFILES_SCHEMA_VERSION, PasswordStorage, Profile, ProfileStore, StoredBinding,
+    StoredSubscription, StoredTls, StoredTransport, StoredWill,
 };
 
 use serde::{Deserialize, Serialize};

@@ -35,6 +35,15 @@ pub struct StoredSubscription {
     pub qos: u8,
 }
 
+/// A protobuf binding as stored: topics matching `filter` decode as `message`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBinding {
+    /// An MQTT topic filter.
+    pub filter: String,
+    /// A message type's full name, `package.Message`.
+    pub message: String,
+}
+
 /// A last will as stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[expect(missing_docs, reason = "the names say what these are")]
@@ -122,6 +131,12 @@ pub struct Profile {
     /// TLS settings (used by `mqtts` and `wss`).
     #[serde(default)]
     pub tls: StoredTls,
+    /// A folder of `.proto` files (and their imports) for decoding protobuf payloads.
+    #[serde(default)]
+    pub schema_folder: Option<String>,
+    /// Topic filters bound to protobuf message types.
+    #[serde(default)]
+    pub protobuf_bindings: Vec<StoredBinding>,
 }
 
 /// The transport, as stored.
@@ -181,6 +196,8 @@ impl Profile {
             last_will: None,
             subscriptions: default_subscriptions(),
             tls: StoredTls::default(),
+            schema_folder: None,
+            protobuf_bindings: Vec::new(),
         }
     }
 

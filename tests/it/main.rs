@@ -22,6 +22,7 @@ mod publish;
 mod publish_ui;
 mod record;
 mod record_ui;
+mod schemas_ui;
 mod sparkplug_ui;
 mod sub_cli;
 mod ui;
