@@ -231,3 +231,84 @@ fn session_observe_ndata_aliased_100(bencher: divan::Bencher) {
             )
         });
 }
+
+/// A 10 KB protobuf telemetry message (a device and 400 readings) and its type, compiled from a
+/// `.proto` as the Schemas window compiles it.
+fn protobuf_10k() -> (Vec<u8>, prost_reflect::MessageDescriptor) {
+    use std::collections::BTreeMap;
+    let schema = r#"syntax = "proto3";
+package plant;
+import "google/protobuf/timestamp.proto";
+message Reading { string sensor = 1; double value = 2; int64 at_ms = 3; }
+message Telemetry {
+  string device = 1;
+  google.protobuf.Timestamp at = 2;
+  repeated Reading readings = 3;
+}
+"#;
+    let schemas = payload::protobuf::compile(BTreeMap::from([(
+        "plant.proto".to_owned(),
+        schema.to_owned(),
+    )]))
+    .unwrap_or_else(|e| panic!("the bench schema compiles: {e}"));
+    let message = schemas
+        .message("plant.Telemetry")
+        .unwrap_or_else(|| panic!("plant.Telemetry"));
+    let readings: Vec<String> = (0..400)
+        .map(|i| {
+            format!(
+                r#"{{"sensor": "s{i}", "value": {}.25, "at_ms": {}}}"#,
+                i,
+                1_764_000_000_000_u64 + i
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"device": "press-7", "at": "2026-12-01T08:00:00Z", "readings": [{}]}}"#,
+        readings.join(",")
+    );
+    let bytes = payload::protobuf::encode_json(&json, &message)
+        .unwrap_or_else(|e| panic!("the bench message encodes: {e}"));
+    (bytes, message)
+}
+
+/// The message panel showing a 10 KB protobuf payload decoded by its bound type.
+#[divan::bench]
+fn render_protobuf_schema_10k(bencher: divan::Bencher) {
+    let (bytes, message) = protobuf_10k();
+    let hint = Hint {
+        topic: "factory/line1/telemetry",
+        content_type: None,
+        aliases: None,
+        message_type: Some(&message),
+    };
+    bencher
+        .counter(divan::counter::BytesCount::new(bytes.len()))
+        .bench(|| payload::render(divan::black_box(&bytes), PayloadView::Protobuf, &hint));
+}
+
+/// Plotting one field of a 10 KB bound protobuf payload (what each arriving message costs a
+/// plotted series).
+#[divan::bench]
+fn chart_sample_protobuf_10k(bencher: divan::Bencher) {
+    let (bytes, message) = protobuf_10k();
+    let hint = Hint {
+        topic: "factory/line1/telemetry",
+        content_type: None,
+        aliases: None,
+        message_type: Some(&message),
+    };
+    let path = Path(vec![
+        PathSegment::Key("readings".into()),
+        PathSegment::Index(399),
+        PathSegment::Key("value".into()),
+    ]);
+    bencher.bench(|| {
+        payload::sample(
+            divan::black_box(&bytes),
+            PayloadView::Protobuf,
+            &path,
+            &hint,
+        )
+    });
+}

@@ -769,6 +769,18 @@ mod tests {
     #[test]
     fn the_fuzz_corpus_renders_in_every_view_without_panicking() {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/payload");
+        // As the fuzz target renders them: also with Sparkplug aliases and a bound protobuf type.
+        let schemas = protobuf::compile(protobuf::tests::sources()).expect("compiles");
+        let message = schemas.message("plant.Telemetry");
+        let names: crate::mqtt::sparkplug::AliasNames = (0..8)
+            .map(|alias| (alias, format!("metric/{alias}")))
+            .collect();
+        let rich = Hint {
+            topic: "spBv1.0/plant/DDATA/edge/device",
+            content_type: None,
+            aliases: Some(&names),
+            message_type: message.as_ref(),
+        };
         let mut files = 0;
         for path in std::fs::read_dir(folder)
             .expect("the corpus")
@@ -778,6 +790,7 @@ mod tests {
             let bytes = std::fs::read(&path).expect("read");
             for view in PayloadView::ALL {
                 let _ = render(&bytes, view, &Hint::default());
+                let _ = render(&bytes, view, &rich);
             }
             files += 1;
         }

@@ -168,4 +168,4 @@ pub fn encode_json(json: &str, message: &MessageDescriptor) -> Result<Vec<u8>, P
 
 #[cfg(test)]
 #[path = "protobuf_tests.rs"]
-mod tests;
+pub(crate) mod tests;
