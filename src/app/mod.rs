@@ -38,6 +38,7 @@ mod session;
 mod shortcuts_ui;
 mod sparkplug_ui;
 mod status_bar_ui;
+mod tabs;
 mod timeline_ui;
 mod topic_search;
 mod topic_tree_ui;
@@ -63,7 +64,7 @@ pub use topic_tree_ui::TopicTreeView;
 pub use topic_tree_ui::TreeAction;
 
 use crate::model::Incoming;
-use crate::net::{Command, ConnectOptions, ConnectionManager, EventKind};
+use crate::net::{ConnectOptions, ConnectionManager, EventKind};
 use crate::settings::{Loaded, Settings, SettingsStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -524,65 +525,6 @@ impl CanopyApp {
         }
     }
 
-    /// Open a connection in the shown tab, replacing what it showed (a first tab is made if
-    /// there is none).
-    pub fn connect(&mut self, options: ConnectOptions) {
-        self.disconnect();
-        let Some(session) = self.new_session(options) else {
-            return;
-        };
-        if self.sessions.is_empty() {
-            self.sessions.push(session);
-            self.active = 0;
-        } else if let Some(slot) = self.active_session_mut() {
-            *slot = session;
-        }
-    }
-
-    /// Open a connection in a new tab and show it; `profile` names the tab.
-    pub fn open_tab(&mut self, options: ConnectOptions, name: Option<String>) {
-        let Some(mut session) = self.new_session(options) else {
-            return;
-        };
-        if let Some(name) = &name {
-            session.tree_view.expand_when_seen(self.expanded_for(name));
-            if let Some(prefix) = self
-                .profiles
-                .profiles
-                .iter()
-                .find(|p| &p.name == name)
-                .and_then(|p| p.discovery_prefix.as_deref())
-            {
-                session.model.home = crate::model::ha_discovery::Discovery::new(prefix);
-            }
-            if let Some(profile) = self.profiles.profiles.iter().find(|p| &p.name == name) {
-                session.schemas = schemas::SessionSchemas::load(
-                    profile.schema_folder.clone(),
-                    profile.protobuf_bindings.clone(),
-                );
-                session.model.protobuf = session.schemas.resolved();
-            }
-        }
-        session.name = name;
-        self.sessions.push(session);
-        self.active = self.sessions.len() - 1;
-    }
-
-    fn new_session(&mut self, options: ConnectOptions) -> Option<Session> {
-        let Ok(manager) = &mut self.manager else {
-            return None;
-        };
-        self.form = ConnectForm::from_options(&options);
-        let (id, stats) = manager.connect(options.clone());
-        let mut session = Session::new(id, options, stats);
-        session.chart.open = self.layout.chart_open.unwrap_or(false);
-        session
-            .model
-            .tree
-            .set_history_budget(self.history_budget_bytes());
-        Some(session)
-    }
-
     fn history_budget_bytes(&self) -> usize {
         self.history_budget_mib as usize * 1024 * 1024
     }
@@ -612,37 +554,6 @@ impl CanopyApp {
                 self.resident = Some((now, bytes));
                 bytes
             }
-        }
-    }
-
-    /// Close the shown connection; its tree stays on screen.
-    pub fn disconnect(&mut self) {
-        if let (Ok(manager), Some(session)) = (&self.manager, self.sessions.get(self.active))
-            && let Some(id) = session.id
-            && !session.state.is_closed()
-        {
-            manager.send(Command::Disconnect { id });
-        }
-    }
-
-    /// Close tab `index`: disconnect it and forget its data.
-    pub fn close_tab(&mut self, index: usize) {
-        if index >= self.sessions.len() {
-            return;
-        }
-        let session = self.sessions.remove(index);
-        if let (Ok(manager), Some(id)) = (&self.manager, session.id)
-            && !session.state.is_closed()
-        {
-            manager.send(Command::Disconnect { id });
-        }
-        if self.active >= self.sessions.len() {
-            self.active = self.sessions.len().saturating_sub(1);
-        } else if self.active > index {
-            self.active -= 1;
-        }
-        if let Some(session) = self.active_session() {
-            self.form = ConnectForm::from_options(&session.options);
         }
     }
 

@@ -252,6 +252,57 @@ fn node_row_ui(
     });
 }
 
+fn device_header_ui(
+    ui: &mut egui::Ui,
+    selection: &Selection,
+    device: &crate::model::sparkplug::Device,
+    now: SystemTime,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(format!(
+            "{} / {} / {}",
+            selection.group,
+            selection.node,
+            selection.device.as_deref().unwrap_or_default()
+        ));
+        status_ui(ui, presence_color(device.presence), device.presence.label());
+    });
+    ui.label(format!(
+        "{}, {}, last seen {}",
+        format::count(device.births, "birth", "births"),
+        format::count(device.messages, "message", "messages"),
+        format::age(device.last_seen, now)
+    ));
+}
+
+/// An edge node's name, state, facts and its Rebirth button.
+fn node_header_ui(
+    ui: &mut egui::Ui,
+    selection: &Selection,
+    node: &EdgeNode,
+    now: SystemTime,
+) -> Option<SparkplugAction> {
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(format!("{} / {}", selection.group, selection.node));
+        status_ui(ui, presence_color(node.presence), node.presence.label());
+        if ui
+            .button("Rebirth…")
+            .on_hover_text(
+                "Send NCMD Node Control/Rebirth = true: the edge node publishes its births again",
+            )
+            .clicked()
+        {
+            action = Some(SparkplugAction::Rebirth {
+                group: selection.group.clone(),
+                node: selection.node.clone(),
+            });
+        }
+    });
+    node_facts_ui(ui, node, now);
+    action
+}
+
 /// The selected node's or device's header, metrics and detail.
 fn selected_ui(
     ui: &mut egui::Ui,
@@ -268,25 +319,13 @@ fn selected_ui(
         return None;
     };
     let mut action = None;
-    let (metrics, data_topic) = match &selection.device {
+    let (metrics, data_topic, presence) = match &selection.device {
         Some(device_id) => {
             let Some(device) = node.devices.get(device_id) else {
                 ui.weak("That device is no longer known.");
                 return None;
             };
-            ui.horizontal_wrapped(|ui| {
-                ui.heading(format!(
-                    "{} / {} / {device_id}",
-                    selection.group, selection.node
-                ));
-                status_ui(ui, presence_color(device.presence), device.presence.label());
-            });
-            ui.label(format!(
-                "{}, {}, last seen {}",
-                format::count(device.births, "birth", "births"),
-                format::count(device.messages, "message", "messages"),
-                format::age(device.last_seen, now)
-            ));
+            device_header_ui(ui, &selection, device, now);
             (
                 &device.metrics,
                 sp::topic(
@@ -295,39 +334,19 @@ fn selected_ui(
                     &selection.node,
                     Some(device_id),
                 ),
+                device.presence,
             )
         }
         None => {
-            ui.horizontal_wrapped(|ui| {
-                ui.heading(format!("{} / {}", selection.group, selection.node));
-                status_ui(ui, presence_color(node.presence), node.presence.label());
-                if ui
-                    .button("Rebirth…")
-                    .on_hover_text("Send NCMD Node Control/Rebirth = true: the edge node publishes its births again")
-                    .clicked()
-                {
-                    action = Some(SparkplugAction::Rebirth {
-                        group: selection.group.clone(),
-                        node: selection.node.clone(),
-                    });
-                }
-            });
-            node_facts_ui(ui, node, now);
+            action = node_header_ui(ui, &selection, node, now);
             (
                 &node.metrics,
                 sp::topic(&selection.group, MessageType::NData, &selection.node, None),
+                node.presence,
             )
         }
     };
-    if matches!(
-        (&selection.device, node.presence),
-        (None, Presence::NoBirth)
-    ) || selection
-        .device
-        .as_ref()
-        .and_then(|d| node.devices.get(d))
-        .is_some_and(|d| d.presence == Presence::NoBirth)
-    {
+    if presence == Presence::NoBirth {
         ui.label(
             RichText::new("No birth seen — request a rebirth: metrics show by alias until then.")
                 .color(super::colors::adapt(AMBER, ui.visuals())),

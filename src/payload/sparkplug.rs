@@ -276,6 +276,8 @@ mod tests {
         assert!(bare.get(&key(&["metrics", "alias 2", "value"])).is_some());
     }
 
+    /// Long: one payload with a data set, a template and a metric with properties, then a
+    /// check of each.
     #[test]
     fn data_sets_templates_and_properties() {
         use crate::mqtt::sparkplug::{

@@ -98,58 +98,10 @@ impl EdgeNode {
             ],
             ..Payload::default()
         };
-        let mut rpm_metric = aliased(
-            Metric::named("Motor/RPM", datatype::DOUBLE, MetricValue::Double(rpm)),
-            ALIAS_RPM,
-        );
-        rpm_metric.properties = Some(PropertySet {
-            keys: vec!["engUnit".to_owned(), "engHigh".to_owned()],
-            values: vec![
-                property(
-                    PropertyValueKind::String("rpm".to_owned()),
-                    datatype::STRING,
-                ),
-                property(PropertyValueKind::Double(1800.0), datatype::DOUBLE),
-            ],
-        });
         let device_birth = Payload {
             timestamp: Some(now),
             seq: self.next_seq(),
-            metrics: vec![
-                rpm_metric,
-                aliased(
-                    Metric::named(
-                        "Motor/Running",
-                        datatype::BOOLEAN,
-                        MetricValue::Boolean(true),
-                    ),
-                    ALIAS_RUNNING,
-                ),
-                aliased(
-                    Metric::named("Output/Count", datatype::INT64, MetricValue::Long(count)),
-                    ALIAS_COUNT,
-                ),
-                aliased(
-                    Metric::named(
-                        "Mode",
-                        datatype::STRING,
-                        MetricValue::String("AUTO".to_owned()),
-                    ),
-                    ALIAS_MODE,
-                ),
-                aliased(
-                    Metric::named("Recipe", datatype::DATASET, MetricValue::DataSet(recipe())),
-                    ALIAS_RECIPE,
-                ),
-                aliased(
-                    Metric::named(
-                        "Motor",
-                        datatype::TEMPLATE,
-                        MetricValue::Template(motor(rpm)),
-                    ),
-                    ALIAS_MOTOR,
-                ),
-            ],
+            metrics: plc_birth_metrics(rpm, count),
             ..Payload::default()
         };
         vec![
@@ -192,6 +144,60 @@ impl EdgeNode {
             0,
         )
     }
+}
+
+/// The PLC's metrics as its DBIRTH names them: aliases, a unit on the speed, a recipe table
+/// and a motor template.
+fn plc_birth_metrics(rpm: f64, count: u64) -> Vec<Metric> {
+    let mut rpm_metric = aliased(
+        Metric::named("Motor/RPM", datatype::DOUBLE, MetricValue::Double(rpm)),
+        ALIAS_RPM,
+    );
+    rpm_metric.properties = Some(PropertySet {
+        keys: vec!["engUnit".to_owned(), "engHigh".to_owned()],
+        values: vec![
+            property(
+                PropertyValueKind::String("rpm".to_owned()),
+                datatype::STRING,
+            ),
+            property(PropertyValueKind::Double(1800.0), datatype::DOUBLE),
+        ],
+    });
+    vec![
+        rpm_metric,
+        aliased(
+            Metric::named(
+                "Motor/Running",
+                datatype::BOOLEAN,
+                MetricValue::Boolean(true),
+            ),
+            ALIAS_RUNNING,
+        ),
+        aliased(
+            Metric::named("Output/Count", datatype::INT64, MetricValue::Long(count)),
+            ALIAS_COUNT,
+        ),
+        aliased(
+            Metric::named(
+                "Mode",
+                datatype::STRING,
+                MetricValue::String("AUTO".to_owned()),
+            ),
+            ALIAS_MODE,
+        ),
+        aliased(
+            Metric::named("Recipe", datatype::DATASET, MetricValue::DataSet(recipe())),
+            ALIAS_RECIPE,
+        ),
+        aliased(
+            Metric::named(
+                "Motor",
+                datatype::TEMPLATE,
+                MetricValue::Template(motor(rpm)),
+            ),
+            ALIAS_MOTOR,
+        ),
+    ]
 }
 
 /// The primary host's `STATE` (Sparkplug 3.0: JSON, retained, QoS 1).
