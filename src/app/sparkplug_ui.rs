@@ -662,6 +662,12 @@ fn events_ui(ui: &mut egui::Ui, sessions: &Sessions) -> Option<SparkplugAction> 
         if sessions.events_dropped > 0 {
             ui.weak(format!("{} older ones dropped", sessions.events_dropped));
         }
+        if sessions.untracked > 0 {
+            ui.weak(format!(
+                "{} messages of nodes, devices or hosts past the limits not followed",
+                sessions.untracked
+            ));
+        }
         if sessions.metrics_dropped > 0 {
             ui.weak(format!(
                 "{} metrics dropped (over {} per node or device)",

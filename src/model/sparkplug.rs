@@ -20,6 +20,12 @@ pub const STORM_BIRTHS: usize = 3;
 pub const MAX_EVENTS: usize = 1_000;
 /// Metrics kept per edge node or device; more are dropped (and counted).
 pub const MAX_METRICS: usize = 10_000;
+/// Edge nodes kept (over all groups); messages of further ones are counted, not followed.
+pub const MAX_NODES: usize = 100_000;
+/// Devices kept per edge node.
+pub const MAX_DEVICES: usize = 10_000;
+/// Primary hosts kept.
+pub const MAX_HOSTS: usize = 1_000;
 /// Births whose aliases are remembered per edge node, for decoding older messages.
 const MAX_EPOCHS: usize = 16;
 
@@ -333,6 +339,10 @@ pub struct Sessions {
     pub metrics_dropped: u64,
     /// Messages of the namespace seen.
     pub messages: u64,
+    /// Messages not followed because [`MAX_NODES`], [`MAX_DEVICES`] or [`MAX_HOSTS`] were
+    /// reached.
+    pub untracked: u64,
+    nodes: usize,
 }
 
 impl Sessions {
@@ -393,6 +403,10 @@ impl Sessions {
                 device,
             }) => {
                 self.messages += 1;
+                if !self.room_for(group, node) {
+                    self.untracked += 1;
+                    return true;
+                }
                 let place = Place {
                     topic,
                     group,
@@ -444,16 +458,24 @@ impl Sessions {
                 ));
             }
         }
-        if !self.hosts.contains_key(host) && self.hosts.len() >= MAX_METRICS {
+        if !self.hosts.contains_key(host) && self.hosts.len() >= MAX_HOSTS {
+            self.untracked += 1;
             return;
         }
         self.hosts.insert(host.to_owned(), state);
     }
 
+    /// Whether `group`/`node` is followed or there is room to follow it.
+    fn room_for(&self, group: &str, node: &str) -> bool {
+        self.nodes < MAX_NODES || self.node(group, node).is_some()
+    }
+
     fn node_mut(&mut self, group: &str, node: &str, at: SystemTime) -> &mut EdgeNode {
-        self.groups
-            .entry(group.to_owned())
-            .or_default()
+        let nodes = self.groups.entry(group.to_owned()).or_default();
+        if !nodes.contains_key(node) {
+            self.nodes += 1;
+        }
+        nodes
             .entry(node.to_owned())
             .or_insert_with(|| EdgeNode::new(at))
     }
@@ -562,6 +584,10 @@ impl Sessions {
                             names.insert(alias, name.clone());
                         }
                     }
+                }
+                if !node.devices.contains_key(device_id) && node.devices.len() >= MAX_DEVICES {
+                    self.untracked += 1;
+                    return;
                 }
                 let names = node.epochs.back().map(|(_, names)| names);
                 let device = node

@@ -452,3 +452,21 @@ fn the_model_routes_the_namespace_to_the_sessions() {
         .map(|m| m.seq);
     assert_eq!(seq, Some(2));
 }
+
+#[test]
+fn devices_past_the_limit_are_counted_not_kept() {
+    let mut sessions = Sessions::default();
+    let payload = Payload {
+        seq: Some(0),
+        ..Payload::default()
+    }
+    .to_bytes();
+    for device in 0..=MAX_DEVICES {
+        let topic = format!("spBv1.0/g/DDATA/n/d{device}");
+        sessions.observe(&topic, &payload, UNIX_EPOCH, device as u64);
+    }
+    let node = sessions.node("g", "n").expect("seen");
+    assert_eq!(node.devices.len(), MAX_DEVICES);
+    assert_eq!(sessions.untracked, 1);
+    assert!(sessions.events().len() <= MAX_EVENTS);
+}
