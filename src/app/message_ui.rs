@@ -337,8 +337,17 @@ fn payload_toolbar_ui(
     hint: &Hint<'_>,
 ) -> Option<MessageAction> {
     let rendered = &cached.rendered;
-    if chosen == PayloadView::Auto {
-        ui.weak(format!("Shown as {}", rendered.view.label()));
+    match (rendered.view, hint.message_type) {
+        (PayloadView::Protobuf, Some(message)) => {
+            ui.weak(format!(
+                "Shown as {} (protobuf, bound)",
+                message.full_name()
+            ));
+        }
+        _ if chosen == PayloadView::Auto => {
+            ui.weak(format!("Shown as {}", rendered.view.label()));
+        }
+        _ => {}
     }
     if let Some(note) = &rendered.note {
         ui.label(RichText::new(note).color(super::colors::adapt(

@@ -156,6 +156,10 @@ impl CanopyApp {
                         .collect(),
                 );
                 self.plot(&topic, path, crate::payload::PayloadView::Sparkplug);
+                // The chart is drawn under the explorer: show it there, beside the topic.
+                if self.select_topic(&topic) {
+                    self.view = View::Explorer;
+                }
             }
             Some(SparkplugAction::Show { topic, seq }) => {
                 if let Some(session) = self.active_session_mut()

@@ -477,7 +477,8 @@ impl Device {
     /// A PLC's NBIRTH and DBIRTH (on connecting, and when asked to rebirth).
     async fn publish_births(&mut self, client: &SimClient, stats: &FleetStats) {
         self.rng.drift(&mut self.value, 0.5, 0.5);
-        let rpm = 1450.0 + self.value * 100.0;
+        // Two decimals, as a PLC reports its speed.
+        let rpm = ((1450.0 + self.value * 100.0) * 100.0).round() / 100.0;
         let Some(edge) = &mut self.edge else {
             return;
         };
@@ -547,7 +548,8 @@ impl Device {
             DeviceKind::Plc => {
                 self.counter += 1;
                 self.rng.drift(&mut self.value, 0.5, 0.5);
-                let rpm = 1450.0 + self.value * 100.0;
+                // Two decimals, as a PLC reports its speed.
+                let rpm = ((1450.0 + self.value * 100.0) * 100.0).round() / 100.0;
                 let (topic, payload, qos) = self.edge.as_mut()?.data(rpm, self.counter);
                 Reading(topic, qos, false, Bytes::from(payload), Props::default())
             }

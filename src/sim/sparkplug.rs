@@ -266,12 +266,12 @@ fn motor(rpm: f64) -> Template {
             Metric::named(
                 "Current",
                 datatype::FLOAT,
-                MetricValue::Float((rpm / 150.0) as f32),
+                MetricValue::Float(((rpm / 150.0) * 10.0).round() as f32 / 10.0),
             ),
             Metric::named(
                 "Temperature",
                 datatype::DOUBLE,
-                MetricValue::Double(40.0 + rpm / 100.0),
+                MetricValue::Double(((40.0 + rpm / 100.0) * 10.0).round() / 10.0),
             ),
         ],
         ..Template::default()

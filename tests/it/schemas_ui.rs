@@ -146,7 +146,10 @@ fn a_schema_folder_decodes_bound_topics_and_publishes_by_type() {
     );
     harness.state_mut().select_topic("factory/line1/telemetry");
     harness.run_steps(3);
-    assert!(exists(&harness, "Shown as Protobuf (schema)"));
+    assert!(exists(
+        &harness,
+        "Shown as plant.Telemetry (protobuf, bound)"
+    ));
     for text in ["press-7", "RUNNING", "CELSIUS", "2026-12-01T08:00:00Z"] {
         assert!(shows(&harness, text), "{text} in the decoded tree");
     }
@@ -196,6 +199,31 @@ fn a_schema_folder_decodes_bound_topics_and_publishes_by_type() {
         .unwrap_or_default();
     assert_eq!(plotted.iter().map(|[_, y]| *y).collect::<Vec<_>>(), [21.5]);
 
+    // A payload that is not its bound type: bytes, with the decode error.
+    device.publish(
+        device_id,
+        OutgoingMessage {
+            qos: Qos::AtLeastOnce,
+            ..OutgoingMessage::new("factory/line3/telemetry", vec![0xFF, 0xFF, 0xFF])
+        },
+    );
+    step_until(
+        &mut harness,
+        "the broken telemetry",
+        Duration::from_secs(10),
+        |h| {
+            h.state()
+                .active_session()
+                .is_some_and(|s| s.model.tree.find("factory/line3/telemetry").is_some())
+        },
+    );
+    harness.state_mut().select_topic("factory/line3/telemetry");
+    harness.run_steps(3);
+    assert!(shows(&harness, "(as plant.Telemetry); shown as bytes"));
+    assert!(shows(&harness, "ff ff ff"));
+    harness.state_mut().select_topic("factory/line1/telemetry");
+    harness.run_steps(2);
+
     // The folder disappears: said so, the bindings and the compiled schemas kept.
     std::fs::remove_dir_all(&folder).expect("remove");
     step_until(
@@ -206,7 +234,10 @@ fn a_schema_folder_decodes_bound_topics_and_publishes_by_type() {
     );
     assert!(shows(&harness, "still using the schemas loaded before"));
     assert!(exists(&harness, "factory/+/telemetry"), "bindings kept");
-    assert!(exists(&harness, "Shown as Protobuf (schema)"));
+    assert!(exists(
+        &harness,
+        "Shown as plant.Telemetry (protobuf, bound)"
+    ));
 
     // It comes back with a file that does not compile: file and line.
     write_schemas(&folder);
