@@ -112,9 +112,10 @@ impl LogView {
 pub fn log_ui(
     ui: &mut egui::Ui,
     view: &mut LogView,
-    tree: &TopicTree,
+    model: &crate::model::Model,
     _now: SystemTime,
 ) -> Option<LogAction> {
+    let tree = &model.tree;
     view.refresh(tree);
     let mut action = None;
     controls_ui(ui, view, tree);
@@ -134,7 +135,7 @@ pub fn log_ui(
     area.show_rows(ui, row_height, view.rows.len(), |ui, range| {
         for &seq in &view.rows[range] {
             if let Some((id, message)) = tree.logged(seq)
-                && row_ui(ui, &tree.topic_name(id), message)
+                && row_ui(ui, model, &tree.topic_name(id), message)
             {
                 action = Some(LogAction::Show(id, seq));
             }
@@ -198,8 +199,14 @@ fn controls_ui(ui: &mut egui::Ui, view: &mut LogView, tree: &TopicTree) {
 }
 
 /// One message as a row; true when clicked (on any of its cells).
-fn row_ui(ui: &mut egui::Ui, topic: &str, message: &crate::model::Message) -> bool {
-    let preview = crate::payload::preview(&message.payload, PREVIEW_CHARS);
+fn row_ui(
+    ui: &mut egui::Ui,
+    model: &crate::model::Model,
+    topic: &str,
+    message: &crate::model::Message,
+) -> bool {
+    let preview =
+        super::payload_ui::row_preview(model, || topic.to_owned(), message, PREVIEW_CHARS);
     ui.horizontal(|ui| {
         let cell = |text: String| {
             egui::Label::new(egui::RichText::new(text).monospace())

@@ -2,7 +2,7 @@
 
 use super::format;
 use super::payload_ui;
-use crate::model::{Message, Node, NodeId, TopicTree};
+use crate::model::{Message, Node, NodeId};
 use crate::payload::{self, Body, Hint, Path, PayloadDiff, PayloadView, Rendered};
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
@@ -220,7 +220,7 @@ pub fn message_ui(
     };
     body_ui(ui, view, id, selected_path, &body);
     changes_ui(ui, view, (node, &topic, model), message, rendered.view);
-    history_ui(ui, view, tree, id, message.seq);
+    history_ui(ui, view, (model, &topic), id, message.seq);
     view.keep(cached);
     action
 }
@@ -410,7 +410,14 @@ fn changes_ui(
 }
 
 /// The kept history; clicking a row pins that message.
-fn history_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, id: NodeId, shown: u64) {
+fn history_ui(
+    ui: &mut egui::Ui,
+    view: &mut MessageView,
+    (model, topic): (&crate::model::Model, &str),
+    id: NodeId,
+    shown: u64,
+) {
+    let tree = &model.tree;
     let Some(node) = tree.node(id) else {
         return;
     };
@@ -423,7 +430,7 @@ fn history_ui(ui: &mut egui::Ui, view: &mut MessageView, tree: &TopicTree, id: N
         ))
         .strong(),
     );
-    if let Some(seq) = history_table_ui(ui, node.history(), shown) {
+    if let Some(seq) = history_table_ui(ui, (model, topic), node.history(), shown) {
         let newest = node.last_message().map(|m| m.seq);
         view.pinned = (Some(seq) != newest).then_some((id, seq));
         view.show_all = false;
@@ -496,6 +503,7 @@ fn message_details_ui(ui: &mut egui::Ui, message: &Message, message_count: u64, 
 /// Draw the history, newest first, only the visible rows. Returns the sequence number clicked.
 fn history_table_ui(
     ui: &mut egui::Ui,
+    (model, topic): (&crate::model::Model, &str),
     history: &std::collections::VecDeque<Message>,
     shown_seq: u64,
 ) -> Option<u64> {
@@ -544,8 +552,10 @@ fn history_table_ui(
                 row.col(|ui| {
                     ui.add(
                         egui::Label::new(
-                            RichText::new(payload::preview(
-                                &message.payload,
+                            RichText::new(super::payload_ui::row_preview(
+                                model,
+                                || topic.to_owned(),
+                                message,
                                 HISTORY_PREVIEW_CHARS,
                             ))
                             .monospace(),

@@ -200,3 +200,25 @@ fn floor_char_boundary(text: &str, index: usize) -> usize {
     }
     index
 }
+
+/// A message's one-line preview for tree rows, the history table and the log: Sparkplug B
+/// metrics by name and bound protobuf fields decoded (the topic's name is looked up only on a
+/// connection with Sparkplug traffic or protobuf bindings).
+pub fn row_preview(
+    model: &crate::model::Model,
+    topic: impl FnOnce() -> String,
+    message: &crate::model::Message,
+    max_chars: usize,
+) -> String {
+    if model.sparkplug.is_empty() && model.protobuf.is_empty() {
+        return crate::payload::preview(&message.payload, max_chars);
+    }
+    let topic = topic();
+    let hint = crate::payload::Hint {
+        topic: &topic,
+        content_type: None,
+        aliases: model.sparkplug.aliases_at(&topic, message.seq),
+        message_type: model.protobuf.message_for(&topic),
+    };
+    crate::payload::preview_decoded(&message.payload, max_chars, &hint)
+}

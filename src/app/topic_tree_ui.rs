@@ -3,7 +3,6 @@
 use super::format;
 use super::topic_search::{FilterPass, TopicMatcher};
 use crate::model::{Node, NodeId, TopicTree};
-use crate::payload;
 use egui::{Color32, RichText};
 use rustc_hash::FxHashSet;
 use std::time::{Duration, SystemTime};
@@ -242,10 +241,11 @@ const FILTER_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
 pub fn topic_tree_ui(
     ui: &mut egui::Ui,
     view: &mut TopicTreeView,
-    tree: &TopicTree,
+    model: &crate::model::Model,
     now: SystemTime,
     below_filter: impl FnOnce(&mut egui::Ui, &mut TopicTreeView),
 ) -> Option<TreeAction> {
+    let tree = &model.tree;
     let mut action = ui.horizontal(|ui| filter_bar_ui(ui, view, tree)).inner;
     below_filter(ui, view);
     view.refresh_rows(tree);
@@ -280,7 +280,7 @@ pub fn topic_tree_ui(
         for &id in &view.rows[range] {
             let expanded = filtering || view.expanded.contains(&id);
             let selected = view.selected == Some(id);
-            match row_ui(ui, tree, id, expanded, selected, row_height, now) {
+            match row_ui(ui, (model, id), expanded, selected, row_height, now) {
                 RowAction::None => {}
                 RowAction::Select => clicked = Some(id),
                 RowAction::Toggle => toggled = Some(id),
@@ -414,13 +414,13 @@ enum RowAction {
 
 fn row_ui(
     ui: &mut egui::Ui,
-    tree: &TopicTree,
-    id: NodeId,
+    (model, id): (&crate::model::Model, NodeId),
     expanded: bool,
     selected: bool,
     row_height: f32,
     now: SystemTime,
 ) -> RowAction {
+    let tree = &model.tree;
     let Some(node) = tree.node(id) else {
         return RowAction::None;
     };
@@ -437,6 +437,11 @@ fn row_ui(
         };
         let action = name_ui(ui, tree, id, name, selected);
         badges_ui(ui, node, now);
+        if let Some(last) = node.last_message() {
+            let preview =
+                super::payload_ui::row_preview(model, || tree.topic_name(id), last, PREVIEW_CHARS);
+            ui.add(egui::Label::new(RichText::new(format!("= {preview}")).monospace()).truncate());
+        }
         if toggled { RowAction::Toggle } else { action }
     })
     .inner
@@ -523,7 +528,7 @@ fn name_ui(
     action
 }
 
-/// Retained flag and age, counts below, and the last payload's preview.
+/// Retained flag and age, and counts below.
 fn badges_ui(ui: &mut egui::Ui, node: &Node, now: SystemTime) {
     if node.retained {
         let age = node
@@ -550,10 +555,6 @@ fn badges_ui(ui: &mut egui::Ui, node: &Node, now: SystemTime) {
             format::count(u64::from(node.subtree_topic_count), "topic", "topics"),
             format::count(node.subtree_message_count, "msg", "msgs")
         ));
-    }
-    if let Some(last) = node.last_message() {
-        let preview = payload::preview(&last.payload, PREVIEW_CHARS);
-        ui.add(egui::Label::new(RichText::new(format!("= {preview}")).monospace()).truncate());
     }
 }
 

@@ -14,9 +14,7 @@ impl CanopyApp {
     pub(super) fn log_view(&mut self, ui: &mut egui::Ui, now: SystemTime) {
         let action = egui::CentralPanel::default()
             .show(ui, |ui| match self.active_session_mut() {
-                Some(session) => {
-                    log_ui::log_ui(ui, &mut session.log_view, &session.model.tree, now)
-                }
+                Some(session) => log_ui::log_ui(ui, &mut session.log_view, &session.model, now),
                 None => {
                     ui.weak("Connect to a broker to see its messages as they arrive.");
                     None
@@ -274,7 +272,6 @@ pub(super) struct PayloadSearchPanel<'a> {
     pub(super) query: &'a mut String,
     pub(super) search: &'a mut Option<crate::model::PayloadSearch>,
     pub(super) message_view: &'a mut super::message_ui::MessageView,
-    pub(super) tree: &'a crate::model::TopicTree,
     pub(super) model: &'a crate::model::Model,
 }
 
@@ -287,7 +284,7 @@ impl PayloadSearchPanel<'_> {
             .inner;
         if let Some(search) = self.search.as_mut() {
             search_ui::step(search, self.model, ui.ctx());
-            if let Some(asked) = search_ui::hits_ui(ui, search, self.tree) {
+            if let Some(asked) = search_ui::hits_ui(ui, search, &self.model.tree) {
                 action = Some(asked);
             }
         }
@@ -297,7 +294,7 @@ impl PayloadSearchPanel<'_> {
             }
             Some(SearchAction::Close) => *self.search = None,
             Some(SearchAction::Show(id, seq)) => {
-                view.reveal(self.tree, id);
+                view.reveal(&self.model.tree, id);
                 self.message_view.pin(id, seq);
             }
             None => {}

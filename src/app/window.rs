@@ -454,13 +454,12 @@ impl CanopyApp {
                             query: &mut session.payload_query,
                             search: &mut session.payload_search,
                             message_view: &mut session.message_view,
-                            tree: &session.model.tree,
                             model: &session.model,
                         };
                         topic_tree_ui::topic_tree_ui(
                             ui,
                             &mut session.tree_view,
-                            &session.model.tree,
+                            &session.model,
                             now,
                             |ui, view| search.ui(ui, view),
                         )

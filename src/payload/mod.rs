@@ -197,6 +197,56 @@ pub fn detect(payload: &[u8]) -> PayloadKind {
     PayloadKind::Text
 }
 
+/// Like [`preview`], but a Sparkplug B payload (metrics by name, through the hint's aliases) or a
+/// payload bound to a protobuf type shows its decoded values: `Motor/RPM=1509.08 Output/Count=83`.
+/// Other payloads, and those that do not decode, are previewed as bytes or text.
+pub fn preview_decoded(payload: &[u8], max_chars: usize, hint: &Hint<'_>) -> String {
+    let view = if hint.message_type.is_some() {
+        PayloadView::Protobuf
+    } else if sparkplug::is_sparkplug_topic(hint.topic) {
+        PayloadView::Sparkplug
+    } else {
+        return preview(payload, max_chars);
+    };
+    let Ok(value) = decode(payload, view, hint) else {
+        return preview(payload, max_chars);
+    };
+    let mut out = String::new();
+    let mut push = |key: &str, value: &Value| {
+        if out.chars().count() < max_chars {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let _ = write!(out, "{key}={}", value.summary());
+        }
+    };
+    match (
+        view,
+        value.get(&Path(vec![PathSegment::Key("metrics".to_owned())])),
+    ) {
+        (PayloadView::Sparkplug, Some(Value::Object(metrics))) => {
+            for (name, metric) in metrics {
+                let shown = metric.get(&Path(vec![PathSegment::Key("value".to_owned())]));
+                push(name, shown.unwrap_or(&Value::Null));
+            }
+        }
+        // Top-level fields only (nested ones summed up): a row costs the same for any size.
+        (_, _) => match &value {
+            Value::Object(fields) => {
+                for (key, field) in fields {
+                    push(key, field);
+                }
+            }
+            other => push("", other),
+        },
+    }
+    if out.chars().count() > max_chars {
+        out = out.chars().take(max_chars).collect();
+        out.push('…');
+    }
+    out
+}
+
 /// One line of at most `max_chars` characters summing up a payload, for tree rows and tables.
 pub fn preview(payload: &[u8], max_chars: usize) -> String {
     let mut out = String::new();
@@ -795,5 +845,49 @@ mod tests {
             files += 1;
         }
         assert!(files > 100, "{files} files");
+    }
+
+    #[test]
+    fn decoded_previews_name_sparkplug_metrics_and_bound_fields() {
+        use crate::mqtt::sparkplug::{Metric, MetricValue, Payload};
+        let data = Payload {
+            seq: Some(3),
+            metrics: vec![
+                Metric::aliased(2, MetricValue::Double(1509.08)),
+                Metric::aliased(7, MetricValue::Long(83)),
+            ],
+            ..Payload::default()
+        }
+        .to_bytes();
+        let names = crate::mqtt::sparkplug::AliasNames::from([(2, "Motor/RPM".to_owned())]);
+        let hint = Hint {
+            topic: "spBv1.0/f/DDATA/e/plc",
+            aliases: Some(&names),
+            ..Hint::default()
+        };
+        assert_eq!(
+            preview_decoded(&data, 80, &hint),
+            "Motor/RPM=1509.08 alias 7=83"
+        );
+        assert_eq!(preview_decoded(&data, 10, &hint), "Motor/RPM=…");
+        // Not Sparkplug, not bound: as before.
+        assert_eq!(preview_decoded(b"21.5", 80, &Hint::default()), "21.5");
+        let schemas = protobuf::compile(protobuf::tests::sources()).expect("compiles");
+        let reading = schemas.message("plant.common.Reading");
+        let bytes = protobuf::encode_json(
+            r#"{"value": 2.5, "unit": "BAR"}"#,
+            reading.as_ref().expect("type"),
+        )
+        .expect("encodes");
+        let bound = Hint {
+            topic: "x",
+            message_type: reading.as_ref(),
+            ..Hint::default()
+        };
+        assert_eq!(
+            preview_decoded(&bytes, 80, &bound),
+            r#"value=2.5 unit="BAR""#
+        );
+        assert_eq!(preview_decoded(&[0xFF], 80, &bound), "ff");
     }
 }

@@ -97,6 +97,21 @@ fn an_edge_node_is_shown_by_metric_name_plotted_and_asked_to_rebirth() {
         },
     );
 
+    // In the explorer the data topic's row and history show metric names, not aliases.
+    harness
+        .state_mut()
+        .select_topic("spBv1.0/plant/NDATA/edge1");
+    harness.run_steps(3);
+    assert!(
+        shows(&harness, "= Line/Speed=4.5"),
+        "the tree row's preview"
+    );
+    assert!(
+        shows(&harness, "Line/Speed=2.5"),
+        "the older message in the history"
+    );
+    assert!(!shows(&harness, "alias 2"));
+
     harness.get_by_label("Sparkplug").click();
     harness.run_steps(3);
     // The first edge node is shown; its data arrived by alias only.
