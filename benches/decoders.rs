@@ -312,3 +312,19 @@ fn chart_sample_protobuf_10k(bencher: divan::Bencher) {
         )
     });
 }
+
+/// A tree row's preview of an aliased NDATA with 100 metrics (names through the aliases).
+#[divan::bench]
+fn preview_sparkplug_ndata_aliased_100(bencher: divan::Bencher) {
+    let (_, data) = sparkplug_aliased_100();
+    let names: canopy::mqtt::sparkplug::AliasNames = (0..100u64)
+        .map(|i| (i, format!("Line/Motor{i}/RPM")))
+        .collect();
+    let hint = Hint {
+        topic: "spBv1.0/plant/NDATA/edge1",
+        content_type: None,
+        aliases: Some(&names),
+        message_type: None,
+    };
+    bencher.bench(|| payload::preview_decoded(divan::black_box(&data), 120, &hint));
+}

@@ -629,6 +629,43 @@ impl Sessions {
     }
 }
 
+/// Topics the fuzz target and its corpus test choose from.
+const FUZZ_TOPICS: [&str; 12] = [
+    "spBv1.0/g/NBIRTH/n",
+    "spBv1.0/g/NDEATH/n",
+    "spBv1.0/g/NDATA/n",
+    "spBv1.0/g/NCMD/n",
+    "spBv1.0/g/DBIRTH/n/d",
+    "spBv1.0/g/DDEATH/n/d",
+    "spBv1.0/g/DDATA/n/d",
+    "spBv1.0/g/DCMD/n/d",
+    "spBv1.0/g/NBIRTH/m",
+    "spBv1.0/g/NDATA/m",
+    "spBv1.0/STATE/host",
+    "STATE/old",
+];
+
+/// Feed fuzzer bytes to fresh sessions as a sequence of messages (a topic byte, a length byte,
+/// that many payload bytes), a quarter second apart; the `sparkplug` fuzz target and the test
+/// that replays its corpus share it.
+#[doc(hidden)]
+pub fn feed_fuzz_input(data: &[u8]) -> Sessions {
+    let mut sessions = Sessions::default();
+    let mut rest = data;
+    let mut message = 0;
+    while let [topic, len, tail @ ..] = rest {
+        let len = usize::from(*len).min(tail.len());
+        let (payload, next) = tail.split_at(len);
+        let topic = FUZZ_TOPICS[usize::from(*topic) % FUZZ_TOPICS.len()];
+        let at = std::time::UNIX_EPOCH + Duration::from_millis(message * 250);
+        sessions.observe(topic, payload, at, message);
+        let _ = sessions.aliases_at(topic, message / 2);
+        message += 1;
+        rest = next;
+    }
+    sessions
+}
+
 /// Where a message came from.
 struct Place<'a> {
     topic: &'a str,

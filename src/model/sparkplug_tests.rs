@@ -470,3 +470,19 @@ fn devices_past_the_limit_are_counted_not_kept() {
     assert_eq!(sessions.untracked, 1);
     assert!(sessions.events().len() <= MAX_EVENTS);
 }
+
+#[test]
+fn the_fuzz_corpus_replays_within_bounds() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/sparkplug");
+    let mut files = 0;
+    for path in std::fs::read_dir(folder)
+        .expect("the corpus")
+        .flatten()
+        .map(|e| e.path())
+    {
+        let sessions = feed_fuzz_input(&std::fs::read(&path).expect("read"));
+        assert!(sessions.events().len() <= MAX_EVENTS, "{}", path.display());
+        files += 1;
+    }
+    assert!(files > 100, "{files} files");
+}

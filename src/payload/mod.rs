@@ -890,4 +890,45 @@ mod tests {
         );
         assert_eq!(preview_decoded(&[0xFF], 80, &bound), "ff");
     }
+
+    #[test]
+    fn a_diff_across_a_rebirth_compares_metrics_by_name() {
+        use crate::mqtt::sparkplug::{AliasNames, Metric, MetricValue, Payload};
+        let data = |alias, value| {
+            Payload {
+                metrics: vec![Metric::aliased(alias, MetricValue::Double(value))],
+                ..Payload::default()
+            }
+            .to_bytes()
+        };
+        // Before the rebirth Speed was alias 2; after it, alias 5.
+        let before = AliasNames::from([(2, "Speed".to_owned())]);
+        let after = AliasNames::from([(5, "Speed".to_owned())]);
+        let hint = |names| Hint {
+            topic: "spBv1.0/g/NDATA/n",
+            aliases: Some(names),
+            ..Hint::default()
+        };
+        let PayloadDiff::Structural(changes) = diff(
+            (&data(2, 1.0), &hint(&before)),
+            (&data(5, 1.5), &hint(&after)),
+            PayloadView::Sparkplug,
+        ) else {
+            panic!("a structural diff");
+        };
+        let changed: Vec<String> = changes
+            .iter()
+            .map(|c| match c {
+                Change::Changed { path, old, new } => format!("{path}: {old} -> {new}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                "$.metrics.Speed.value: 1 -> 1.5",
+                "$.metrics.Speed.alias: 2 -> 5"
+            ]
+        );
+    }
 }
