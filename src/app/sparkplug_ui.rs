@@ -629,7 +629,13 @@ fn template_ui(ui: &mut egui::Ui, template: &Template, depth: usize) {
         ui.label(format!(
             "parameter {} = {}",
             parameter.name.as_deref().unwrap_or("(unnamed)"),
-            sp::parameter_text(parameter.value.as_ref())
+            sp::scalar_text(
+                parameter
+                    .value
+                    .as_ref()
+                    .map(sp::ParameterValue::to_scalar)
+                    .as_ref()
+            )
         ));
     }
     for (index, member) in template.metrics.iter().enumerate() {

@@ -577,17 +577,18 @@ pub fn scalar_text(value: Option<&ScalarValue>) -> String {
     }
 }
 
-/// A template parameter's value in words.
-pub fn parameter_text(value: Option<&ParameterValue>) -> String {
-    match value {
-        None => "null".to_owned(),
-        Some(ParameterValue::Int(v)) => v.to_string(),
-        Some(ParameterValue::Long(v)) => v.to_string(),
-        Some(ParameterValue::Float(v)) => v.to_string(),
-        Some(ParameterValue::Double(v)) => v.to_string(),
-        Some(ParameterValue::Boolean(v)) => v.to_string(),
-        Some(ParameterValue::String(v)) => v.clone(),
-        Some(ParameterValue::Extension(_)) => "extension".to_owned(),
+impl ParameterValue {
+    /// The same value as a data set cell holds it (the two share their kinds).
+    pub fn to_scalar(&self) -> ScalarValue {
+        match self {
+            ParameterValue::Int(v) => ScalarValue::Int(*v),
+            ParameterValue::Long(v) => ScalarValue::Long(*v),
+            ParameterValue::Float(v) => ScalarValue::Float(*v),
+            ParameterValue::Double(v) => ScalarValue::Double(*v),
+            ParameterValue::Boolean(v) => ScalarValue::Boolean(*v),
+            ParameterValue::String(v) => ScalarValue::String(v.clone()),
+            ParameterValue::Extension(e) => ScalarValue::Extension(e.clone()),
+        }
     }
 }
 

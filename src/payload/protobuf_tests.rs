@@ -1,50 +1,13 @@
-//! Schemas written as users write them: a package importing another file and a well-known
-//! type, nested messages, enums, repeated fields and maps.
+//! Schemas written as users write them (tests/fixtures/proto, also used by the window's tests):
+//! a package importing another file and a well-known type, nested messages, enums, repeated
+//! fields and maps.
 
 use super::*;
 use crate::payload::value::{Path, PathSegment};
 
-pub(crate) const UNITS: &str = r#"
-syntax = "proto3";
-package plant.common;
+pub(crate) const UNITS: &str = include_str!("../../tests/fixtures/proto/common/units.proto");
 
-enum Unit {
-  UNIT_UNSPECIFIED = 0;
-  CELSIUS = 1;
-  BAR = 2;
-}
-
-message Reading {
-  double value = 1;
-  Unit unit = 2;
-}
-"#;
-
-pub(crate) const TELEMETRY: &str = r#"
-syntax = "proto3";
-package plant;
-
-import "common/units.proto";
-import "google/protobuf/timestamp.proto";
-
-message Telemetry {
-  enum State {
-    STATE_UNKNOWN = 0;
-    RUNNING = 1;
-    STOPPED = 2;
-  }
-  message Status {
-    bool ok = 1;
-    int64 uptime_s = 2;
-  }
-  string device = 1;
-  google.protobuf.Timestamp at = 2;
-  repeated plant.common.Reading readings = 3;
-  map<string, int64> counters = 4;
-  Status status = 5;
-  State state = 6;
-}
-"#;
+pub(crate) const TELEMETRY: &str = include_str!("../../tests/fixtures/proto/telemetry.proto");
 
 pub(crate) fn sources() -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -155,7 +118,7 @@ fn bad_sources_name_the_file_and_line() {
     missing.insert("telemetry.proto".to_owned(), TELEMETRY.to_owned());
     let error = compile(missing).expect_err("an import is missing");
     assert_eq!(error.file.as_deref(), Some("telemetry.proto"));
-    assert_eq!(error.line, Some(5), "{error}");
+    assert_eq!(error.line, Some(4), "{error}");
     assert!(error.message.contains("common/units.proto"), "{error}");
 
     let mut unknown_type = BTreeMap::new();

@@ -169,15 +169,7 @@ fn template_value(template: &Template, aliases: Option<&AliasNames>) -> Value {
             .parameters
             .iter()
             .map(|p| {
-                let value = p.value.as_ref().map(|v| match v {
-                    sp::ParameterValue::Int(v) => ScalarValue::Int(*v),
-                    sp::ParameterValue::Long(v) => ScalarValue::Long(*v),
-                    sp::ParameterValue::Float(v) => ScalarValue::Float(*v),
-                    sp::ParameterValue::Double(v) => ScalarValue::Double(*v),
-                    sp::ParameterValue::Boolean(v) => ScalarValue::Boolean(*v),
-                    sp::ParameterValue::String(v) => ScalarValue::String(v.clone()),
-                    sp::ParameterValue::Extension(e) => ScalarValue::Extension(e.clone()),
-                });
+                let value = p.value.as_ref().map(sp::ParameterValue::to_scalar);
                 (p.name.clone().unwrap_or_default(), scalar(value.as_ref()))
             })
             .collect();

@@ -16,47 +16,14 @@ use egui_kittest::kittest::Queryable;
 use std::path::Path;
 use std::time::Duration;
 
-const UNITS: &str = r#"syntax = "proto3";
-package plant.common;
-
-enum Unit {
-  UNIT_UNSPECIFIED = 0;
-  CELSIUS = 1;
-}
-
-message Reading {
-  double value = 1;
-  Unit unit = 2;
-}
-"#;
-
-const TELEMETRY: &str = r#"syntax = "proto3";
-package plant;
-
-import "common/units.proto";
-import "google/protobuf/timestamp.proto";
-
-message Telemetry {
-  enum State {
-    STATE_UNKNOWN = 0;
-    RUNNING = 1;
-  }
-  message Status {
-    bool ok = 1;
-  }
-  string device = 1;
-  google.protobuf.Timestamp at = 2;
-  repeated plant.common.Reading readings = 3;
-  map<string, int64> counters = 4;
-  Status status = 5;
-  State state = 6;
-}
-"#;
-
+/// The schemas of tests/fixtures/proto (a package importing another file and a well-known type,
+/// nested messages, enums, maps), copied into `folder`.
 fn write_schemas(folder: &Path) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proto");
     std::fs::create_dir_all(folder.join("common")).expect("folders");
-    std::fs::write(folder.join("common/units.proto"), UNITS).expect("units.proto");
-    std::fs::write(folder.join("telemetry.proto"), TELEMETRY).expect("telemetry.proto");
+    for file in ["common/units.proto", "telemetry.proto"] {
+        std::fs::copy(fixtures.join(file), folder.join(file)).expect("copy a fixture");
+    }
 }
 
 fn in_window<'a>(harness: &'a Harness<'_, CanopyApp>, label: &'a str) -> egui_kittest::Node<'a> {
