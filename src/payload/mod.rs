@@ -456,6 +456,9 @@ impl Body {
 /// A plot sample from a payload: the number at `path` in a structured view, or the whole text
 /// read as a number (`21.5`, ` 7 `) when the path is the root.
 pub fn sample(payload: &[u8], view: PayloadView, path: &Path, hint: &Hint<'_>) -> Option<f64> {
+    if let (PayloadView::Protobuf, Some(message)) = (view, hint.message_type) {
+        return protobuf::sample(payload, message, path);
+    }
     if view.is_structured() {
         return decode(payload, view, hint).ok()?.get(path)?.as_f64();
     }

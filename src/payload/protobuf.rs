@@ -148,6 +148,86 @@ pub fn decode(payload: &[u8], message: &MessageDescriptor) -> Result<Value, Payl
     value::parse_json(&String::from_utf8_lossy(&json))
 }
 
+/// The number at `path` of `payload` decoded as `message`, for plots: the decoded message is
+/// walked directly (fields by their `.proto` names, list indexes, map keys), without building the
+/// value tree. `None` when the path holds no number. Paths through well-known types (whose JSON
+/// form differs from their fields) take the value tree's way, so both agree.
+pub fn sample(payload: &[u8], message: &MessageDescriptor, path: &super::Path) -> Option<f64> {
+    let decoded = DynamicMessage::decode(message.clone(), payload).ok()?;
+    match walk(decoded, path) {
+        Walked::Number(number) => number.filter(|n| n.is_finite()),
+        Walked::WellKnown => decode(payload, message).ok()?.get(path)?.as_f64(),
+    }
+}
+
+/// Where a walk along a path ended.
+enum Walked {
+    /// A number (booleans as 0/1), or nothing to plot.
+    Number(Option<f64>),
+    /// A well-known type on the way: its JSON form decides.
+    WellKnown,
+}
+
+fn walk(decoded: DynamicMessage, path: &super::Path) -> Walked {
+    use super::PathSegment;
+    use prost_reflect::{MapKey, ReflectMessage as _, Value as Field};
+    let mut at = Field::Message(decoded);
+    for segment in &path.0 {
+        at = match (at, segment) {
+            (Field::Message(m), _)
+                if m.descriptor().full_name().starts_with("google.protobuf.") =>
+            {
+                return Walked::WellKnown;
+            }
+            (Field::Message(mut m), PathSegment::Key(name)) => {
+                match m.take_field_by_name(name) {
+                    Some(field) => field,
+                    // Unset: its default, as the value tree shows it.
+                    None => match m.get_field_by_name(name) {
+                        Some(default) => default.into_owned(),
+                        None => return Walked::Number(None),
+                    },
+                }
+            }
+            (Field::List(items), PathSegment::Index(index)) => {
+                match items.into_iter().nth(*index) {
+                    Some(item) => item,
+                    None => return Walked::Number(None),
+                }
+            }
+            (Field::Map(entries), PathSegment::Key(key)) => {
+                let found = entries.into_iter().find(|(k, _)| match k {
+                    MapKey::String(s) => s == key,
+                    MapKey::Bool(b) => b.to_string() == *key,
+                    MapKey::I32(n) => n.to_string() == *key,
+                    MapKey::I64(n) => n.to_string() == *key,
+                    MapKey::U32(n) => n.to_string() == *key,
+                    MapKey::U64(n) => n.to_string() == *key,
+                });
+                match found {
+                    Some((_, value)) => value,
+                    None => return Walked::Number(None),
+                }
+            }
+            _ => return Walked::Number(None),
+        };
+    }
+    Walked::Number(match at {
+        Field::F64(v) => Some(v),
+        Field::F32(v) => Some(f64::from(v)),
+        Field::I32(v) => Some(f64::from(v)),
+        Field::U32(v) => Some(f64::from(v)),
+        Field::I64(v) => Some(v as f64),
+        Field::U64(v) => Some(v as f64),
+        Field::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
+        Field::String(s) => s.trim().parse::<f64>().ok(),
+        Field::Message(m) if m.descriptor().full_name().starts_with("google.protobuf.") => {
+            return Walked::WellKnown;
+        }
+        _ => None,
+    })
+}
+
 /// Encode `json` (the protobuf JSON mapping: field names in either spelling, enums by name or
 /// number, Timestamps as RFC 3339) as `message`. Unknown fields are refused.
 pub fn encode_json(json: &str, message: &MessageDescriptor) -> Result<Vec<u8>, PayloadError> {

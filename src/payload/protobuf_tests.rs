@@ -166,3 +166,45 @@ fn random_bytes_never_panic() {
         let _ = decode(&bytes, &telemetry);
     }
 }
+
+#[test]
+fn plot_samples_agree_with_the_value_tree() {
+    let schemas = compile(sources()).expect("compiles");
+    let telemetry = schemas.message("plant.Telemetry").expect("type");
+    let bytes = encode_json(
+        r#"{"device": "7", "at": "2026-12-01T08:00:00Z",
+            "readings": [{"value": 21.5, "unit": "CELSIUS"}, {"value": -3}],
+            "counters": {"strokes": 9000000000}, "status": {"ok": true}, "state": "RUNNING"}"#,
+        &telemetry,
+    )
+    .expect("encodes");
+    let tree = decode(&bytes, &telemetry).expect("decodes");
+    let paths: [&[&str]; 11] = [
+        &["readings", "0", "value"],
+        &["readings", "1", "value"],
+        &["readings", "1", "unit"],
+        &["readings", "5", "value"],
+        &["counters", "strokes"],
+        &["counters", "nope"],
+        &["status", "ok"],
+        &["status", "uptime_s"],
+        &["device"],
+        &["state"],
+        &["at", "seconds"],
+    ];
+    for path in paths {
+        let segments = Path(
+            path.iter()
+                .map(|p| match p.parse::<usize>() {
+                    Ok(index) => PathSegment::Index(index),
+                    Err(_) => PathSegment::Key((*p).to_owned()),
+                })
+                .collect(),
+        );
+        assert_eq!(
+            sample(&bytes, &telemetry, &segments),
+            tree.get(&segments).and_then(Value::as_f64),
+            "{path:?}"
+        );
+    }
+}
