@@ -121,7 +121,7 @@ impl CanopyApp {
     }
 
     /// Publish from the publish panel.
-    pub fn publish(&mut self, message: OutgoingMessage) {
+    pub fn publish(&mut self, message: OutgoingMessage) -> bool {
         let target = match (&mut self.manager, self.sessions.get(self.active)) {
             (Ok(manager), Some(session)) if session.state.is_connected() => {
                 session.id.map(|id| (manager, id))
@@ -130,7 +130,7 @@ impl CanopyApp {
         };
         let Some((manager, id)) = target else {
             self.publish.outcome = Some(Err("Not connected: connect to a broker first".to_owned()));
-            return;
+            return false;
         };
         let description = format!(
             "Published {} to {} (QoS {}{})",
@@ -144,6 +144,7 @@ impl CanopyApp {
         self.publish.pending = Some((ticket, description));
         self.publish.outcome = None;
         self.publish.remember(message);
+        true
     }
 
     /// The publish panel's state.

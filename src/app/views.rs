@@ -113,13 +113,17 @@ impl CanopyApp {
         match decision {
             Some(true) => {
                 if let Some((entity, topic, payload)) = self.confirm_command.take() {
-                    if let Some(session) = self.active_session_mut() {
-                        session.notice(format!("Sent \"{payload}\" to {topic} ({entity})."));
-                    }
-                    self.publish(crate::net::OutgoingMessage {
+                    let sent = self.publish(crate::net::OutgoingMessage {
                         qos: crate::mqtt::Qos::AtLeastOnce,
-                        ..crate::net::OutgoingMessage::new(topic, payload)
+                        ..crate::net::OutgoingMessage::new(topic.clone(), payload.clone())
                     });
+                    if let Some(session) = self.active_session_mut() {
+                        session.notice(if sent {
+                            format!("Sent \"{payload}\" to {topic} ({entity}).")
+                        } else {
+                            format!("Not connected: \"{payload}\" was not sent to {topic}.")
+                        });
+                    }
                 }
             }
             Some(false) => self.confirm_command = None,
@@ -196,11 +200,15 @@ impl CanopyApp {
                 if let Some((group, node)) = self.confirm_rebirth.take() {
                     let millis = now_millis();
                     let payload = sp::Payload::rebirth_command(millis).to_bytes();
-                    if let Some(session) = self.active_session_mut() {
-                        session.notice(format!("Sent Rebirth to {group}/{node}."));
-                    }
                     // Sparkplug sends commands at QoS 0, not retained.
-                    self.publish(crate::net::OutgoingMessage::new(topic, payload));
+                    let sent = self.publish(crate::net::OutgoingMessage::new(topic, payload));
+                    if let Some(session) = self.active_session_mut() {
+                        session.notice(if sent {
+                            format!("Sent Rebirth to {group}/{node}.")
+                        } else {
+                            format!("Not connected: the Rebirth for {group}/{node} was not sent.")
+                        });
+                    }
                 }
             }
             Some(false) => self.confirm_rebirth = None,

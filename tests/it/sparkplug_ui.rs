@@ -178,3 +178,32 @@ fn an_edge_node_is_shown_by_metric_name_plotted_and_asked_to_rebirth() {
         |h| shows(h, "Last command: Node Control/Rebirth"),
     );
 }
+
+#[test]
+fn a_rebirth_without_a_connection_says_it_was_not_sent() {
+    let mut app = canopy::app::CanopyApp::new(Ok(common::manager()), None);
+    // A detached session (as a recording's tab is): births seen, no broker to send to.
+    app.inject(vec![canopy::model::Incoming::new(
+        sp::topic("plant", MessageType::NBirth, "edge1", None),
+        payload(
+            0,
+            vec![named(
+                "Speed",
+                datatype::DOUBLE,
+                MetricValue::Double(1.0),
+                1,
+            )],
+        ),
+    )]);
+    let mut harness = crate::common::ui::harness(app);
+    harness.get_by_label("Sparkplug").click();
+    harness.run_steps(2);
+    harness.get_by_label("Rebirth…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Send Rebirth").click();
+    harness.run_steps(2);
+    assert!(shows(
+        &harness,
+        "Not connected: the Rebirth for plant/edge1 was not sent."
+    ));
+}
