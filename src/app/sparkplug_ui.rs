@@ -401,12 +401,23 @@ fn sorted<'a>(metrics: &'a Metrics, filter: &str, sort: SortBy) -> Vec<&'a Metri
         .collect();
     match sort {
         SortBy::Name => {}
-        SortBy::Value => rows.sort_by(|a, b| match (a.number(), b.number()) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.value_text().cmp(&b.value_text()),
-        }),
+        SortBy::Value => {
+            // Each value worked out once, not per comparison: numbers first, then text.
+            let mut keyed: Vec<(Option<f64>, String, &MetricState)> = rows
+                .into_iter()
+                .map(|m| match m.number() {
+                    Some(number) => (Some(number), String::new(), m),
+                    None => (None, m.value_text(), m),
+                })
+                .collect();
+            keyed.sort_by(|a, b| match (a.0, b.0) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.1.cmp(&b.1),
+            });
+            rows = keyed.into_iter().map(|(_, _, m)| m).collect();
+        }
         SortBy::Type => rows.sort_by_key(|m| sp::datatype_name(m.datatype)),
         SortBy::Updated => rows.sort_by_key(|m| std::cmp::Reverse(m.updated_at)),
     }
@@ -715,4 +726,48 @@ fn event_row_ui(ui: &mut egui::Ui, event: &Event) -> Option<SparkplugAction> {
             })
     })
     .inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mqtt::sparkplug::{Metric, Payload, datatype};
+
+    #[test]
+    fn metrics_sort_by_value_numbers_first_then_text_and_filter_by_name() {
+        let birth = Payload {
+            seq: Some(0),
+            metrics: vec![
+                Metric::named("b", datatype::DOUBLE, MetricValue::Double(10.0)),
+                Metric::named("a", datatype::STRING, MetricValue::String("zeta".into())),
+                Metric::named("c", datatype::INT64, MetricValue::Long(-3_i64 as u64)),
+                Metric::named(
+                    "Speed x",
+                    datatype::STRING,
+                    MetricValue::String("alpha".into()),
+                ),
+            ],
+            ..Payload::default()
+        }
+        .to_bytes();
+        let mut sessions = Sessions::default();
+        sessions.observe("spBv1.0/g/NBIRTH/n", &birth, SystemTime::now(), 0);
+        let Some(node) = sessions.node("g", "n") else {
+            panic!("the node is known");
+        };
+        let names = |sort, filter| {
+            sorted(&node.metrics, filter, sort)
+                .iter()
+                .map(|m| m.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(SortBy::Value, ""), ["c", "b", "Speed x", "a"]);
+        assert_eq!(names(SortBy::Name, ""), ["Speed x", "a", "b", "c"]);
+        assert_eq!(
+            names(SortBy::Type, ""),
+            ["b", "c", "Speed x", "a"],
+            "Double, Int64, String; by name within a type"
+        );
+        assert_eq!(names(SortBy::Name, "SPEED"), ["Speed x"]);
+    }
 }
