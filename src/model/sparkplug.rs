@@ -514,11 +514,10 @@ impl Sessions {
                 node.bd_seq = payload.bd_seq();
                 node.reported_no_birth = false;
                 node.metrics = Metrics::default();
-                let names = payload
-                    .metrics
-                    .iter()
-                    .filter_map(|m| Some((m.alias?, m.name.clone()?)))
-                    .collect();
+                let mut names = AliasNames::default();
+                for metric in &payload.metrics {
+                    names.learn(metric);
+                }
                 if node.epochs.len() >= MAX_EPOCHS {
                     node.epochs.pop_front();
                 }
@@ -577,12 +576,12 @@ impl Sessions {
                 if kind == MessageType::DBirth
                     && let Some((_, names)) = node.epochs.back_mut()
                 {
-                    for metric in &payload.metrics {
-                        if let (Some(alias), Some(name)) = (metric.alias, &metric.name)
-                            && names.len() < MAX_METRICS
-                        {
-                            names.insert(alias, name.clone());
-                        }
+                    for metric in payload
+                        .metrics
+                        .iter()
+                        .take(MAX_METRICS.saturating_sub(names.len()))
+                    {
+                        names.learn(metric);
                     }
                 }
                 if !node.devices.contains_key(device_id) && node.devices.len() >= MAX_DEVICES {

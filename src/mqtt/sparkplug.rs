@@ -14,8 +14,78 @@ pub const BD_SEQ: &str = "bdSeq";
 /// The NCMD metric that asks an edge node to publish its births again.
 pub const REBIRTH: &str = "Node Control/Rebirth";
 
-/// Alias → metric name, for one edge node and its devices (aliases are unique per edge node).
-pub type AliasNames = std::collections::HashMap<u64, String>;
+/// What births say about the metrics of one edge node and its devices (aliases are unique per
+/// edge node): alias → name and data type, and name → data type. Data messages usually carry
+/// neither name nor type, and a signed value cannot be read without its type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AliasNames {
+    by_alias: std::collections::HashMap<u64, (String, u32)>,
+    by_name: std::collections::HashMap<String, u32>,
+}
+
+impl AliasNames {
+    /// Take what a birth's metric says.
+    pub fn learn(&mut self, metric: &Metric) {
+        let datatype = metric.datatype.unwrap_or(0);
+        if let Some(name) = &metric.name {
+            self.by_name.insert(name.clone(), datatype);
+            if let Some(alias) = metric.alias {
+                self.by_alias.insert(alias, (name.clone(), datatype));
+            }
+        }
+    }
+
+    /// The name a birth gave `alias`.
+    pub fn get(&self, alias: &u64) -> Option<&String> {
+        self.by_alias.get(alias).map(|(name, _)| name)
+    }
+
+    /// The metric's data type: its own, else its birth's (by alias, then by name), else 0.
+    pub fn datatype(&self, metric: &Metric) -> u32 {
+        metric
+            .datatype
+            .or_else(|| {
+                metric
+                    .alias
+                    .and_then(|a| self.by_alias.get(&a).map(|(_, t)| *t))
+            })
+            .or_else(|| {
+                metric
+                    .name
+                    .as_ref()
+                    .and_then(|n| self.by_name.get(n).copied())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Metrics known by name.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    #[expect(missing_docs, reason = "the name says it")]
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// Names without types (tests, benchmarks).
+impl FromIterator<(u64, String)> for AliasNames {
+    fn from_iter<I: IntoIterator<Item = (u64, String)>>(pairs: I) -> Self {
+        let mut names = Self::default();
+        for (alias, name) in pairs {
+            names.by_name.insert(name.clone(), 0);
+            names.by_alias.insert(alias, (name, 0));
+        }
+        names
+    }
+}
+
+impl<const N: usize> From<[(u64, String); N]> for AliasNames {
+    fn from(pairs: [(u64, String); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
 
 /// The eight message types of an edge node and its devices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

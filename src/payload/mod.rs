@@ -201,50 +201,93 @@ pub fn detect(payload: &[u8]) -> PayloadKind {
 /// payload bound to a protobuf type shows its decoded values: `Motor/RPM=1509.08 Output/Count=83`.
 /// Other payloads, and those that do not decode, are previewed as bytes or text.
 pub fn preview_decoded(payload: &[u8], max_chars: usize, hint: &Hint<'_>) -> String {
-    let view = if hint.message_type.is_some() {
-        PayloadView::Protobuf
-    } else if sparkplug::is_sparkplug_topic(hint.topic) {
-        PayloadView::Sparkplug
-    } else {
-        return preview(payload, max_chars);
-    };
-    let Ok(value) = decode(payload, view, hint) else {
-        return preview(payload, max_chars);
-    };
-    let mut out = String::new();
-    let mut push = |key: &str, value: &Value| {
-        if out.chars().count() < max_chars {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            let _ = write!(out, "{key}={}", value.summary());
-        }
-    };
-    match (
-        view,
-        value.get(&Path(vec![PathSegment::Key("metrics".to_owned())])),
-    ) {
-        (PayloadView::Sparkplug, Some(Value::Object(metrics))) => {
-            for (name, metric) in metrics {
-                let shown = metric.get(&Path(vec![PathSegment::Key("value".to_owned())]));
-                push(name, shown.unwrap_or(&Value::Null));
-            }
-        }
+    let mut line = Line::new(max_chars);
+    if let Some(message) = hint.message_type {
         // Top-level fields only (nested ones summed up): a row costs the same for any size.
-        (_, _) => match &value {
-            Value::Object(fields) => {
-                for (key, field) in fields {
-                    push(key, field);
+        match protobuf::decode(payload, message) {
+            Ok(Value::Object(fields)) => {
+                for (key, field) in &fields {
+                    if !line.push(key, &field.summary()) {
+                        break;
+                    }
                 }
             }
-            other => push("", other),
-        },
+            Ok(other) => {
+                line.push("", &other.summary());
+            }
+            Err(_) => return preview(payload, max_chars),
+        }
+    } else if sparkplug::is_sparkplug_topic(hint.topic) {
+        // Straight from the decoded payload, stopping when the line is full.
+        let Ok(decoded) = crate::mqtt::sparkplug::Payload::decode(payload) else {
+            return preview(payload, max_chars);
+        };
+        for metric in &decoded.metrics {
+            let (datatype, known) = match hint.aliases {
+                Some(births) => (
+                    births.datatype(metric),
+                    metric.alias.and_then(|alias| births.get(&alias)),
+                ),
+                None => (metric.datatype.unwrap_or(0), None),
+            };
+            let name = match (&metric.name, metric.alias, known) {
+                (Some(name), ..) => name.clone(),
+                (None, _, Some(name)) => name.clone(),
+                (None, Some(alias), None) => format!("alias {alias}"),
+                (None, None, None) => "(unnamed)".to_owned(),
+            };
+            if !line.push(&name, &metric.value_text(datatype)) {
+                break;
+            }
+        }
+    } else {
+        return preview(payload, max_chars);
     }
-    if out.chars().count() > max_chars {
-        out = out.chars().take(max_chars).collect();
-        out.push('…');
+    line.finish()
+}
+
+/// `key=value` pairs on one line of at most `max` characters.
+struct Line {
+    out: String,
+    chars: usize,
+    max: usize,
+}
+
+impl Line {
+    fn new(max: usize) -> Self {
+        Self {
+            out: String::new(),
+            chars: 0,
+            max,
+        }
     }
-    out
+
+    /// Add a pair; false once the line is full.
+    fn push(&mut self, key: &str, value: &str) -> bool {
+        if self.chars >= self.max {
+            return false;
+        }
+        let before = self.out.len();
+        if !self.out.is_empty() {
+            self.out.push(' ');
+        }
+        if !key.is_empty() {
+            self.out.push_str(key);
+            self.out.push('=');
+        }
+        self.out.push_str(value);
+        self.chars += self.out[before..].chars().count();
+        true
+    }
+
+    fn finish(self) -> String {
+        if self.chars <= self.max {
+            return self.out;
+        }
+        let mut cut: String = self.out.chars().take(self.max).collect();
+        cut.push('…');
+        cut
+    }
 }
 
 /// One line of at most `max_chars` characters summing up a payload, for tree rows and tables.

@@ -67,7 +67,11 @@ fn metrics_value(metrics: &[Metric], aliases: Option<&AliasNames>) -> Value {
 }
 
 fn metric_value(metric: &Metric, aliases: Option<&AliasNames>) -> Value {
-    let datatype = metric.datatype.unwrap_or(0);
+    // Data messages rarely repeat the type: the birth's says how to read signed values.
+    let datatype = match aliases {
+        Some(births) => births.datatype(metric),
+        None => metric.datatype.unwrap_or(0),
+    };
     let value = match &metric.value {
         _ if metric.null() => Value::Null,
         Some(MetricValue::Float(_) | MetricValue::Double(_)) => match metric.number(datatype) {
@@ -266,6 +270,55 @@ mod tests {
         );
         let bare = decode(&data, None).expect("decodes");
         assert!(bare.get(&key(&["metrics", "alias 2", "value"])).is_some());
+    }
+
+    #[test]
+    fn signed_values_in_data_messages_are_read_with_the_births_type() {
+        use crate::mqtt::sparkplug::datatype;
+        let mut births = AliasNames::default();
+        let mut temp = Metric::named("Temp", datatype::INT32, MetricValue::Int(20));
+        temp.alias = Some(10);
+        births.learn(&temp);
+        births.learn(&Metric::named(
+            "Delta",
+            datatype::INT64,
+            MetricValue::Long(0),
+        ));
+        let data = Payload {
+            metrics: vec![
+                Metric::aliased(10, MetricValue::Int(-3_i32 as u32)),
+                Metric {
+                    name: Some("Delta".into()),
+                    value: Some(MetricValue::Long(-7_i64 as u64)),
+                    ..Metric::default()
+                },
+            ],
+            ..Payload::default()
+        }
+        .encode_to_vec();
+        let value = decode(&data, Some(&births)).expect("decodes");
+        let at = |path: &[&str]| value.get(&key(path)).cloned();
+        assert_eq!(
+            at(&["metrics", "Temp", "value"]),
+            Some(Value::Number("-3".into()))
+        );
+        assert_eq!(
+            at(&["metrics", "Temp", "type"]),
+            Some(Value::String("Int32".into()))
+        );
+        assert_eq!(
+            at(&["metrics", "Delta", "value"]),
+            Some(Value::Number("-7".into()))
+        );
+        let hint = crate::payload::Hint {
+            topic: "spBv1.0/g/DDATA/n/d",
+            aliases: Some(&births),
+            ..crate::payload::Hint::default()
+        };
+        assert_eq!(
+            crate::payload::preview_decoded(&data, 80, &hint),
+            "Temp=-3 Delta=-7"
+        );
     }
 
     /// Long: one payload with a data set, a template and a metric with properties, then a
