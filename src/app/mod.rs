@@ -423,6 +423,9 @@ impl CanopyApp {
         self.connect(options);
         if let Some(session) = self.active_session_mut() {
             session.name = Some("Demo (bundled broker)".to_owned());
+            // The demo's production lines publish protobuf telemetry of a built-in schema.
+            session.schemas = schemas::SessionSchemas::demo();
+            session.model.protobuf = session.schemas.resolved();
         }
         let fleet = match self.local.start_fleet() {
             Ok(()) => "and a demo fleet of simulated devices".to_owned(),

@@ -25,6 +25,8 @@ pub struct SessionSchemas {
     pub problem: Option<String>,
     /// The bindings, as stored.
     pub bindings: Vec<StoredBinding>,
+    /// A schema built into Canopy (file name, text), used while no folder is given: the demo's.
+    pub builtin: Option<(&'static str, &'static str)>,
     checked_at: Option<Instant>,
 }
 
@@ -40,7 +42,23 @@ impl SessionSchemas {
         schemas
     }
 
-    /// Read and compile the folder again. On failure the previous schemas stay in use.
+    /// The demo's: the example schema built into Canopy, its telemetry topics bound to it.
+    pub fn demo() -> Self {
+        use crate::sim::telemetry;
+        let mut schemas = Self {
+            builtin: Some(telemetry::SCHEMA),
+            bindings: vec![StoredBinding {
+                filter: telemetry::FILTER.to_owned(),
+                message: telemetry::MESSAGE.to_owned(),
+            }],
+            ..Self::default()
+        };
+        schemas.reload();
+        schemas
+    }
+
+    /// Read and compile the folder again (the built-in schema when there is none). On failure
+    /// the previous schemas stay in use.
     pub fn reload(&mut self) {
         self.checked_at = Some(Instant::now());
         let Some(folder) = self
@@ -49,8 +67,18 @@ impl SessionSchemas {
             .map(str::trim)
             .filter(|f| !f.is_empty())
         else {
-            self.compiled = None;
             self.problem = None;
+            self.compiled = self.builtin.and_then(|(name, text)| {
+                let sources =
+                    std::collections::BTreeMap::from([(name.to_owned(), text.to_owned())]);
+                match protobuf::compile(sources) {
+                    Ok(schemas) => Some(schemas),
+                    Err(error) => {
+                        self.problem = Some(error.to_string());
+                        None
+                    }
+                }
+            });
             return;
         };
         match crate::settings::schema_folder::read(Path::new(folder))

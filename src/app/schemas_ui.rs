@@ -120,6 +120,11 @@ fn folder_ui(
             requests.action = Some(SchemasAction::Reload);
         }
     });
+    if let (Some((name, _)), None) = (schemas.builtin, &schemas.folder) {
+        ui.weak(format!(
+            "Using the example schema built into Canopy ({name}) for the demo fleet's telemetry; load a folder to use yours."
+        ));
+    }
     if let Some(problem) = &schemas.problem {
         ui.label(RichText::new(problem).color(super::colors::adapt(RED, ui.visuals())));
     }

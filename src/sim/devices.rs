@@ -10,7 +10,7 @@ use crate::net::{ConnectOptions, LastWill, OutgoingMessage, Subscription};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 /// What a simulated device is.
@@ -535,10 +535,27 @@ impl Device {
             DeviceKind::Motor => self.motor(&base),
             DeviceKind::Conveyor => {
                 self.rng.drift(&mut self.value, 0.5, 0.5);
-                plain(
-                    format!("{base}/speed"),
-                    format!("{:.2}", 0.8 + self.value * 0.6),
-                )
+                let speed = 0.8 + self.value * 0.6;
+                // Every other reading, the line's protobuf telemetry (the built-in example schema).
+                match base.strip_suffix("/conveyor") {
+                    Some(line_topic) if self.counter % 2 == 1 => {
+                        let line = line_topic.rsplit('/').next().unwrap_or_default();
+                        let payload =
+                            super::telemetry::encode(line, speed, self.counter, SystemTime::now());
+                        let props = Props {
+                            content_type: Some("application/x-protobuf"),
+                            ..Props::default()
+                        };
+                        Reading(
+                            format!("{line_topic}/telemetry"),
+                            0,
+                            false,
+                            Bytes::from(payload),
+                            props,
+                        )
+                    }
+                    _ => plain(format!("{base}/speed"), format!("{speed:.2}")),
+                }
             }
             DeviceKind::Counter => {
                 self.counter += 1 + self.rng.next_u64() % 3;

@@ -4,6 +4,7 @@
 mod devices;
 mod household;
 pub mod sparkplug;
+pub mod telemetry;
 
 pub use devices::{DeviceKind, DeviceSpec, catalogue};
 

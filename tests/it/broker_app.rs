@@ -341,6 +341,34 @@ fn first_run_starts_the_bundled_broker_and_fleet_and_explores_them() {
     );
     harness.get_by_label_contains("Canopy started its own broker");
     harness.get_by_label_contains("Connected to mqtt://127.0.0.1");
+    // Sparkplug edge nodes born, and the lines' protobuf telemetry decoded by the built-in schema.
+    step_until(
+        &mut harness,
+        "the demo's Sparkplug nodes and protobuf telemetry",
+        Duration::from_secs(20),
+        |h| {
+            h.state().active_session().is_some_and(|s| {
+                s.model
+                    .sparkplug
+                    .groups()
+                    .get("factory")
+                    .is_some_and(|nodes| nodes.len() >= 2)
+                    && s.model.tree.find("factory/line1/telemetry").is_some()
+            })
+        },
+    );
+    harness.state_mut().select_topic("factory/line1/telemetry");
+    harness.run_steps(3);
+    assert!(exists(
+        &harness,
+        "Shown as demo.plant.LineTelemetry (protobuf, bound)"
+    ));
+    assert!(
+        harness
+            .query_all_by_label_contains("RUNNING")
+            .next()
+            .is_some()
+    );
     // The Broker panel shows one device's packets: what did the kitchen thermostat send?
     harness.get_by_label("Broker").click();
     harness.state_mut().local_broker_mut().trace_filter.client =
