@@ -154,6 +154,61 @@ fn an_edge_node_is_shown_by_metric_name_plotted_and_asked_to_rebirth() {
     let values: Vec<f64> = points[0].iter().map(|[_, y]| *y).collect();
     assert_eq!(values, [2.5, 4.5]);
 
+    // A rebirth gives Line/Speed another alias: the plotted series follows it by name.
+    for (topic, bytes) in [
+        (
+            topic(MessageType::NBirth, None),
+            payload(
+                0,
+                vec![
+                    Metric::named(sp::BD_SEQ, datatype::INT64, MetricValue::Long(3)),
+                    named("Pressure", datatype::DOUBLE, MetricValue::Double(0.0), 2),
+                    named("Line/Speed", datatype::DOUBLE, MetricValue::Double(5.0), 9),
+                ],
+            ),
+        ),
+        (
+            topic(MessageType::NData, None),
+            payload(
+                1,
+                vec![
+                    Metric::aliased(9, MetricValue::Double(6.5)),
+                    Metric::aliased(2, MetricValue::Double(99.0)),
+                ],
+            ),
+        ),
+    ] {
+        edge.publish(
+            edge_id,
+            OutgoingMessage {
+                qos: Qos::AtLeastOnce,
+                ..OutgoingMessage::new(topic, bytes)
+            },
+        );
+    }
+    step_until(
+        &mut harness,
+        "the data after the rebirth",
+        Duration::from_secs(10),
+        |h| {
+            h.state()
+                .active_session()
+                .and_then(|s| s.chart.series.first())
+                .is_some_and(|c| c.series.points().len() == 3)
+        },
+    );
+    let values: Vec<f64> = harness
+        .state()
+        .active_session()
+        .and_then(|s| s.chart.series.first())
+        .map(|c| c.series.points().iter().map(|[_, y]| *y).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        values,
+        [2.5, 4.5, 6.5],
+        "not Pressure's 99 under the old alias"
+    );
+
     harness.get_by_label("Sparkplug").click();
     harness.run_steps(2);
     harness.get_by_label("Rebirth…").click();
