@@ -124,8 +124,15 @@ impl Metrics {
         }
     }
 
-    /// Record `metric`, named `name`; false when the table is full and it was dropped.
-    fn update(&mut self, name: String, metric: &Metric, at: SystemTime) -> bool {
+    /// Record `metric`, named `name` (stamped with `sent_ms`, its payload's timestamp, when it
+    /// has none of its own); false when the table is full and it was dropped.
+    fn update(
+        &mut self,
+        name: String,
+        metric: &Metric,
+        sent_ms: Option<u64>,
+        at: SystemTime,
+    ) -> bool {
         if let Some(state) = self.by_name.get_mut(&name) {
             if let Some(datatype) = metric.datatype {
                 state.datatype = datatype;
@@ -134,6 +141,7 @@ impl Metrics {
             // Data messages rarely repeat the birth's properties (units, limits): keep them.
             let properties = state.latest.properties.take();
             state.latest = metric.clone();
+            state.latest.timestamp = metric.timestamp.or(sent_ms);
             if state.latest.properties.is_none() {
                 state.latest.properties = properties;
             }
@@ -144,13 +152,15 @@ impl Metrics {
         if self.by_name.len() >= MAX_METRICS {
             return false;
         }
+        let mut latest = metric.clone();
+        latest.timestamp = metric.timestamp.or(sent_ms);
         self.by_name.insert(
             name.clone(),
             MetricState {
                 name,
                 alias: metric.alias,
                 datatype: metric.datatype.unwrap_or(0),
-                latest: metric.clone(),
+                latest,
                 updated_at: at,
                 stale: false,
             },
@@ -224,23 +234,6 @@ impl EdgeNode {
         self.storm_at
             .and_then(|at| now.duration_since(at).ok())
             .is_some_and(|age| age < STORM_WINDOW)
-    }
-
-    fn aliases(&self) -> Option<&AliasNames> {
-        self.epochs.back().map(|(_, names)| names)
-    }
-
-    fn name_of(&self, metric: &Metric) -> String {
-        if let Some(name) = &metric.name {
-            return name.clone();
-        }
-        match metric.alias {
-            Some(alias) => match self.aliases().and_then(|names| names.get(&alias)) {
-                Some(name) => name.clone(),
-                None => format!("alias {alias}"),
-            },
-            None => "(unnamed)".to_owned(),
-        }
     }
 }
 
@@ -566,7 +559,12 @@ impl Sessions {
                 dropped += update_all(&mut node.metrics, names, payload, at);
             }
             MessageType::NCmd | MessageType::DCmd => {
-                let words: Vec<String> = payload.metrics.iter().map(|m| node.name_of(m)).collect();
+                let names = node.epochs.back().map(|(_, names)| names);
+                let words: Vec<String> = payload
+                    .metrics
+                    .iter()
+                    .map(|m| sp::metric_name(m, names))
+                    .collect();
                 node.last_command = Some((at, words.join(", ")));
             }
             MessageType::DBirth | MessageType::DDeath | MessageType::DData => {
@@ -708,25 +706,8 @@ fn update_all(
 ) -> u64 {
     let mut dropped = 0;
     for metric in &payload.metrics {
-        let stamped;
-        let metric = if metric.timestamp.is_none() && payload.timestamp.is_some() {
-            stamped = Metric {
-                timestamp: payload.timestamp,
-                ..metric.clone()
-            };
-            &stamped
-        } else {
-            metric
-        };
-        let name = match (&metric.name, metric.alias) {
-            (Some(name), _) => name.clone(),
-            (None, Some(alias)) => match names.and_then(|n| n.get(&alias)) {
-                Some(name) => name.clone(),
-                None => format!("alias {alias}"),
-            },
-            (None, None) => "(unnamed)".to_owned(),
-        };
-        if !metrics.update(name, metric, at) {
+        let name = sp::metric_name(metric, names);
+        if !metrics.update(name, metric, payload.timestamp, at) {
             dropped += 1;
         }
     }

@@ -69,6 +69,26 @@ impl AliasNames {
     }
 }
 
+/// A metric's name: its own, else the one `births` gave its alias, else `alias N`.
+pub fn metric_name(metric: &Metric, births: Option<&AliasNames>) -> String {
+    match (&metric.name, metric.alias) {
+        (Some(name), _) => name.clone(),
+        (None, Some(alias)) => match births.and_then(|names| names.get(&alias)) {
+            Some(name) => name.clone(),
+            None => format!("alias {alias}"),
+        },
+        (None, None) => "(unnamed)".to_owned(),
+    }
+}
+
+/// A metric's data type: its own, else its birth's (see [`AliasNames::datatype`]), else 0.
+pub fn metric_datatype(metric: &Metric, births: Option<&AliasNames>) -> u32 {
+    match births {
+        Some(births) => births.datatype(metric),
+        None => metric.datatype.unwrap_or(0),
+    }
+}
+
 /// Names without types (tests, benchmarks).
 impl FromIterator<(u64, String)> for AliasNames {
     fn from_iter<I: IntoIterator<Item = (u64, String)>>(pairs: I) -> Self {

@@ -223,19 +223,8 @@ pub fn preview_decoded(payload: &[u8], max_chars: usize, hint: &Hint<'_>) -> Str
             return preview(payload, max_chars);
         };
         for metric in &decoded.metrics {
-            let (datatype, known) = match hint.aliases {
-                Some(births) => (
-                    births.datatype(metric),
-                    metric.alias.and_then(|alias| births.get(&alias)),
-                ),
-                None => (metric.datatype.unwrap_or(0), None),
-            };
-            let name = match (&metric.name, metric.alias, known) {
-                (Some(name), ..) => name.clone(),
-                (None, _, Some(name)) => name.clone(),
-                (None, Some(alias), None) => format!("alias {alias}"),
-                (None, None, None) => "(unnamed)".to_owned(),
-            };
+            let datatype = crate::mqtt::sparkplug::metric_datatype(metric, hint.aliases);
+            let name = crate::mqtt::sparkplug::metric_name(metric, hint.aliases);
             if !line.push(&name, &metric.value_text(datatype)) {
                 break;
             }

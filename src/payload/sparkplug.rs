@@ -52,15 +52,10 @@ fn metrics_value(metrics: &[Metric], aliases: Option<&AliasNames>) -> Value {
         metrics
             .iter()
             .map(|metric| {
-                let key = match (&metric.name, metric.alias) {
-                    (Some(name), _) => name.clone(),
-                    (None, Some(alias)) => match aliases.and_then(|names| names.get(&alias)) {
-                        Some(name) => name.clone(),
-                        None => format!("alias {alias}"),
-                    },
-                    (None, None) => "(unnamed)".to_owned(),
-                };
-                (key, metric_value(metric, aliases))
+                (
+                    sp::metric_name(metric, aliases),
+                    metric_value(metric, aliases),
+                )
             })
             .collect(),
     )
@@ -68,10 +63,7 @@ fn metrics_value(metrics: &[Metric], aliases: Option<&AliasNames>) -> Value {
 
 fn metric_value(metric: &Metric, aliases: Option<&AliasNames>) -> Value {
     // Data messages rarely repeat the type: the birth's says how to read signed values.
-    let datatype = match aliases {
-        Some(births) => births.datatype(metric),
-        None => metric.datatype.unwrap_or(0),
-    };
+    let datatype = sp::metric_datatype(metric, aliases);
     let value = match &metric.value {
         _ if metric.null() => Value::Null,
         Some(MetricValue::Float(_) | MetricValue::Double(_)) => match metric.number(datatype) {

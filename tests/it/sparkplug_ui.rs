@@ -27,6 +27,23 @@ fn payload(seq: u64, metrics: Vec<Metric>) -> Vec<u8> {
     .to_bytes()
 }
 
+/// Publish `messages` (topic, payload) at QoS 1, in order, as the edge node.
+fn publish_all(
+    edge: &mut canopy::net::ConnectionManager,
+    id: canopy::net::ConnectionId,
+    messages: impl IntoIterator<Item = (String, Vec<u8>)>,
+) {
+    for (topic, bytes) in messages {
+        edge.publish(
+            id,
+            OutgoingMessage {
+                qos: Qos::AtLeastOnce,
+                ..OutgoingMessage::new(topic, bytes)
+            },
+        );
+    }
+}
+
 #[test]
 fn an_edge_node_is_shown_by_metric_name_plotted_and_asked_to_rebirth() {
     let broker = common::start_broker(BrokerConfig {
@@ -72,15 +89,7 @@ fn an_edge_node_is_shown_by_metric_name_plotted_and_asked_to_rebirth() {
             payload(4, vec![Metric::aliased(2, MetricValue::Double(4.5))]),
         ),
     ];
-    for (topic, bytes) in messages {
-        edge.publish(
-            edge_id,
-            OutgoingMessage {
-                qos: Qos::AtLeastOnce,
-                ..OutgoingMessage::new(topic, bytes)
-            },
-        );
-    }
+    publish_all(&mut edge, edge_id, messages);
     step_until(
         &mut harness,
         "the edge node's data",
@@ -155,37 +164,33 @@ fn an_edge_node_is_shown_by_metric_name_plotted_and_asked_to_rebirth() {
     assert_eq!(values, [2.5, 4.5]);
 
     // A rebirth gives Line/Speed another alias: the plotted series follows it by name.
-    for (topic, bytes) in [
-        (
-            topic(MessageType::NBirth, None),
-            payload(
-                0,
-                vec![
-                    Metric::named(sp::BD_SEQ, datatype::INT64, MetricValue::Long(3)),
-                    named("Pressure", datatype::DOUBLE, MetricValue::Double(0.0), 2),
-                    named("Line/Speed", datatype::DOUBLE, MetricValue::Double(5.0), 9),
-                ],
+    publish_all(
+        &mut edge,
+        edge_id,
+        [
+            (
+                topic(MessageType::NBirth, None),
+                payload(
+                    0,
+                    vec![
+                        Metric::named(sp::BD_SEQ, datatype::INT64, MetricValue::Long(3)),
+                        named("Pressure", datatype::DOUBLE, MetricValue::Double(0.0), 2),
+                        named("Line/Speed", datatype::DOUBLE, MetricValue::Double(5.0), 9),
+                    ],
+                ),
             ),
-        ),
-        (
-            topic(MessageType::NData, None),
-            payload(
-                1,
-                vec![
-                    Metric::aliased(9, MetricValue::Double(6.5)),
-                    Metric::aliased(2, MetricValue::Double(99.0)),
-                ],
+            (
+                topic(MessageType::NData, None),
+                payload(
+                    1,
+                    vec![
+                        Metric::aliased(9, MetricValue::Double(6.5)),
+                        Metric::aliased(2, MetricValue::Double(99.0)),
+                    ],
+                ),
             ),
-        ),
-    ] {
-        edge.publish(
-            edge_id,
-            OutgoingMessage {
-                qos: Qos::AtLeastOnce,
-                ..OutgoingMessage::new(topic, bytes)
-            },
-        );
-    }
+        ],
+    );
     step_until(
         &mut harness,
         "the data after the rebirth",
